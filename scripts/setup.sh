@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what the study needs on Debian 12 (bookworm), only what is missing.
+# Safe to run twice; runs as root with no prompt (or through sudo otherwise).
+#
+# boost 1.81 (for boost::unordered_flat_map) is NOT installed: installing
+# libboost1.81-dev removes python3-matplotlib (a clash with boost 1.74), so its
+# headers are unpacked into .deps/boost181 with `apt-get download` + `dpkg -x`.
+set -euo pipefail
+
+root_dir=$(cd "$(dirname "$0")/.." && pwd)
+deps_dir="$root_dir/.deps"
+
+packages=(
+  # toolchain
+  build-essential cmake git pkg-config ca-certificates
+  # C++ libraries: harness, tests, command line, JSON
+  libbenchmark-dev libgtest-dev libcli11-dev nlohmann-json3-dev
+  # allocators under study
+  libjemalloc-dev libjemalloc2 libmimalloc-dev libmimalloc2.0 libgoogle-perftools-dev
+  # peer containers
+  libabsl-dev libtbb-dev robin-map-dev libcds-dev libcuckoo-dev
+  libsparsehash-dev libflathashmap-dev
+  # reports and script tests (Debian's Python: /usr/bin/python3)
+  python3 python3-matplotlib python3-numpy python3-scipy python3-pytest
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # An apt index that was never fetched has no lists; fetch it once.
+  if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || ! apt-cache show "${missing[0]}" >/dev/null 2>&1; then
+    as_root apt-get update -qq
+  fi
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all Debian packages present"
+fi
+
+boost_dir="$deps_dir/boost181"
+if [ ! -f "$boost_dir/usr/include/boost/unordered/unordered_flat_map.hpp" ]; then
+  echo "setup: unpacking boost 1.81 headers into $boost_dir"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && apt-get download -qq libboost1.81-dev)
+  rm -rf "$boost_dir"
+  mkdir -p "$boost_dir"
+  dpkg -x "$tmp"/libboost1.81-dev_*.deb "$boost_dir"
+else
+  echo "setup: boost 1.81 headers present"
+fi
+echo "setup: done"

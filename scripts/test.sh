@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the study's tests: installs what is missing, builds, runs the C++
+# tests (ctest) and the script tests (pytest).
+#
+#   scripts/test.sh               release build: conformance, workload, harness
+#                                 and script tests
+#   scripts/test.sh --sanitizers  also the AddressSanitizer+UBSan build of the
+#                                 C++ tests and the ThreadSanitizer stress of
+#                                 the thread-safe containers (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitizers=0
+for arg in "$@"; do
+  case "$arg" in
+    --sanitizers) sanitizers=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+./scripts/setup.sh
+jobs=$(nproc)
+failed=()
+
+run_ctest() {  # preset [ctest args...]
+  local preset=$1; shift
+  echo "== ctest ($preset)"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  ctest --preset "$preset" -j "$jobs" "$@" || failed+=("ctest $preset")
+}
+
+run_ctest release
+if [ -d tests/scripts ]; then
+  echo "== pytest"
+  /usr/bin/python3 -m pytest -q tests/scripts || failed+=("pytest")
+fi
+if [ "$sanitizers" = 1 ]; then
+  run_ctest asan
+  # Only thread-safe containers run concurrently; TSan checks their stress tests.
+  run_ctest tsan -R 'concurrent'
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test.sh: FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "test.sh: all test runs passed"
