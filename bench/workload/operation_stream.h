@@ -1,0 +1,73 @@
+// The operation stream: what a workload spec expands into, and the only thing
+// the harness runs. It is generated before any timing, deterministically from
+// the spec and its seed, and carries the expected outcome of every operation
+// so a run can prove the container did the same work as every other one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dstudy {
+
+// The type of an operation is also its expected outcome: an insert is always
+// of an absent key (so it must report "new"), an erase always of a present
+// key, a find is known to hit or to miss. Workloads that "update" or "erase a
+// missing key" are expressed through these four (a find-miss stands for a
+// failed lookup; the generator never emits an insert of a present key).
+enum class OpType : std::uint8_t { kInsert = 0, kErase = 1, kFindHit = 2, kFindMiss = 3 };
+inline constexpr int kOpTypeCount = 4;
+inline constexpr const char* kOpTypeNames[kOpTypeCount] = {"insert", "erase", "find_hit", "find_miss"};
+
+struct Operation {
+  // For uint64_t keys, the key itself (<= kMaxU64Key). For string keys,
+  // KvString::make_key(key_seed) is the key; the harness materialises the
+  // strings once, before timing, indexed by key_index.
+  std::uint64_t key_seed;
+  // Dense index of this key among the stream's distinct keys
+  // (0 .. distinct_keys-1), for harnesses that precompute keys or values.
+  std::uint32_t key_index;
+  OpType type;
+};
+static_assert(sizeof(Operation) == 16);
+
+// A contiguous range of operations measured on its own (load, churn, drain,
+// probe...). Phases tile a thread's stream in order.
+struct Phase {
+  std::string name;
+  std::size_t begin = 0;  // first operation index
+  std::size_t end = 0;    // one past the last
+  // Live keys expected when the phase ends (sum over threads for concurrent
+  // workloads: see OperationStream::live_after_phase).
+  std::size_t live_after = 0;
+  // Memory after this phase is read again after these idle periods (seconds)
+  // and after the allocator's purge: set on phases that end in deletes.
+  std::vector<double> idle_probes_s;
+  bool purge_probe = false;
+};
+
+struct ThreadStream {
+  std::vector<Operation> ops;
+  std::vector<Phase> phases;  // same names and count in every thread
+  std::uint64_t expected[kOpTypeCount] = {};  // count of each type = expected successes
+};
+
+struct OperationStream {
+  std::string workload;        // spec name
+  std::string kv;              // "u64", "inline32", "string", "blob1k"
+  std::uint64_t seed = 0;
+  std::size_t initial_size = 0;
+  std::vector<ThreadStream> threads;  // one per thread; one for single-threaded
+  // Distinct key seeds, indexed by Operation::key_index (all threads).
+  std::vector<std::uint64_t> key_seeds;
+  // Live keys when each phase ends, over all threads.
+  std::vector<std::size_t> live_after_phase;
+  std::size_t total_ops() const {
+    std::size_t n = 0;
+    for (const auto& t : threads) n += t.ops.size();
+    return n;
+  }
+};
+
+}  // namespace dstudy
