@@ -26,6 +26,10 @@
 //       to opt out of a key/value kind.
 //   void quiesce()     concurrent maps: free everything whose reclamation is
 //                      deferred, once no other thread is inside the map.
+//   void reserve(std::size_t n)
+//                      room for n keys without growing. The harness calls it
+//                      the same way on every container that has it, and only
+//                      when a workload asks (so no map gets a head start).
 //
 // Each requirement is its own concept so that an adapter that misses one
 // fails with a message that names it (see require_study_container below).
@@ -88,6 +92,9 @@ concept StudyContainer = HasKeyValueTypes<C> && HasInsert<C> && HasErase<C> && H
 
 template <class C>
 concept Quiescible = requires(C& c) { c.quiesce(); };
+
+template <class C>
+concept Reservable = requires(C& c, std::size_t n) { c.reserve(n); };
 
 // Called where a container is registered: one static_assert per requirement,
 // so the compiler's first error says which operation the adapter lacks.
