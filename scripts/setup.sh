@@ -19,7 +19,7 @@ packages=(
   libjemalloc-dev libjemalloc2 libmimalloc-dev libmimalloc2.0 libgoogle-perftools-dev
   # peer containers
   libabsl-dev libtbb-dev robin-map-dev libcds-dev libcuckoo-dev
-  libsparsehash-dev libflathashmap-dev
+  libsparsehash-dev libflathashmap-dev libtsl-hopscotch-map-dev
   # reports and script tests (Debian's Python: /usr/bin/python3)
   python3 python3-matplotlib python3-numpy python3-scipy python3-pytest
 )
