@@ -58,6 +58,11 @@ struct OperationStream {
   std::string kv;              // "u64", "inline32", "string", "blob1k"
   std::uint64_t seed = 0;
   std::size_t initial_size = 0;
+  // Added with the workload generator (the fields above keep their meaning):
+  std::string size_profile;   // "quick", "full", ... this stream was made for
+  // Most live keys at any moment (sum of the per-thread peaks): the harness
+  // passes it to reserve() when the spec says "reserve": true.
+  std::size_t peak_live = 0;
   std::vector<ThreadStream> threads;  // one per thread; one for single-threaded
   // Distinct key seeds, indexed by Operation::key_index (all threads).
   std::vector<std::uint64_t> key_seeds;

@@ -1,0 +1,44 @@
+// The type-erased face of one (container, key/value kind) pair: everything
+// the non-templated harness (cell_benchmark.cc) asks of a cell. The
+// templated implementation is in cell_runner.h.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "bench/cell_options.h"
+#include "bench/cell_result.h"
+
+namespace dstudy::bench {
+
+class CellDriver {
+ public:
+  virtual ~CellDriver() = default;
+
+  // Finds the growth point when the spec asks for a fill, makes the stream,
+  // materialises keys and values, computes the expected outcomes, and takes
+  // the memory baseline. Nothing is timed.
+  virtual CellSetup prepare(const CellOptions& options, const StreamFactory& make_stream) = 0;
+
+  // One throughput repetition on a fresh container: no per-op timer; phases
+  // timed at their boundaries. With record_memory (the first repetition) it
+  // fills memory() with the series and phase-end probes.
+  virtual RepetitionResult run_throughput(bool record_memory) = 0;
+
+  // One latency repetition on a fresh container: timed ops recorded into
+  // `into` (merged with what is there). Returns the run's outcome counts.
+  virtual RepetitionResult run_latency(LatencyRecord& into) = 0;
+
+  // The loop and dispatch on a container that does nothing, over the same
+  // stream: nanoseconds per op (best of a few runs).
+  virtual double harness_overhead_ns_per_op() = 0;
+
+  virtual const MemoryRecord& memory() const = 0;
+
+  // Thread 0's phases of the prepared stream (names, idle and purge probes).
+  virtual std::vector<Phase> phases() const = 0;
+};
+
+using DriverFactory = std::unique_ptr<CellDriver> (*)();
+
+}  // namespace dstudy::bench

@@ -1,0 +1,36 @@
+// What one cell run is asked to do: the options main collects from the
+// command line and the workload spec, and the one thing the harness needs
+// from the workload library — a way to make the operation stream, optionally
+// at a given live size (for `fill`).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "bench/workload/operation_stream.h"
+
+namespace dstudy::bench {
+
+struct CellOptions {
+  std::string impl;
+  std::string workload;
+  std::string kv;
+  std::string size = "quick";  // size profile: "quick" | "full"
+  int threads = 1;             // from the spec
+  int repetitions = 1;
+  bool latency = true;                      // run the latency pass
+  std::uint64_t latency_sample_every = 1;   // 1: every op; N > 1: random interval with mean N
+  std::uint64_t latency_seed = 0x1A7E5EEDu; // for the random sampling interval
+  std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
+  std::optional<double> fill;               // fraction of the growth point (spec)
+  bool reserve = false;                     // call reserve(peak live) when the container has it (spec)
+};
+
+// Makes the operation stream; live_size_override replaces the preset's live
+// size (fill). Called before anything is timed, at most twice.
+using StreamFactory = std::function<OperationStream(std::optional<std::size_t> live_size_override)>;
+
+}  // namespace dstudy::bench

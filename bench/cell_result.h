@@ -1,0 +1,106 @@
+// What running one cell produces, before it is written anywhere: timings of
+// each repetition, latency histograms, memory layers over the stream and at
+// phase ends, and the correctness check. result_writer.cc turns it into
+// sidecar.json (docs/result-schema.md).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/probes/latency_histogram.h"
+#include "bench/probes/memory_probe.h"
+#include "bench/workload/operation_stream.h"
+#include "impls/core/footprint.h"
+
+namespace dstudy::bench {
+
+using OpCounts = std::array<std::uint64_t, kOpTypeCount>;
+
+struct PhaseTiming {
+  std::string name;
+  std::size_t ops = 0;
+  double seconds = 0;
+};
+
+struct RepetitionResult {
+  std::size_t total_ops = 0;
+  double seconds = 0;  // sum of phase times (clock stopped around probes)
+  std::vector<PhaseTiming> phases;
+  OpCounts observed{};
+  std::uint64_t checksum = 0;
+  double ops_per_second() const { return seconds > 0 ? static_cast<double>(total_ops) / seconds : 0; }
+};
+
+// All memory layers at one moment; allocator and RSS layers have the
+// baseline subtracted, so they read "bytes since the container existed".
+struct LayerSnapshot {
+  std::size_t live_keys = 0;
+  std::int64_t payload_bytes = 0;
+  std::int64_t element_heap_bytes = 0;
+  std::int64_t footprint_bytes = 0;  // Footprint::bytes + element_heap_bytes
+  probes::MemoryLayers process;      // rss, allocator allocated / resident
+};
+
+struct MemorySample {
+  std::size_t op = 0;  // operations done so far (thread 0's index in concurrent cells)
+  std::string phase;
+  LayerSnapshot layers;
+};
+
+struct IdleSnapshot {
+  double seconds = 0;  // idle time since the phase ended
+  LayerSnapshot layers;
+};
+
+struct PhaseEnd {
+  std::string phase;
+  std::size_t begin_op = 0, end_op = 0;
+  std::size_t live_keys = 0;
+  std::optional<std::size_t> peak_rss_bytes;  // VmHWM during the phase (absolute)
+  LayerSnapshot at_begin;                     // just before the phase's first op
+  LayerSnapshot after;
+  std::vector<IdleSnapshot> after_idle;
+  std::optional<LayerSnapshot> after_purge;
+  Footprint internals;
+};
+
+struct MemoryRecord {
+  std::size_t sample_every_ops = 0;
+  probes::MemoryLayers baseline;  // absolute, before the container exists
+  std::vector<MemorySample> series;
+  std::vector<PhaseEnd> phase_end;
+};
+
+struct LatencyRecord {
+  std::string mode = "every";  // "every" | "random"
+  std::uint64_t mean_interval = 1;
+  int repetitions = 0;
+  // Merged over threads and repetitions.
+  std::array<probes::LatencyHistogram, kOpTypeCount> per_op;
+};
+
+struct CellSetup {
+  std::size_t initial_size = 0;
+  std::optional<double> fill;                 // null when the container reports no capacity
+  std::optional<std::size_t> growth_point;    // live size at which the container grows
+  std::size_t nominal_initial_size = 0;       // the preset's size, before fill
+  std::optional<std::size_t> reserved;        // reserve(n) argument, when called
+  std::uint64_t seed = 0;
+  std::size_t total_ops = 0;
+  int threads = 1;
+  OpCounts expected{};
+  std::uint64_t expected_checksum = 0;
+};
+
+struct CheckResult {
+  bool ok = true;
+  OpCounts observed{};
+  std::uint64_t checksum = 0;
+  std::string message;  // empty when ok
+};
+
+}  // namespace dstudy::bench

@@ -1,0 +1,74 @@
+#include "bench/cell_runner.h"
+
+#include <time.h>
+
+#include <string>
+
+namespace dstudy::bench {
+
+void validate_stream(const OperationStream& stream) {
+  auto fail = [&](const std::string& what) {
+    throw std::invalid_argument("operation stream of workload '" + stream.workload + "': " + what);
+  };
+  if (stream.threads.empty()) fail("no thread streams");
+  const std::size_t phases = stream.threads[0].phases.size();
+  if (phases == 0) fail("no phases");
+  for (std::size_t t = 0; t < stream.threads.size(); ++t) {
+    const ThreadStream& ts = stream.threads[t];
+    if (ts.phases.size() != phases) fail("thread " + std::to_string(t) + " has a different number of phases");
+    std::size_t at = 0;
+    for (std::size_t p = 0; p < phases; ++p) {
+      const Phase& ph = ts.phases[p];
+      if (ph.name != stream.threads[0].phases[p].name) fail("phase names differ between threads");
+      if (ph.begin != at || ph.end < ph.begin) fail("phases of thread " + std::to_string(t) + " do not tile its ops");
+      at = ph.end;
+    }
+    if (at != ts.ops.size()) fail("phases of thread " + std::to_string(t) + " do not cover its ops");
+    for (const Operation& op : ts.ops) {
+      if (op.key_index >= stream.key_seeds.size()) fail("key_index out of range");
+      if (static_cast<int>(op.type) >= kOpTypeCount) fail("unknown op type");
+    }
+  }
+}
+
+std::size_t peak_live_keys(const OperationStream& stream) {
+  std::size_t total = 0;
+  for (const ThreadStream& ts : stream.threads) {
+    std::int64_t live = 0, peak = 0;
+    for (const Operation& op : ts.ops) {
+      if (op.type == OpType::kInsert) peak = std::max(peak, ++live);
+      else if (op.type == OpType::kErase) --live;
+    }
+    total += static_cast<std::size_t>(peak);
+  }
+  return total;
+}
+
+std::size_t auto_sample_every(std::size_t ops) {
+  std::size_t k = 1024;
+  while (k * 256 < ops) k *= 2;
+  return k;
+}
+
+probes::MemoryLayers minus_baseline(const probes::MemoryLayers& now, const probes::MemoryLayers& base) {
+  probes::MemoryLayers d;
+  auto sub = [](const std::optional<std::int64_t>& a, const std::optional<std::int64_t>& b) -> std::optional<std::int64_t> {
+    if (!a) return std::nullopt;
+    return *a - b.value_or(0);
+  };
+  d.rss_bytes = sub(now.rss_bytes, base.rss_bytes);
+  d.allocator_allocated_bytes = sub(now.allocator_allocated_bytes, base.allocator_allocated_bytes);
+  d.allocator_resident_bytes = sub(now.allocator_resident_bytes, base.allocator_resident_bytes);
+  return d;
+}
+
+void idle_sleep(double seconds) {
+  if (seconds <= 0) return;
+  timespec ts;
+  ts.tv_sec = static_cast<time_t>(seconds);
+  ts.tv_nsec = static_cast<long>((seconds - static_cast<double>(ts.tv_sec)) * 1e9);
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+}  // namespace dstudy::bench

@@ -1,0 +1,249 @@
+// dstudy_bench: runs one cell (implementation x workload x kv kind, under
+// whatever allocator is loaded) and writes gbench.json + sidecar.json, or
+// lists what it can run. One Google Benchmark main; see docs/harness.md.
+//
+//   dstudy_bench --list [--workloads-dir DIR]
+//   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full --out-dir DIR
+//                [--workloads-dir DIR] [--repetitions N] [--latency | --no-latency]
+//                [--latency-sample-every N] [--memory-sample-every K]
+//                [--expect-allocator NAME] [--seed S] [--benchmark_* flags]
+//
+// Exit codes: 0 ok; 2 usage / unknown name / bad spec / unsupported
+// combination; 3 correctness check failed; 4 allocator mismatch; 1 other
+// errors.
+#include <benchmark/benchmark.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/cell_benchmark.h"
+#include "bench/cell_registry.h"
+#include "bench/probes/cycle_timer.h"
+#include "bench/probes/environment.h"
+#include "bench/probes/memory_probe.h"
+#include "bench/result_writer.h"
+#include "bench/workload/stream_generator.h"
+#include "bench/workload/workload_spec.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dstudy::bench::CellRegistry;
+using dstudy::bench::RegisteredImpl;
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitCheck = 3;
+constexpr int kExitAllocator = 4;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s.empty() ? "(none)" : s;
+}
+
+int fail(int code, const std::string& message) {
+  std::cerr << "dstudy_bench: " << message << '\n';
+  return code;
+}
+
+std::vector<std::string> impl_names() {
+  std::vector<std::string> names;
+  for (const RegisteredImpl* i : CellRegistry::instance().all()) names.push_back(i->name);
+  return names;
+}
+
+// Workload names in a folder, from file stems (works even if a spec is bad).
+std::vector<std::string> workload_names(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+int list(const fs::path& dir) {
+  nlohmann::json out;
+  out["impls"] = nlohmann::json::array();
+  for (const RegisteredImpl* i : CellRegistry::instance().all())
+    out["impls"].push_back({{"name", i->name},
+                            {"thread_safe", i->thread_safe},
+                            {"ordered", i->ordered},
+                            {"returns_memory", i->returns_memory},
+                            {"kv", i->kind_names()}});
+  out["workloads"] = nlohmann::json::array();
+  try {
+    for (const dstudy::WorkloadSpec& s : dstudy::load_workload_dir(dir))
+      out["workloads"].push_back(
+          {{"name", s.name}, {"description", s.description}, {"kv", s.kv}, {"threads", s.threads}});
+  } catch (const dstudy::SpecError& e) {
+    return fail(kExitUsage, e.what());
+  }
+  std::cout << out.dump(2) << '\n';
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv, argv + argc);
+
+  CLI::App app{"dstudy_bench: runs one cell of the delete-intensive container study"};
+  bool do_list = false;
+  std::string impl, workload, kv, size = "quick", out_dir, expect_allocator;
+  std::string workloads_dir = dstudy::default_workloads_dir().string();
+  int repetitions = 1;
+  bool latency_on = false, latency_off = false;
+  std::uint64_t latency_every = 1;
+  std::size_t memory_every = 0;
+  std::optional<std::uint64_t> seed;
+  app.add_flag("--list", do_list, "Print the registered implementations and workloads as JSON");
+  app.add_option("--workloads-dir", workloads_dir, "Folder of workload spec files")->capture_default_str();
+  app.add_option("--impl", impl, "Implementation (registered name)");
+  app.add_option("--workload", workload, "Workload (spec name)");
+  app.add_option("--kv", kv, "Key/value kind: u64, inline32, string, blob1k");
+  app.add_option("--size", size, "Size profile")->check(CLI::IsMember({"quick", "full"}))->capture_default_str();
+  app.add_option("--out-dir", out_dir, "Folder for gbench.json and sidecar.json");
+  app.add_option("--repetitions", repetitions, "Repetitions of each pass")->check(CLI::Range(1, 1000))->capture_default_str();
+  auto* lat = app.add_flag("--latency", latency_on, "Run the latency pass (default for single-threaded workloads)");
+  auto* nolat = app.add_flag("--no-latency", latency_off, "Skip the latency pass");
+  lat->excludes(nolat);
+  app.add_option("--latency-sample-every", latency_every,
+                 "Time one op in N on average (random interval); 1 = every op")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--memory-sample-every", memory_every, "Sample memory every K ops (0 = about 256 samples)")
+      ->capture_default_str();
+  app.add_option("--expect-allocator", expect_allocator,
+                 "Fail (exit 4) unless this allocator is the one loaded: glibc|system, jemalloc, mimalloc, tcmalloc");
+  app.add_option("--seed", seed, "Override the workload's seed");
+  app.allow_extras();  // --benchmark_* flags go to Google Benchmark
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  std::vector<std::string> gb_args;
+  for (const std::string& extra : app.remaining()) {
+    if (extra.rfind("--benchmark_", 0) != 0) return fail(kExitUsage, "unknown argument: " + extra);
+    gb_args.push_back(extra);
+  }
+
+  if (do_list) return list(workloads_dir);
+
+  // ---- validate the cell before anything is measured -----------------------
+  if (impl.empty() || workload.empty() || kv.empty() || out_dir.empty())
+    return fail(kExitUsage, "--impl, --workload, --kv and --out-dir are required (or --list)");
+
+  const auto& probe = dstudy::probes::MemoryProbe::instance();
+  if (!expect_allocator.empty() && !dstudy::probes::allocator_matches(expect_allocator, probe.allocator_name()))
+    return fail(kExitAllocator, "allocator mismatch: expected " + expect_allocator + ", detected " +
+                                    probe.allocator_name() + " (check LD_PRELOAD)");
+
+  const RegisteredImpl* entry = CellRegistry::instance().find(impl);
+  if (!entry) return fail(kExitUsage, "unknown impl '" + impl + "'; valid: " + join(impl_names()));
+
+  const std::vector<std::string> all_kinds(std::begin(dstudy::kKvKinds), std::end(dstudy::kKvKinds));
+  if (std::find(all_kinds.begin(), all_kinds.end(), kv) == all_kinds.end())
+    return fail(kExitUsage, "unknown kv '" + kv + "'; valid: " + join(all_kinds));
+
+  dstudy::WorkloadSpec spec;
+  try {
+    const fs::path file = fs::path(workloads_dir) / (workload + ".json");
+    if (!fs::exists(file))
+      return fail(kExitUsage, "unknown workload '" + workload + "' in " + workloads_dir + "; valid: " +
+                                  join(workload_names(workloads_dir)));
+    spec = dstudy::load_workload_spec(file);
+  } catch (const dstudy::SpecError& e) {
+    return fail(kExitUsage, e.what());
+  }
+  if (std::find(spec.kv.begin(), spec.kv.end(), kv) == spec.kv.end())
+    return fail(kExitUsage, "workload '" + workload + "' does not run kv '" + kv + "'; it runs: " + join(spec.kv));
+  const dstudy::bench::DriverFactory factory = entry->factory_for(kv);
+  if (!factory)
+    return fail(kExitUsage, "impl '" + impl + "' does not support kv '" + kv + "'; it supports: " +
+                                join(entry->kind_names()));
+  unsigned threads = 1;
+  try {
+    threads = spec.threads_for(size);
+  } catch (const dstudy::SpecError& e) {
+    return fail(kExitUsage, e.what());
+  }
+  if (threads > 1 && !entry->thread_safe)
+    return fail(kExitUsage, "workload '" + workload + "' runs " + std::to_string(threads) +
+                                " threads but impl '" + impl + "' is not thread-safe");
+  if (seed) spec.seed = *seed;
+
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return fail(kExitUsage, "cannot create --out-dir " + out_dir + ": " + ec.message());
+
+  // ---- start-up probes: timer, environment (git runs here, once) -----------
+  const auto& timer = dstudy::probes::timer_calibration();
+  const nlohmann::json environment = dstudy::probes::collect_environment(args, {{"cli11", CLI11_VERSION}});
+
+  // Google Benchmark gets its own flags plus where to write its JSON.
+  std::vector<std::string> gb_storage = {args[0], "--benchmark_out=" + (fs::path(out_dir) / "gbench.json").string(),
+                                         "--benchmark_out_format=json"};
+  gb_storage.insert(gb_storage.end(), gb_args.begin(), gb_args.end());
+  std::vector<char*> gb_argv;
+  for (auto& s : gb_storage) gb_argv.push_back(s.data());
+  int gb_argc = static_cast<int>(gb_argv.size());
+  benchmark::Initialize(&gb_argc, gb_argv.data());
+  if (benchmark::ReportUnrecognizedArguments(gb_argc, gb_argv.data())) return kExitUsage;
+  benchmark::AddCustomContext("dstudy_allocator", probe.allocator_name());
+  benchmark::AddCustomContext("dstudy_timer_overhead_ns", std::to_string(timer.overhead_ns));
+
+  dstudy::bench::CellOptions options;
+  options.impl = impl;
+  options.workload = workload;
+  options.kv = kv;
+  options.size = size;
+  options.threads = static_cast<int>(threads);
+  options.repetitions = repetitions;
+  options.latency = latency_on || (!latency_off && threads == 1);
+  options.latency_sample_every = latency_every;
+  options.memory_sample_every = memory_every;
+  options.fill = spec.fill;
+  options.reserve = spec.reserve;
+
+  dstudy::bench::CellRun run;
+  try {
+    auto driver = factory();
+    const dstudy::bench::StreamFactory make_stream = [&](std::optional<std::size_t> live) {
+      return dstudy::generate_stream(spec, size, kv, live);
+    };
+    run = dstudy::bench::run_cell(*driver, options, make_stream);
+  } catch (const dstudy::SpecError& e) {
+    return fail(kExitUsage, e.what());
+  } catch (const std::exception& e) {
+    return fail(kExitError, std::string("error: ") + e.what());
+  }
+
+  const dstudy::bench::SidecarContext ctx{expect_allocator, environment};
+  try {
+    dstudy::bench::write_json_file((fs::path(out_dir) / "sidecar.json").string(),
+                                   dstudy::bench::sidecar_json(run, ctx, timer));
+  } catch (const std::exception& e) {
+    return fail(kExitError, e.what());
+  }
+
+  if (run.summary.spread_warning)
+    std::cerr << "dstudy_bench: warning: throughput spread is high (MAD " << run.summary.mad_pct
+              << "% of the median >= 5%): too noisy to trust, rerun with more repetitions\n";
+  if (!run.check.ok) return fail(kExitCheck, "correctness check failed: " + run.check.message);
+  return kExitOk;
+}

@@ -1,0 +1,390 @@
+// The study's concurrent map: 128 shards, each an open-addressing table
+// (linear probing) of tagged pointers to immutable nodes, with a mutex per
+// shard for writers and lock-free readers.
+//
+// How it deletes: erase, under the shard lock, overwrites the slot with a
+// tombstone and retires the node to the calling thread's epoch list. Readers
+// run inside an epoch guard (impls/core/epoch_reclaimer.h), so the node is
+// freed only once the global epoch has moved two steps past the erase, i.e.
+// when no reader can still be looking at it; a thread tries to move the epoch
+// and frees its ripe nodes every 128 retirements. Until then its bytes are
+// reported as reclaim_pending_bytes (the reclamation lag).
+//
+// When memory comes back: node bytes after the epoch delay above (or at
+// quiesce()). Tombstones are dropped when a shard rebuilds its table: at the
+// 3/4 load point (used = live + tombstones) a shard rebuilds at double size if
+// live keys fill more than 3/8 of it, else at the same size (a cleanup). A
+// shard whose live keys fall under 1/8 of its slots rebuilds at the smallest
+// size that holds them under 1/4 load (never below what reserve() asked for),
+// and an empty shard drops its table. Old tables are retired like nodes.
+//
+// Slots are 64-bit words: 0 empty, 1 tombstone, else a node pointer with 16
+// hash bits (the tag) in its unused top bits, so a probe dereferences a node
+// only when the tag matches. A slot only ever goes empty -> node ->
+// tombstone -> node within one table, so a key present for the whole of a
+// find is always reached. Nodes are never modified after publication: a find
+// reads the value it returns while still inside its guard.
+//
+// reserve(n): every shard's table is sized so that its share of n keys (with
+// slack for hash imbalance) fits under the 3/4 load point, and shrinking
+// never goes below that size afterwards.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "impls/core/counting_allocator.h"
+#include "impls/core/epoch_reclaimer.h"
+#include "impls/core/footprint.h"
+#include "impls/core/hash.h"
+#include "impls/core/register.h"
+
+namespace dstudy {
+
+template <class K, class V>
+class ConcurrentMap {
+ public:
+  using key_type = K;
+  using mapped_type = V;
+
+  static constexpr bool kThreadSafe = true;
+  static constexpr bool kOrdered = false;
+  // Erasing everything frees every node and drops every shard's table (after
+  // the epoch delay, at the latest at quiesce()).
+  static constexpr bool kReturnsMemory = true;
+
+  static constexpr unsigned kShardBits = 7;
+  static constexpr std::size_t kShards = std::size_t{1} << kShardBits;
+  static constexpr std::size_t kMinCapacity = 8;
+  static constexpr double kMaxLoad = 0.75;
+
+  ConcurrentMap() : domain_(this) {
+    shards_ = std::allocator<Shard>{}.allocate(kShards);
+    for (std::size_t i = 0; i < kShards; ++i) new (&shards_[i]) Shard();
+    bytes_.add(kShards * sizeof(Shard));
+  }
+
+  ConcurrentMap(const ConcurrentMap&) = delete;
+  ConcurrentMap& operator=(const ConcurrentMap&) = delete;
+
+  ~ConcurrentMap() {
+    domain_.quiesce();
+    for (std::size_t i = 0; i < kShards; ++i) {
+      Table* t = tables_[i].load(std::memory_order_relaxed);
+      if (t) {
+        for (std::size_t s = 0; s <= t->mask; ++s) {
+          const std::uintptr_t w = t->slots()[s].load(std::memory_order_relaxed);
+          if (w > kTombstone) free_node(node_of(w));
+        }
+        free_table(t);
+      }
+      shards_[i].~Shard();
+    }
+    std::allocator<Shard>{}.deallocate(shards_, kShards);
+  }
+
+  bool insert(const K& key, V&& value) {
+    const std::size_t h = Hash<K>{}(key);
+    Shard& sh = shard_for(h);
+    // Build the node outside the lock; it is thrown away if the key exists.
+    Node* node = new_node(h, key, std::move(value));
+    {
+      std::lock_guard lock(sh.mu);
+      Table* t = table_of(sh).load(std::memory_order_relaxed);
+      if (t) {
+        const std::uint16_t tag = tag_of(h);
+        std::size_t i = h & t->mask;
+        std::size_t first_tomb = kNone;
+        for (;; i = (i + 1) & t->mask) {
+          const std::uintptr_t w = t->slots()[i].load(std::memory_order_relaxed);
+          if (w == kEmpty) break;
+          if (w == kTombstone) {
+            if (first_tomb == kNone) first_tomb = i;
+          } else if (tag_in(w) == tag && matches(node_of(w), h, key)) {
+            free_node(node);
+            return false;
+          }
+        }
+        if (first_tomb != kNone) {
+          t->slots()[first_tomb].store(pack(node, tag), std::memory_order_release);
+          sh.tombstones.store(sh.tombstones.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+          sh.size.store(sh.size.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+          return true;
+        }
+        const std::size_t live = sh.size.load(std::memory_order_relaxed);
+        const std::size_t used = live + sh.tombstones.load(std::memory_order_relaxed);
+        if (static_cast<double>(used + 1) <= kMaxLoad * static_cast<double>(t->mask + 1)) {
+          t->slots()[i].store(pack(node, tag), std::memory_order_release);
+          sh.size.store(live + 1, std::memory_order_relaxed);
+          return true;
+        }
+      }
+      // No table yet, or the 3/4 load point: rebuild, then place the node.
+      const std::size_t live = sh.size.load(std::memory_order_relaxed);
+      std::size_t cap = t ? t->mask + 1 : std::max(kMinCapacity, sh.floor);
+      if (t && static_cast<double>(live + 1) > 0.375 * static_cast<double>(cap)) cap *= 2;
+      Table* nt = rebuild(sh, t, cap);
+      place(nt, node, h);
+      sh.size.store(live + 1, std::memory_order_relaxed);
+    }
+    return true;
+  }
+
+  bool erase(const K& key) {
+    const std::size_t h = Hash<K>{}(key);
+    Shard& sh = shard_for(h);
+    Node* victim = nullptr;
+    Table* old_table = nullptr;
+    {
+      std::lock_guard lock(sh.mu);
+      Table* t = table_of(sh).load(std::memory_order_relaxed);
+      if (!t) return false;
+      const std::uint16_t tag = tag_of(h);
+      for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        const std::uintptr_t w = t->slots()[i].load(std::memory_order_relaxed);
+        if (w == kEmpty) return false;
+        if (w != kTombstone && tag_in(w) == tag && matches(node_of(w), h, key)) {
+          victim = node_of(w);
+          t->slots()[i].store(kTombstone, std::memory_order_release);
+          break;
+        }
+      }
+      const std::size_t live = sh.size.load(std::memory_order_relaxed) - 1;
+      sh.size.store(live, std::memory_order_relaxed);
+      sh.tombstones.store(sh.tombstones.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      const std::size_t cap = t->mask + 1;
+      if (live == 0 && sh.floor == 0) {
+        // Empty shard: drop the table (readers may still be probing it).
+        table_of(sh).store(nullptr, std::memory_order_release);
+        sh.tombstones.store(0, std::memory_order_relaxed);
+        old_table = t;
+        count_rebuild(0);
+      } else if (cap > kMinCapacity && cap > sh.floor && live * 8 < cap) {
+        std::size_t new_cap = std::max({kMinCapacity, sh.floor, std::bit_ceil(live * 4)});
+        if (new_cap < cap) rebuild(sh, t, new_cap);
+      }
+    }
+    domain_.retire(victim, &ConcurrentMap::free_node_cb, sizeof(Node));
+    if (old_table) domain_.retire(old_table, &ConcurrentMap::free_table_cb, table_bytes(old_table->mask + 1));
+    return true;
+  }
+
+  template <class F>
+  bool find(const K& key, F&& on_found) const {
+    const std::size_t h = Hash<K>{}(key);
+    const Shard& sh = shard_for(h);
+    epoch::Domain::Guard guard(domain_);
+    const Table* t = table_of(sh).load(std::memory_order_acquire);
+    if (!t) return false;
+    const std::uint16_t tag = tag_of(h);
+    for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+      const std::uintptr_t w = t->slots()[i].load(std::memory_order_acquire);
+      if (w == kEmpty) return false;
+      if (w != kTombstone && tag_in(w) == tag) {
+        const Node* n = node_of(w);
+        if (matches(n, h, key)) {
+          on_found(static_cast<const V&>(n->value));
+          return true;
+        }
+      }
+    }
+  }
+
+  std::size_t size() const {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < kShards; ++i) n += shards_[i].size.load(std::memory_order_relaxed);
+    return n;
+  }
+
+  Footprint footprint() const {
+    Footprint f;
+    f.bytes = bytes_.bytes();
+    std::size_t capacity = 0, tombstones = 0;
+    for (std::size_t i = 0; i < kShards; ++i) {
+      capacity += shards_[i].capacity.load(std::memory_order_relaxed);
+      tombstones += shards_[i].tombstones.load(std::memory_order_relaxed);
+    }
+    f.capacity = capacity;
+    f.max_load = kMaxLoad;
+    f.tombstones = tombstones;
+    f.compactions = rebuilds_.load(std::memory_order_relaxed);
+    f.compaction_ns = rebuild_ns_.load(std::memory_order_relaxed);
+    f.reclaim_pending_bytes = domain_.pending_bytes();
+    return f;
+  }
+
+  // Frees every retired node and table. Only while no other thread is inside.
+  void quiesce() { domain_.quiesce(); }
+
+  // Room for n keys without growing (see the header comment).
+  void reserve(std::size_t n) {
+    const double per_shard = static_cast<double>(n) / kShards;
+    const double want = per_shard + 4.0 * std::sqrt(per_shard) + 8.0;
+    const std::size_t cap = std::max(kMinCapacity, std::bit_ceil(static_cast<std::size_t>(want / kMaxLoad) + 1));
+    for (std::size_t i = 0; i < kShards; ++i) {
+      Shard& sh = shards_[i];
+      std::lock_guard lock(sh.mu);
+      sh.floor = std::max(sh.floor, cap);
+      Table* t = table_of(sh).load(std::memory_order_relaxed);
+      if (!t || t->mask + 1 < cap) rebuild(sh, t, cap);
+    }
+  }
+
+ private:
+  struct Node {
+    std::size_t hash;
+    K key;
+    V value;
+  };
+
+  // A header followed in the same block by mask + 1 slot words.
+  struct alignas(std::atomic<std::uintptr_t>) Table {
+    std::size_t mask;
+    std::atomic<std::uintptr_t>* slots() { return reinterpret_cast<std::atomic<std::uintptr_t>*>(this + 1); }
+    const std::atomic<std::uintptr_t>* slots() const {
+      return reinterpret_cast<const std::atomic<std::uintptr_t>*>(this + 1);
+    }
+  };
+
+  // Writer state. The table pointer readers need lives in tables_, apart
+  // from these write-hot lines, so writers do not keep invalidating it.
+  struct alignas(64) Shard {
+    std::mutex mu;
+    // Written under mu, read anywhere.
+    std::atomic<std::size_t> size{0};
+    std::atomic<std::size_t> tombstones{0};
+    std::atomic<std::size_t> capacity{0};
+    std::size_t floor = 0;  // reserve()'s minimum capacity, under mu
+  };
+
+  static constexpr std::uintptr_t kEmpty = 0;
+  static constexpr std::uintptr_t kTombstone = 1;
+  static constexpr std::size_t kNone = ~std::size_t{0};
+  static constexpr unsigned kTagShift = 48;
+  static constexpr std::uintptr_t kPtrMask = (std::uintptr_t{1} << kTagShift) - 1;
+
+  static std::uint16_t tag_of(std::size_t h) { return static_cast<std::uint16_t>(h >> 32); }
+  static std::uint16_t tag_in(std::uintptr_t w) { return static_cast<std::uint16_t>(w >> kTagShift); }
+  static Node* node_of(std::uintptr_t w) { return reinterpret_cast<Node*>(w & kPtrMask); }
+  static std::uintptr_t pack(Node* n, std::uint16_t tag) {
+    return reinterpret_cast<std::uintptr_t>(n) | (static_cast<std::uintptr_t>(tag) << kTagShift);
+  }
+
+  static bool matches(const Node* n, std::size_t h, const K& key) {
+    if constexpr (std::is_integral_v<K>) {
+      (void)h;
+      return n->key == key;
+    } else {
+      return n->hash == h && n->key == key;
+    }
+  }
+
+  Shard& shard_for(std::size_t h) const { return shards_[h >> (64 - kShardBits)]; }
+  std::atomic<Table*>& table_of(const Shard& sh) { return tables_[&sh - shards_]; }
+  const std::atomic<Table*>& table_of(const Shard& sh) const { return tables_[&sh - shards_]; }
+
+  static std::size_t table_bytes(std::size_t cap) {
+    return sizeof(Table) + cap * sizeof(std::atomic<std::uintptr_t>);
+  }
+
+  Node* new_node(std::size_t h, const K& key, V&& value) {
+    std::allocator<Node> a;
+    Node* n = a.allocate(1);
+    try {
+      new (n) Node{h, key, std::move(value)};
+    } catch (...) {
+      a.deallocate(n, 1);
+      throw;
+    }
+    // The slot word keeps 16 tag bits above the pointer.
+    if (reinterpret_cast<std::uintptr_t>(n) & ~kPtrMask) std::abort();
+    bytes_.add(sizeof(Node));
+    return n;
+  }
+
+  void free_node(Node* n) noexcept {
+    n->~Node();
+    std::allocator<Node>{}.deallocate(n, 1);
+    bytes_.sub(sizeof(Node));
+  }
+
+  Table* new_table(std::size_t cap) {
+    const std::size_t bytes = table_bytes(cap);
+    void* mem = std::allocator<std::byte>{}.allocate(bytes);
+    Table* t = new (mem) Table{cap - 1};
+    for (std::size_t i = 0; i < cap; ++i) new (t->slots() + i) std::atomic<std::uintptr_t>(kEmpty);
+    bytes_.add(bytes);
+    return t;
+  }
+
+  void free_table(Table* t) noexcept {
+    const std::size_t bytes = table_bytes(t->mask + 1);
+    std::allocator<std::byte>{}.deallocate(reinterpret_cast<std::byte*>(t), bytes);
+    bytes_.sub(bytes);
+  }
+
+  static void free_node_cb(void* ctx, void* p) noexcept {
+    static_cast<ConcurrentMap*>(ctx)->free_node(static_cast<Node*>(p));
+  }
+  static void free_table_cb(void* ctx, void* p) noexcept {
+    static_cast<ConcurrentMap*>(ctx)->free_table(static_cast<Table*>(p));
+  }
+
+  // Into a table being built (not yet visible): first empty slot.
+  static void place(Table* t, Node* n, std::size_t h) {
+    std::size_t i = h & t->mask;
+    while (t->slots()[i].load(std::memory_order_relaxed) != kEmpty) i = (i + 1) & t->mask;
+    t->slots()[i].store(pack(n, tag_of(h)), std::memory_order_release);
+  }
+
+  void count_rebuild(std::uint64_t ns) {
+    rebuilds_.fetch_add(1, std::memory_order_relaxed);
+    rebuild_ns_.fetch_add(ns, std::memory_order_relaxed);
+  }
+
+  // Under sh.mu: copies the live nodes of `old` into a new table of `cap`
+  // slots, publishes it and retires `old`.
+  Table* rebuild(Shard& sh, Table* old, std::size_t cap) {
+    const auto start = std::chrono::steady_clock::now();
+    Table* t = new_table(cap);
+    if (old) {
+      for (std::size_t s = 0; s <= old->mask; ++s) {
+        const std::uintptr_t w = old->slots()[s].load(std::memory_order_relaxed);
+        if (w > kTombstone) {
+          std::size_t i = node_of(w)->hash & t->mask;
+          while (t->slots()[i].load(std::memory_order_relaxed) != kEmpty) i = (i + 1) & t->mask;
+          t->slots()[i].store(w, std::memory_order_relaxed);
+        }
+      }
+    }
+    table_of(sh).store(t, std::memory_order_release);
+    sh.tombstones.store(0, std::memory_order_relaxed);
+    sh.capacity.store(cap, std::memory_order_relaxed);
+    if (old) domain_.retire(old, &ConcurrentMap::free_table_cb, table_bytes(old->mask + 1));
+    count_rebuild(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count()));
+    return t;
+  }
+
+  AtomicByteCounter bytes_;  // before domain_: retired objects are freed into it
+  Shard* shards_ = nullptr;
+  alignas(64) std::atomic<Table*> tables_[kShards] = {};
+  mutable epoch::Domain domain_;
+  std::atomic<std::uint64_t> rebuilds_{0};
+  std::atomic<std::uint64_t> rebuild_ns_{0};
+};
+
+}  // namespace dstudy
+
+DSTUDY_REGISTER(concurrent_map, dstudy::ConcurrentMap)

@@ -1,0 +1,54 @@
+"""The dstudy_bench command line: its listing and one cell's arguments."""
+import json
+import subprocess
+
+from . import REPO_ROOT
+
+DEFAULT_BENCH = REPO_ROOT / "build" / "release" / "dstudy_bench"
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def listing(bench, workloads_dir=None):
+    """`dstudy_bench --list` as a dict with 'impls' and 'workloads'."""
+    argv = [str(bench), "--list"]
+    if workloads_dir:
+        argv += ["--workloads-dir", str(workloads_dir)]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise BenchError(f"cannot run {bench} --list: {e}") from e
+    if proc.returncode != 0:
+        raise BenchError(f"{bench} --list exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+    try:
+        data = json.loads(proc.stdout)
+        for impl in data["impls"]:
+            impl["name"], impl["kv"]
+        for wl in data["workloads"]:
+            wl["name"], wl["kv"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise BenchError(f"{bench} --list printed no valid listing ({e}): {proc.stdout[:500]}") from e
+    return data
+
+
+def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=None):
+    argv = [str(bench), "--impl", cell.impl, "--workload", cell.workload, "--kv", cell.kv,
+            "--size", settings["size"], "--out-dir", str(out_dir),
+            "--repetitions", str(settings["repetitions"])]
+    if workloads_dir:
+        argv += ["--workloads-dir", str(workloads_dir)]
+    if settings["latency"]:
+        argv += ["--latency"]
+        if settings.get("latency_sample_every"):
+            argv += ["--latency-sample-every", str(settings["latency_sample_every"])]
+    else:
+        argv += ["--no-latency"]
+    if settings.get("memory_sample_every"):
+        argv += ["--memory-sample-every", str(settings["memory_sample_every"])]
+    if family:
+        argv += ["--expect-allocator", family]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    return argv

@@ -1,0 +1,274 @@
+"""scripts/study run | list | merge (docs/running.md)."""
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import REPO_ROOT, allocators as alloc_mod, bench, build, cells as cells_mod
+from . import manifest as manifest_mod, merge as merge_mod, plan as plan_mod
+from . import results, runner, store
+from .profiles import PROFILES, settings as profile_settings
+from .progress import Progress
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+RESULTS_EVERY_S = 15.0  # results.json is rewritten at most this often mid-run
+
+
+class UsageError(Exception):
+    pass
+
+
+def err(message):
+    print(f"study: {message}", file=sys.stderr, flush=True)
+
+
+def command_line(argv):
+    return " ".join(shlex.quote(a) for a in [os.environ.get("DSTUDY_ARGV0", "scripts/study"), *argv])
+
+
+def add_selection_args(p):
+    p.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                   help="quick (default) or full")
+    for dim in cells_mod.DIMENSIONS:
+        p.add_argument(f"--{dim}", action="append", default=[], metavar="PATTERN",
+                       help=f"only these {dim}s (glob; comma-separated or repeated)")
+    p.add_argument("--bench", help="dstudy_bench to run (default build/release/dstudy_bench, "
+                                   "built when missing or stale)")
+    p.add_argument("--no-build", action="store_true", help="never build")
+    p.add_argument("--workloads-dir", help="passed to dstudy_bench --workloads-dir")
+    p.add_argument("--allocators-file", action="append", default=[], metavar="FILE",
+                   help="more allocator definitions (JSON, like scripts/allocators.json)")
+    p.add_argument("--add-allocator", action="append", default=[], metavar="NAME=PATH[,ENV=VAL...]",
+                   help="one more allocator; PATH empty or 'none' for no preload")
+    p.add_argument("--skip-missing-allocators", action="store_true",
+                   help="skip an allocator whose library is missing (warning) instead of exit 2")
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="scripts/study", description=(
+        "Runs the delete-intensive container study: one dstudy_bench process per cell "
+        "(impl x workload x kv x allocator). See docs/running.md."))
+    sub = top.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the matrix (or a filtered part, or a shard)")
+    add_selection_args(run)
+    run.add_argument("--shard", help="k/n: run every n-th cell of the sorted list, from the k-th")
+    run.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    run.add_argument("--retry-failed", action="store_true", help="with --resume: rerun failed cells too")
+    run.add_argument("--results-dir", default=str(REPO_ROOT / "results"),
+                     help="where run folders go (default results/)")
+    run.add_argument("--timeout", type=float, help="seconds per cell (profile default: quick 300, full 3600)")
+    run.add_argument("--repetitions", type=int, help="override the profile's repetitions")
+    run.add_argument("--seed", type=int, help="passed to dstudy_bench --seed")
+    run.add_argument("--pin", metavar="CPU", help="pin each cell to this CPU (list) with taskset -c")
+    run.add_argument("--list", action="store_true", help="print the cells this run would run, then stop")
+    run.add_argument("--dry-run", action="store_true", help="print each cell's command, then stop")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+
+    lst = sub.add_parser("list", help="impls, workloads, allocators or cells")
+    lst.add_argument("what", nargs="?", default="all",
+                     choices=["all", "impls", "workloads", "allocators", "cells"])
+    add_selection_args(lst)
+    lst.add_argument("--json", action="store_true", help="print JSON")
+
+    mrg = sub.add_parser("merge", help="combine shard run folders into one run folder")
+    mrg.add_argument("out_dir", metavar="OUT_DIR")
+    mrg.add_argument("run_dirs", nargs="+", metavar="SHARD_DIR")
+    return top
+
+
+def resolve_bench(args, stored=None):
+    if args.bench:
+        path = Path(args.bench)
+    elif stored:
+        path = Path(stored)
+    else:
+        path = bench.DEFAULT_BENCH
+        if not args.no_build and build.is_stale(path):
+            if not build.build():
+                raise UsageError("building the release preset failed (see above)")
+    if not path.exists():
+        raise UsageError(f"benchmark binary {path} not found (build it: cmake --preset release && "
+                         f"cmake --build --preset release, or drop --no-build, or pass --bench)")
+    return path.resolve()
+
+
+def filters_from(args):
+    return {d: cells_mod.split_patterns(getattr(args, d)) for d in cells_mod.DIMENSIONS}
+
+
+def fresh_plan(args, bench_path, listing):
+    profile = args.profile or "quick"
+    known = alloc_mod.load(args.allocators_file, args.add_allocator)
+    shard = cells_mod.parse_shard(args.shard) if getattr(args, "shard", None) else None
+    settings = profile_settings(profile, getattr(args, "repetitions", None), getattr(args, "timeout", None))
+    p = plan_mod.build_plan(listing, known, profile, settings, filters_from(args), shard,
+                            args.skip_missing_allocators)
+    p.bench, p.workloads_dir = str(bench_path), args.workloads_dir
+    p.seed, p.pin = getattr(args, "seed", None), getattr(args, "pin", None)
+    return p
+
+
+def resumed_plan(args, options, bench_path, listing):
+    settings = dict(options["settings"])
+    if args.timeout is not None:
+        settings["timeout_s"] = args.timeout
+    shard = cells_mod.parse_shard(options["shard"]) if options.get("shard") else None
+    p = plan_mod.build_plan(listing, plan_mod.allocators_from_options(options), options["profile"],
+                            settings, options["filters"], shard, args.skip_missing_allocators,
+                            check_filters=False, preselected=True)
+    p.bench, p.workloads_dir = str(bench_path), options.get("workloads_dir")
+    p.seed = options.get("seed")
+    p.pin = args.pin if args.pin is not None else options.get("pin")
+    return p
+
+
+def check_resume_args(args):
+    given = [f"--{d}" for d in cells_mod.DIMENSIONS if getattr(args, d)]
+    given += [f for f, v in (("--profile", args.profile), ("--shard", args.shard),
+                             ("--repetitions", args.repetitions), ("--seed", args.seed),
+                             ("--workloads-dir", args.workloads_dir),
+                             ("--allocators-file", args.allocators_file),
+                             ("--add-allocator", args.add_allocator)) if v]
+    if given:
+        raise UsageError(f"--resume takes its settings from RUN_DIR/manifest.json; "
+                         f"drop {', '.join(given)}")
+
+
+def cmd_run(args, argv):
+    if args.retry_failed and not args.resume:
+        raise UsageError("--retry-failed goes with --resume RUN_DIR")
+    stored = None
+    if args.resume:
+        check_resume_args(args)
+        run_dir = Path(args.resume)
+        try:
+            stored = store.read_json(run_dir / store.MANIFEST)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"cannot resume {run_dir}: no readable manifest.json ({e})") from e
+    bench_path = resolve_bench(args, stored and stored.get("options", {}).get("bench"))
+    workloads_dir = stored["options"].get("workloads_dir") if stored else args.workloads_dir
+    listing = bench.listing(bench_path, workloads_dir)
+    p = resumed_plan(args, stored["options"], bench_path, listing) if stored else \
+        fresh_plan(args, bench_path, listing)
+    if p.pin:
+        runner.pin_prefix(p.pin)  # taskset present?
+        if any(c.threads > 1 for c in p.cells) and "," not in p.pin and "-" not in p.pin:
+            err(f"warning: --pin {p.pin} puts multi-threaded cells on one CPU")
+
+    if args.list:
+        for c in p.cells:
+            print(c.id)
+        err(f"{len(p.cells)} cells" + (f" (shard {args.shard} of {p.cells_unsharded})" if p.shard else ""))
+        return EXIT_OK
+    if args.dry_run:
+        for c in p.cells:
+            print(runner.printable(p, c, Path("<RUN_DIR>") / store.RAW / c.file_stem))
+        return EXIT_OK
+
+    if stored:
+        manifest = stored
+        manifest["resumed"] = manifest.get("resumed", []) + [
+            {"at": store.utc_now(), "command": command_line(argv)}]
+        manifest["interrupted"] = False
+        manifest["options"]["pin"] = p.pin
+        manifest["settings"] = p.settings
+    else:
+        run_dir = store.new_run_dir(args.results_dir, p.shard)
+        manifest = manifest_mod.new(p, run_dir.name, command_line(argv))
+    records = store.load_cells(run_dir)
+    manifest_mod.update_counts(manifest, p, records)
+    results.write(run_dir, manifest, records)
+    left = len(runner.todo(p, records, args.retry_failed))
+    err(f"run folder {run_dir}: {len(p.cells)} cells, {left} to run "
+        f"({p.profile} profile, allocators {', '.join(sorted(p.allocators))})")
+
+    kept_failed = 0 if args.retry_failed else sum(
+        1 for c in p.cells if c.id in records and records[c.id]["status"] != "ok")
+    progress = Progress(total=len(p.cells), done=len(p.cells) - left,
+                        failed=kept_failed, quiet=args.quiet)
+    last_write = [time.monotonic()]
+
+    def on_record(recs):
+        manifest_mod.update_counts(manifest, p, recs)
+        store.write_json(run_dir / store.MANIFEST, manifest)
+        if time.monotonic() - last_write[0] >= RESULTS_EVERY_S:
+            results.write(run_dir, manifest, recs)
+            last_write[0] = time.monotonic()
+
+    try:
+        runner.execute(p, run_dir, records, progress, on_record, args.retry_failed)
+    except (KeyboardInterrupt, runner.Interrupted) as e:
+        progress.close()
+        manifest["interrupted"] = True
+        manifest_mod.update_counts(manifest, p, records)
+        results.write(run_dir, manifest, records)
+        err(f"interrupted; {manifest['cells_pending']} cells left. "
+            f"Resume with: scripts/study run --resume {run_dir}")
+        signum = e.signum if isinstance(e, runner.Interrupted) else signal.SIGINT
+        return 128 + signum
+    progress.close()
+    manifest["finished"] = store.utc_now()
+    manifest_mod.update_counts(manifest, p, records)
+    results.write(run_dir, manifest, records)
+    for f in manifest["failures"]:
+        err(f"failed: {f['id']}: {f['reason']} ({f.get('message')})")
+    err(f"done: {manifest['cells_ok']} ok, {manifest['cells_failed']} failed; "
+        f"{run_dir / store.RESULTS}")
+    return EXIT_FAILED if manifest["cells_failed"] else EXIT_OK
+
+
+def cmd_list(args):
+    known = alloc_mod.load(args.allocators_file, args.add_allocator)
+    out = {"allocators": [dict(a.to_json(), missing=a.missing()) for a in known.values()]}
+    if args.what != "allocators":
+        bench_path = resolve_bench(args)
+        listing = bench.listing(bench_path, args.workloads_dir)
+        out["impls"], out["workloads"] = listing["impls"], listing["workloads"]
+        if args.what in ("all", "cells"):
+            p = fresh_plan(args, bench_path, listing)
+            out["cells"] = [c.id for c in p.cells]
+    if args.what != "all":
+        out = {args.what: out[args.what]}
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return EXIT_OK
+    for key, items in out.items():
+        print(f"{key}:")
+        for it in items:
+            if key == "cells":
+                print(f"  {it}")
+            elif key == "allocators":
+                env = " ".join(f"{k}={v}" for k, v in it["env"].items())
+                flag = " (default)" if it["default"] else ""
+                miss = "  [LIBRARY MISSING]" if it["missing"] else ""
+                print(f"  {it['name']:16} {it['library'] or '(no preload)'} {env}{flag}{miss}")
+            elif key == "impls":
+                extra = " thread-safe" if it.get("thread_safe") else ""
+                print(f"  {it['name']:28} kv={','.join(it['kv'])}{extra}")
+            else:
+                threads = f" threads={it['threads']}" if it.get("threads", 1) > 1 else ""
+                print(f"  {it['name']:28} kv={','.join(it['kv'])}{threads}  {it.get('description', '')}")
+    return EXIT_OK
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args, argv)
+        if args.command == "list":
+            return cmd_list(args)
+        m = merge_mod.merge(args.out_dir, args.run_dirs, command_line(argv))
+        err(f"merged {len(args.run_dirs)} folders: {m['cells_ok']} ok, {m['cells_failed']} failed, "
+            f"into {args.out_dir}")
+        return EXIT_OK
+    except (UsageError, alloc_mod.AllocatorError, cells_mod.FilterError, plan_mod.PlanError,
+            bench.BenchError, merge_mod.MergeError, RuntimeError) as e:
+        err(f"error: {e}")
+        return EXIT_USAGE

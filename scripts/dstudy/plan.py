@@ -1,0 +1,88 @@
+"""A plan: the settings of a run and the cells it will run, in order."""
+import sys
+from dataclasses import dataclass, field
+
+from . import allocators as alloc_mod
+from . import cells as cells_mod
+from .profiles import PROFILES
+
+
+class PlanError(ValueError):
+    """A usage error found before anything runs (exit 2)."""
+
+
+@dataclass
+class Plan:
+    profile: str
+    settings: dict
+    filters: dict                      # dimension -> patterns
+    shard: tuple | None
+    allocators: dict                   # name -> Allocator, those the cells use
+    cells: list = field(default_factory=list)
+    cells_unsharded: int = 0
+    skipped_allocators: list = field(default_factory=list)
+    bench: str = ""
+    workloads_dir: str | None = None
+    seed: int | None = None
+    pin: str | None = None
+
+    def options(self):
+        """What a resumed run needs to rebuild this plan (stored in the manifest)."""
+        return {"profile": self.profile, "settings": self.settings, "filters": self.filters,
+                "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
+                "allocators": [a.to_json() for a in self.allocators.values()],
+                "bench": self.bench, "workloads_dir": self.workloads_dir,
+                "seed": self.seed, "pin": self.pin}
+
+
+def select_allocators(known, patterns, profile):
+    """The allocator filter picks among all known allocators; without one the
+    profile decides (quick: the defaults, full: all)."""
+    if patterns:
+        cells_mod.check_patterns("allocator", patterns, known)
+        return {n: a for n, a in known.items() if cells_mod.matches(n, patterns)}
+    if PROFILES[profile]["allocators"] == "default":
+        return {n: a for n, a in known.items() if a.default}
+    return dict(known)
+
+
+def drop_missing(selected, skip_missing, warn=None):
+    """A library that is not there is an error, or a warning and a skip."""
+    missing = {n: a for n, a in selected.items() if a.missing()}
+    if missing and not skip_missing:
+        lines = "\n".join(f"  {n}: {a.library}" for n, a in sorted(missing.items()))
+        raise PlanError("allocator library not found:\n" + lines +
+                        "\ninstall it (scripts/setup.sh), fix its path in the allocators file, "
+                        "or pass --skip-missing-allocators")
+    for n, a in sorted(missing.items()):
+        print(f"study: warning: skipping allocator {n}: {a.library} not found", file=warn or sys.stderr)
+    return {n: a for n, a in selected.items() if n not in missing}, sorted(missing)
+
+
+def build_plan(listing, known_allocators, profile, settings, filters, shard=None,
+               skip_missing=False, check_filters=True, preselected=False):
+    impls = [i["name"] for i in listing["impls"]]
+    workloads = [w["name"] for w in listing["workloads"]]
+    kvs = sorted({k for i in listing["impls"] for k in i["kv"]} |
+                 {k for w in listing["workloads"] for k in w["kv"]})
+    if check_filters:
+        cells_mod.check_patterns("impl", filters.get("impl", []), impls)
+        cells_mod.check_patterns("workload", filters.get("workload", []), workloads)
+        cells_mod.check_patterns("kv", filters.get("kv", []), kvs)
+    selected = (dict(known_allocators) if preselected else
+                select_allocators(known_allocators, filters.get("allocator", []), profile))
+    selected, skipped = drop_missing(selected, skip_missing)
+    if not selected:
+        raise PlanError("no allocator left to run")
+    cells = cells_mod.enumerate_cells(listing, sorted(selected), filters)
+    if not cells:
+        raise PlanError("the filters leave no valid cell (impl x workload x kv x allocator); "
+                        "see `scripts/study list cells`")
+    plan = Plan(profile=profile, settings=settings, filters=filters, shard=shard,
+                allocators=selected, cells_unsharded=len(cells), skipped_allocators=skipped)
+    plan.cells = cells_mod.shard(cells, *shard) if shard else cells
+    return plan
+
+
+def allocators_from_options(options):
+    return {a["name"]: alloc_mod.from_json(a["name"], a, "manifest") for a in options["allocators"]}

@@ -1,0 +1,120 @@
+"""Runs cells one at a time, one process each, and records every outcome."""
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from . import REPO_ROOT, bench, outcome, store
+
+
+class Interrupted(Exception):
+    """SIGTERM (or SIGINT) arrived: stop, keep what is written, resume later."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def pin_prefix(pin):
+    if not pin:
+        return []
+    if shutil.which("taskset") is None:
+        raise RuntimeError("--pin needs taskset (util-linux)")
+    return ["taskset", "-c", str(pin)]
+
+
+def cell_command(plan, cell, out_dir):
+    allocator = plan.allocators[cell.allocator]
+    argv = bench.cell_argv(plan.bench, cell, plan.settings, out_dir, allocator.family,
+                           plan.workloads_dir, plan.seed)
+    return pin_prefix(plan.pin) + argv
+
+
+def printable(plan, cell, out_dir):
+    env = plan.allocators[cell.allocator].settings()
+    words = [f"{k}={shlex.quote(v)}" for k, v in env.items()]
+    return " ".join((["env"] + words if words else []) +
+                    [shlex.quote(a) for a in cell_command(plan, cell, out_dir)])
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def run_cell(plan, cell, run_dir, tick=None):
+    """One process for one cell; returns the cell's record (never raises for
+    a failing cell; raises Interrupted / KeyboardInterrupt after killing it)."""
+    raw = Path(run_dir) / store.RAW / cell.file_stem
+    shutil.rmtree(raw, ignore_errors=True)
+    raw.mkdir(parents=True)
+    argv = cell_command(plan, cell, raw)
+    env = plan.allocators[cell.allocator].environment(os.environ)
+    timeout = plan.settings["timeout_s"]
+    started, t0 = store.utc_now(), time.monotonic()
+    timed_out = False
+    with open(raw / "stdout.txt", "wb") as out, open(raw / "stderr.txt", "wb") as err:
+        try:
+            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=REPO_ROOT,
+                                    start_new_session=True)
+        except OSError as e:
+            err.write(f"study: cannot start {argv[0]}: {e}\n".encode())
+            returncode = 127
+        else:
+            try:
+                while True:
+                    left = timeout - (time.monotonic() - t0) if timeout else 1.0
+                    if timeout and left <= 0:
+                        _kill_group(proc)
+                        timed_out = True
+                        break
+                    try:
+                        proc.wait(timeout=min(1.0, left))
+                        break
+                    except subprocess.TimeoutExpired:
+                        if tick:
+                            tick()
+            except BaseException:
+                _kill_group(proc)
+                raise
+            returncode = proc.returncode
+    duration = time.monotonic() - t0
+    stderr = (raw / "stderr.txt").read_text(errors="replace")
+    status, failure, gbench, sidecar = outcome.classify(returncode, timed_out, stderr, raw, timeout)
+    return {"id": cell.id, "impl": cell.impl, "workload": cell.workload, "kv": cell.kv,
+            "allocator": cell.allocator, "threads": cell.threads, "size": plan.settings["size"],
+            "status": status, "failure": failure, "gbench": gbench, "sidecar": sidecar,
+            "started": started, "duration_s": round(duration, 3),
+            "command": printable(plan, cell, raw.relative_to(run_dir)),
+            "raw_dir": str(Path(store.RAW) / cell.file_stem)}
+
+
+def todo(plan, records, retry_failed=False):
+    """Cells still to run: those with no record (and failed ones if asked)."""
+    return [c for c in plan.cells
+            if c.id not in records or (retry_failed and records[c.id].get("status") != "ok")]
+
+
+def execute(plan, run_dir, records, progress, on_record, retry_failed=False):
+    """Runs the cells left to run. on_record(records) is called after each
+    cell is written. Raises Interrupted / KeyboardInterrupt when stopped."""
+    def on_signal(signum, frame):
+        raise Interrupted(signum)
+
+    old = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for cell in todo(plan, records, retry_failed):
+            progress.start(cell)
+            record = run_cell(plan, cell, run_dir, tick=progress.tick)
+            store.write_cell(run_dir, record)
+            records[cell.id] = record
+            progress.finish(record)
+            on_record(records)
+    finally:
+        signal.signal(signal.SIGTERM, old)

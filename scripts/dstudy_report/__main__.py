@@ -1,0 +1,78 @@
+"""Command line: scripts/report RESULTS_DIR [--out DIR]
+                 scripts/report compare BASE_DIR NEW_DIR [--out DIR]"""
+import argparse
+import sys
+from pathlib import Path
+
+from .compare import Thresholds
+from .load import ReportError, load_run
+from .render import render_compare, render_run
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _slug(text):
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(text))
+
+
+def render_main(argv):
+    p = argparse.ArgumentParser(prog="scripts/report",
+                                description="Render a report from a run folder's results.json, "
+                                            "no rerun. 'scripts/report compare -h' compares two runs.")
+    p.add_argument("results", help="run folder holding results.json (or the file itself)")
+    p.add_argument("--out", help="output folder (default: reports/<run id>, or reports/latest "
+                                 "when the run has no id)")
+    a = p.parse_args(argv)
+    run = load_run(a.results)
+    out = Path(a.out) if a.out else REPO / "reports" / (_slug(run.run_id) if run.run_id else "latest")
+    figures = render_run(run, out)
+    print(f"report: {len(run.cells)} cells ({len(run.failed)} failed), {len(figures)} figures -> "
+          f"{out / 'report.html'} and {out / 'report.md'}")
+
+
+def compare_main(argv):
+    p = argparse.ArgumentParser(prog="scripts/report compare",
+                                description="Compare two runs cell by cell (new/base ratios, "
+                                            "Mann-Whitney U on the repetitions).")
+    p.add_argument("base", help="baseline run folder")
+    p.add_argument("new", help="new run folder")
+    p.add_argument("--out", help="output folder (default: reports/compare-<base id>-vs-<new id>)")
+    d = Thresholds()
+    p.add_argument("--threshold", type=float, default=d.throughput,
+                   help=f"relative throughput change that counts (default {d.throughput})")
+    p.add_argument("--latency-threshold", type=float, default=d.latency,
+                   help=f"relative P99 change that counts (default {d.latency})")
+    p.add_argument("--memory-threshold", type=float, default=d.memory,
+                   help=f"relative peak memory change that counts (default {d.memory})")
+    p.add_argument("--alpha", type=float, default=d.alpha,
+                   help=f"significance level of the U test (default {d.alpha})")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when any cell regressed")
+    a = p.parse_args(argv)
+    base, new = load_run(a.base), load_run(a.new)
+    out = Path(a.out) if a.out else REPO / "reports" / _slug(
+        f"compare-{base.run_id or 'base'}-vs-{new.run_id or 'new'}")
+    th = Thresholds(a.threshold, a.latency_threshold, a.memory_threshold, a.alpha)
+    diffs, _ = render_compare(base, new, out, th)
+    regressions = [d for d in diffs if d.verdict == "regression"]
+    improvements = [d for d in diffs if d.verdict == "improvement"]
+    print(f"compare: {len(diffs)} cells, {len(regressions)} regressions, {len(improvements)} "
+          f"improvements -> {out / 'compare.html'} and {out / 'compare.md'}")
+    for d in regressions:
+        print(f"  regression: {d.id}: {', '.join(d.regressions)}")
+    return 1 if regressions and a.fail_on_regression else 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] == "compare":
+            return compare_main(argv[1:]) or 0
+        return render_main(argv) or 0
+    except ReportError as e:
+        print(f"report: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

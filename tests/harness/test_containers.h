@@ -1,0 +1,94 @@
+// Containers the harness tests measure: a correct one, one that leaks on
+// purpose, one that stalls on every 1000th erase, and one that lies about
+// its outcomes. They meet the study concept and are never registered.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "impls/core/footprint.h"
+
+namespace dstudy::harness_test {
+
+template <class K, class V>
+class PlainMap {
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  static constexpr bool kThreadSafe = false;
+  static constexpr bool kOrdered = false;
+  static constexpr bool kReturnsMemory = false;
+
+  bool insert(const K& k, V&& v) { return map_.try_emplace(k, std::move(v)).second; }
+  bool erase(const K& k) { return map_.erase(k) != 0; }
+  template <class F>
+  bool find(const K& k, F&& f) const {
+    auto it = map_.find(k);
+    if (it == map_.end()) return false;
+    f(it->second);
+    return true;
+  }
+  std::size_t size() const { return map_.size(); }
+  Footprint footprint() const {
+    Footprint f;
+    f.bytes = map_.size() * (sizeof(K) + sizeof(V) + 2 * sizeof(void*)) + map_.bucket_count() * sizeof(void*);
+    f.capacity = map_.bucket_count();
+    f.max_load = map_.max_load_factor();
+    return f;
+  }
+
+ protected:
+  std::unordered_map<K, V> map_;
+};
+
+// Keeps every erased entry allocated (a 64-byte block each): memory grows
+// with every erase although the live set stays constant.
+template <class K, class V>
+class LeakyMap : public PlainMap<K, V> {
+ public:
+  bool erase(const K& k) {
+    if (this->map_.erase(k) == 0) return false;
+    graveyard_.push_back(new char[64]);
+    return true;
+  }
+  ~LeakyMap() {
+    for (char* p : graveyard_) delete[] p;
+  }
+
+ private:
+  std::vector<char*> graveyard_;
+};
+
+// Busy-waits ~20 us on every 1000th erase (the 0th, 1000th, ...).
+template <class K, class V>
+class StallingMap : public PlainMap<K, V> {
+ public:
+  bool erase(const K& k) {
+    if (erases_++ % 1000 == 0) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }
+    return PlainMap<K, V>::erase(k);
+  }
+
+ private:
+  std::uint64_t erases_ = 0;
+};
+
+// Loses every 100th insert (claims success, stores nothing).
+template <class K, class V>
+class LossyMap : public PlainMap<K, V> {
+ public:
+  bool insert(const K& k, V&& v) {
+    if (++inserts_ % 100 == 0) return true;
+    return PlainMap<K, V>::insert(k, std::move(v));
+  }
+
+ private:
+  std::uint64_t inserts_ = 0;
+};
+
+}  // namespace dstudy::harness_test

@@ -1,0 +1,117 @@
+"""Fixtures for the runner's tests: a fake dstudy_bench and fake allocator
+libraries, so no C++ build is needed."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+
+FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
+STUDY = REPO / "scripts" / "study"
+
+MANIFEST_FIELDS = ("run_id", "profile", "filters", "allocators", "shard", "started", "finished",
+                   "environment", "cells_total", "cells_ok", "cells_failed", "command")
+CELL_FIELDS = ("id", "impl", "workload", "kv", "allocator", "threads", "size", "status",
+               "failure", "gbench", "sidecar")
+FAILURE_FIELDS = ("reason", "exit_code", "signal", "stderr_tail")
+REASONS = {"crash", "timeout", "oom", "check", "allocator_mismatch", "error"}
+
+
+@pytest.fixture
+def fake_allocators(tmp_path):
+    """An allocators file whose jemalloc/mimalloc/tcmalloc point at fake
+    library files (the fake bench only reads LD_PRELOAD's name)."""
+    libs = tmp_path / "libs"
+    libs.mkdir()
+    data = {}
+    for fam in ("jemalloc", "mimalloc", "tcmalloc"):
+        lib = libs / f"lib{fam}-fake.so"
+        lib.write_text("not a library\n")
+        data[fam] = {"family": fam, "library": str(lib), "env": {}, "default": True}
+        data[fam + "_eager"] = {"family": fam, "library": str(lib), "env": {"MALLOC_FAKE_EAGER": "1"},
+                                "default": False}
+    path = tmp_path / "allocators.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """Clean fake-bench knobs, with an invocation log."""
+    for k in list(os.environ):
+        if k.startswith("FAKE_BENCH_"):
+            monkeypatch.delenv(k)
+    log = tmp_path / "bench.log"
+    monkeypatch.setenv("FAKE_BENCH_LOG", str(log))
+    return log
+
+
+@pytest.fixture
+def study(tmp_path, fake_allocators, env):
+    """Calls the runner in-process: study('run', ...) -> exit code."""
+    from dstudy.cli import main
+
+    def call(command, *args, results=True, bench=True):
+        argv = [command]
+        if bench:
+            argv += ["--bench", str(FAKE_BENCH)]
+            if "--resume" not in args:  # a resumed run reads its allocators from its manifest
+                argv += ["--allocators-file", str(fake_allocators)]
+        if command == "run" and results:
+            argv += ["--results-dir", str(tmp_path / "results")]
+        return main(argv + [str(a) for a in args])
+    return call
+
+
+def invocations(log):
+    if not Path(log).exists():
+        return []
+    return [json.loads(line) for line in Path(log).read_text().splitlines()]
+
+
+def latest(tmp_path):
+    return (tmp_path / "results" / "latest").resolve()
+
+
+def load_results(run_dir):
+    return json.loads((Path(run_dir) / "results.json").read_text())
+
+
+def validate_results(doc):
+    """The required fields of docs/result-schema.md."""
+    assert doc["schema_version"] == 1
+    m = doc["manifest"]
+    for k in MANIFEST_FIELDS:
+        assert k in m, f"manifest lacks {k}"
+    assert m["profile"] in ("quick", "full")
+    assert set(m["filters"]) == {"impl", "workload", "kv", "allocator"}
+    for a in m["allocators"]:
+        for k in ("name", "library", "env", "version"):
+            assert k in a
+    assert m["cells_ok"] + m["cells_failed"] <= m["cells_total"]
+    for c in doc["cells"]:
+        for k in CELL_FIELDS:
+            assert k in c, f"cell lacks {k}"
+        assert c["status"] in ("ok", "failed")
+        parts = c["id"].split("/")
+        assert parts[:4] == [c["impl"], c["workload"], c["kv"], c["allocator"]]
+        assert (c["threads"] > 1) == (len(parts) == 5)
+        if c["status"] == "ok":
+            assert c["failure"] is None
+            assert isinstance(c["gbench"], dict) and isinstance(c["sidecar"], dict)
+            assert c["sidecar"]["schema_version"] == 1
+        else:
+            for k in FAILURE_FIELDS:
+                assert k in c["failure"]
+            assert c["failure"]["reason"] in REASONS
+
+
+def run_study_process(args, env_extra=None, **kw):
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.Popen([str(STUDY), *map(str, args)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)

@@ -1,0 +1,154 @@
+"""Running cells: results, failures of every kind, allocators, usage errors."""
+import json
+
+from conftest import invocations, latest, load_results, validate_results
+
+
+def cells_by_id(doc):
+    return {c["id"]: c for c in doc["cells"]}
+
+
+def test_quick_run_all_ok(study, tmp_path, env):
+    assert study("run", "--impl", "alpha", "--workload", "churn") == 0
+    run = latest(tmp_path)
+    assert run.parent == tmp_path / "results" and run.name.endswith("Z")
+    doc = load_results(run)
+    validate_results(doc)
+    assert sorted(cells_by_id(doc)) == sorted(
+        f"alpha/churn/{kv}/{a}" for kv in ("u64", "str") for a in ("glibc", "jemalloc", "mimalloc", "tcmalloc"))
+    m = doc["manifest"]
+    assert (m["profile"], m["cells_total"], m["cells_ok"], m["cells_failed"]) == ("quick", 8, 8, 0)
+    assert m["finished"] and m["filters"]["impl"] == ["alpha"]
+    assert sorted(a["name"] for a in m["allocators"]) == ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
+    assert json.loads((run / "manifest.json").read_text())["run_id"] == run.name
+    # one file per cell, and the bench's own files kept
+    assert len(list((run / "cells").glob("*.json"))) == 8
+    assert (run / "raw" / "alpha__churn__u64__glibc" / "gbench.json").exists()
+    # quick profile: 1 repetition, sampled latency, --expect-allocator by family
+    argv = invocations(env)[0]["argv"]
+    assert argv[argv.index("--size") + 1] == "quick"
+    assert argv[argv.index("--repetitions") + 1] == "1"
+    assert "--latency" in argv and "--latency-sample-every" in argv
+
+
+def test_allocator_preload_and_env(study, tmp_path, env, fake_allocators):
+    assert study("run", "--impl", "beta", "--workload", "drain", "--allocator", "jemalloc*,glibc") == 0
+    lib = json.loads(fake_allocators.read_text())["jemalloc"]["library"]
+    seen = sorted((inv["argv"][inv["argv"].index("--expect-allocator") + 1], sorted(inv["env"].items()))
+                  for inv in invocations(env))
+    assert seen == [("glibc", []), ("jemalloc", [("LD_PRELOAD", lib)]),
+                    ("jemalloc", [("LD_PRELOAD", lib), ("MALLOC_FAKE_EAGER", "1")])]
+    doc = load_results(latest(tmp_path))
+    assert sorted(cells_by_id(doc)) == ["beta/drain/u64/glibc", "beta/drain/u64/jemalloc",
+                                        "beta/drain/u64/jemalloc_eager"]
+
+
+def test_full_profile_runs_every_allocator(study, tmp_path, env):
+    assert study("run", "--profile", "full", "--impl", "beta", "--workload", "drain", "--kv", "u64") == 0
+    doc = load_results(latest(tmp_path))
+    assert len(doc["cells"]) == 8  # 4 defaults + 4 eager variants (glibc_eager built in)
+    argv = invocations(env)[0]["argv"]
+    assert argv[argv.index("--size") + 1] == "full"
+    assert int(argv[argv.index("--repetitions") + 1]) >= 5
+    assert argv[argv.index("--latency-sample-every") + 1] == "1"
+
+
+def test_crash_is_recorded_and_the_run_goes_on(study, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_BENCH_CRASH", "beta")
+    assert study("run", "--workload", "drain", "--allocator", "glibc") == 1
+    doc = load_results(latest(tmp_path))
+    validate_results(doc)
+    cells = cells_by_id(doc)
+    assert cells["beta/drain/u64/glibc"]["status"] == "failed"
+    f = cells["beta/drain/u64/glibc"]["failure"]
+    assert f["reason"] == "crash" and f["signal"] == "SIGABRT" and f["exit_code"] is None
+    assert "crashing on purpose" in f["stderr_tail"]
+    assert cells["beta/drain/u64/glibc"]["gbench"] is None
+    assert cells["alpha/drain/u64/glibc"]["status"] == "ok"
+    assert cells["gamma_conc/drain/u64/glibc"]["status"] == "ok"
+    m = doc["manifest"]
+    assert (m["cells_ok"], m["cells_failed"]) == (2, 1)
+    assert m["failures"][0]["id"] == "beta/drain/u64/glibc"
+
+
+def test_timeout_is_recorded(study, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_BENCH_HANG", "alpha")
+    assert study("run", "--workload", "drain", "--allocator", "glibc", "--impl", "alpha,beta",
+                 "--timeout", "1") == 1
+    cells = cells_by_id(load_results(latest(tmp_path)))
+    f = cells["alpha/drain/u64/glibc"]["failure"]
+    assert f["reason"] == "timeout" and "1" in f["message"]
+    assert cells["beta/drain/u64/glibc"]["status"] == "ok"
+
+
+def test_oom_check_and_mismatch_reasons(study, tmp_path, monkeypatch, fake_allocators):
+    monkeypatch.setenv("FAKE_BENCH_OOM", "alpha")
+    monkeypatch.setenv("FAKE_BENCH_CHECK", "beta")
+    # an allocator whose family does not match what the library really is
+    bad = f"tcmalloc_wrong={json.loads(fake_allocators.read_text())['jemalloc']['library']}"
+    assert study("run", "--workload", "drain", "--allocator", "glibc,tcmalloc_wrong",
+                 "--add-allocator", bad) == 1
+    cells = cells_by_id(load_results(latest(tmp_path)))
+    assert cells["alpha/drain/u64/glibc"]["failure"]["reason"] == "oom"
+    assert cells["beta/drain/u64/glibc"]["failure"]["reason"] == "check"
+    assert cells["beta/drain/u64/glibc"]["failure"]["exit_code"] == 3
+    assert cells["gamma_conc/drain/u64/tcmalloc_wrong"]["failure"]["reason"] == "allocator_mismatch"
+    assert cells["gamma_conc/drain/u64/glibc"]["status"] == "ok"
+
+
+def test_missing_library_fails_before_anything_runs(study, tmp_path, env, capsys):
+    rc = study("run", "--add-allocator", "jemalloc=/nonexistent/libjemalloc.so.2")
+    assert rc == 2
+    assert "/nonexistent/libjemalloc.so.2" in capsys.readouterr().err
+    assert invocations(env) == []
+    assert not (tmp_path / "results").exists()
+
+
+def test_missing_library_skipped_with_flag(study, tmp_path, env, capsys):
+    rc = study("run", "--impl", "beta", "--workload", "drain",
+               "--add-allocator", "jemalloc=/nonexistent/libjemalloc.so.2", "--skip-missing-allocators")
+    assert rc == 0
+    assert "skipping allocator jemalloc" in capsys.readouterr().err
+    doc = load_results(latest(tmp_path))
+    assert sorted(c["allocator"] for c in doc["cells"]) == ["glibc", "mimalloc", "tcmalloc"]
+    assert doc["manifest"]["skipped_allocators"] == ["jemalloc"]
+
+
+def test_usage_errors_exit_2(study, tmp_path, env, capsys):
+    assert study("run", "--allocator", "hoard") == 2
+    assert "matches no allocator" in capsys.readouterr().err
+    assert study("run", "--impl", "std_*") == 2
+    assert study("run", "--workload", "conc", "--impl", "alpha") == 2  # no valid cell
+    assert study("run", "--shard", "3/2") == 2
+    assert study("run", "--bench", str(tmp_path / "nope"), bench=False) == 2
+    assert invocations(env) == []
+
+
+def test_list_and_dry_run_create_nothing(study, tmp_path, env, capsys):
+    assert study("run", "--list", "--impl", "alpha", "--kv", "str") == 0
+    out = capsys.readouterr().out.split()
+    assert out == [f"alpha/churn/str/{a}" for a in ("glibc", "jemalloc", "mimalloc", "tcmalloc")]
+    assert study("run", "--dry-run", "--impl", "alpha", "--kv", "str", "--allocator", "jemalloc") == 0
+    out = capsys.readouterr().out
+    assert "LD_PRELOAD=" in out and "--expect-allocator jemalloc" in out
+    assert invocations(env) == [] and not (tmp_path / "results").exists()
+
+
+def test_list_subcommand(study, capsys):
+    assert study("list", "--json", results=False) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"impls", "workloads", "allocators", "cells"} <= set(data)
+    assert "gamma_conc/conc/u64/glibc/t2" in data["cells"]
+    assert study("list", "allocators", bench=False) == 0
+    assert "jemalloc_eager" in capsys.readouterr().out
+
+
+def test_wrapper_script_runs(tmp_path, fake_allocators, env):
+    from conftest import FAKE_BENCH, run_study_process
+    p = run_study_process(["run", "--bench", FAKE_BENCH, "--allocators-file", fake_allocators,
+                           "--results-dir", tmp_path / "r", "--impl", "beta", "--workload", "drain",
+                           "--allocator", "glibc"])
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert "[1/1] ok beta/drain/u64/glibc" in err  # not a TTY: one line per cell
+    validate_results(load_results((tmp_path / "r" / "latest").resolve()))

@@ -1,0 +1,165 @@
+// The tombstone map's pieces that the conformance suite cannot see: the SSE2
+// and portable control groups agree bit for bit, the whole conformance suite
+// passes on the portable group (the DSTUDY_NO_SIMD path), and each policy
+// does what its name says to tombstones, capacity and memory.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <vector>
+#include <string>
+
+#include "impls/core/control_group.h"
+#include "impls/tombstone_map.h"  // DSTUDY_REGISTER is a no-op here
+#undef DSTUDY_REGISTER
+#include "tests/conformance/conformance_suite.h"
+
+namespace dstudy {
+namespace {
+
+using ctrl::ctrl_t;
+
+template <class K, class V>
+using PortableNever = TombstoneMap<K, V, TombstoneNever, ctrl::GroupPortable>;
+template <class K, class V>
+using PortableRehash = TombstoneMap<K, V, TombstoneRehash<>, ctrl::GroupPortable>;
+template <class K, class V>
+using PortableShrink = TombstoneMap<K, V, TombstoneShrink<>, ctrl::GroupPortable>;
+template <class K, class V>
+using PortableIncremental = TombstoneMap<K, V, TombstoneIncremental<>, ctrl::GroupPortable>;
+
+// The whole conformance suite again, on the scalar group.
+const bool kRegistered = conformance::register_suite<PortableNever>("tombstone_portable_never") &&
+                         conformance::register_suite<PortableRehash>("tombstone_portable_rehash") &&
+                         conformance::register_suite<PortableShrink>("tombstone_portable_shrink") &&
+                         conformance::register_suite<PortableIncremental>("tombstone_portable_incremental");
+
+// Reference answers, byte by byte.
+template <class Pred>
+std::uint32_t expected_mask(const ctrl_t* bytes, Pred pred) {
+  std::uint32_t m = 0;
+  for (int i = 0; i < 16; ++i) m |= static_cast<std::uint32_t>(pred(bytes[i])) << i;
+  return m;
+}
+
+template <class G>
+void check_group(const ctrl_t* bytes) {
+  const G g(bytes);
+  for (int b = -128; b < 128; ++b) {
+    const auto v = static_cast<ctrl_t>(b);
+    ASSERT_EQ(g.match(v).bits(), expected_mask(bytes, [&](ctrl_t c) { return c == v; })) << "byte " << b;
+  }
+  ASSERT_EQ(g.match_empty().bits(), expected_mask(bytes, [](ctrl_t c) { return c == ctrl::kEmpty; }));
+  ASSERT_EQ(g.match_empty_or_deleted().bits(), expected_mask(bytes, [](ctrl_t c) { return c < 0; }));
+  ASSERT_EQ(g.match_full().bits(), expected_mask(bytes, [](ctrl_t c) { return c >= 0; }));
+}
+
+TEST(TombstoneControlGroup, PortableAndSimdMatchEveryByteExactly) {
+  std::mt19937_64 rng(42);
+  alignas(16) ctrl_t bytes[16];
+  for (int round = 0; round < 2000; ++round) {
+    for (auto& b : bytes) {
+      const auto r = rng() % 4;
+      b = r == 0 ? ctrl::kEmpty : r == 1 ? ctrl::kDeleted : static_cast<ctrl_t>(rng() % (round < 1000 ? 128 : 256));
+    }
+    ASSERT_NO_FATAL_FAILURE(check_group<ctrl::GroupPortable>(bytes));
+#ifdef DSTUDY_GROUP_SSE2
+    ASSERT_NO_FATAL_FAILURE(check_group<ctrl::GroupSse2>(bytes));
+#endif
+  }
+}
+
+// Fill near the growth point, then churn: returns the map for inspection.
+template <class Map>
+void churn_near_full(Map& m, std::uint64_t live, std::uint64_t ops) {
+  for (std::uint64_t k = 0; k < live; ++k) ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
+  std::mt19937_64 rng(7);
+  std::uint64_t next = live;
+  std::vector<std::uint64_t> keys(live);
+  for (std::uint64_t k = 0; k < live; ++k) keys[k] = k;
+  for (std::uint64_t i = 0; i < ops; ++i) {
+    const std::size_t j = rng() % live;
+    ASSERT_TRUE(m.erase(keys[j]));
+    keys[j] = next++;
+    ASSERT_TRUE(m.insert(keys[j], std::uint64_t{keys[j]}));
+  }
+  for (const auto k : keys) ASSERT_TRUE(m.find(k, [&](const std::uint64_t& v) { ASSERT_EQ(v, k); }));
+}
+
+TEST(TombstonePolicies, NeverKeepsCapacityAndRehashesInPlaceUnderChurn) {
+  TombstoneMapNever<std::uint64_t, std::uint64_t> m;
+  const std::uint64_t live = 4096 * 7 / 8 * 85 / 100;  // 85% of the growth point of 4096 slots
+  churn_near_full(m, live, 200000);
+  const Footprint f = m.footprint();
+  EXPECT_EQ(*f.capacity, 4096u) << "churn at constant size must not grow the table";
+  EXPECT_GT(*f.compactions, 1u) << "growth_left ran out: in-place cleanups expected";
+}
+
+TEST(TombstonePolicies, RehashCapsTombstones) {
+  TombstoneMapRehash<std::uint64_t, std::uint64_t> m;
+  churn_near_full(m, 4096 * 7 / 8 * 85 / 100, 200000);
+  const Footprint f = m.footprint();
+  EXPECT_EQ(*f.capacity, 4096u);
+  EXPECT_LE(*f.tombstones, 4096u / 8);
+}
+
+TEST(TombstonePolicies, ShrinkReturnsMemoryOnDrainAndIncrementalFollows) {
+  TombstoneMapShrink<std::uint64_t, std::uint64_t> s;
+  TombstoneMapIncremental<std::uint64_t, std::uint64_t> inc;
+  for (std::uint64_t k = 0; k < 100000; ++k) {
+    s.insert(k, std::uint64_t{k});
+    inc.insert(k, std::uint64_t{k});
+  }
+  const std::size_t peak = s.footprint().bytes;
+  for (std::uint64_t k = 0; k < 99000; ++k) {
+    ASSERT_TRUE(s.erase(k));
+    ASSERT_TRUE(inc.erase(k));
+  }
+  EXPECT_LE(s.footprint().bytes, peak / 16);
+  for (int i = 0; i < 10000; ++i) inc.find(1, ValueProbe<std::uint64_t>{});
+  for (std::uint64_t k = 99000; k < 100000; ++k) ASSERT_TRUE(inc.erase(k));
+  EXPECT_LE(inc.footprint().bytes, peak / 16);
+}
+
+TEST(TombstonePolicies, IncrementalMigratesAcrossOperationsAndKeepsEveryKey) {
+  // While a migration runs the map holds two tables (capacity is not a power
+  // of two); every key must stay visible, and the migration must end within
+  // old capacity / 16 operations (one group per operation).
+  TombstoneMapIncremental<std::uint64_t, std::uint64_t> m;
+  std::size_t ops_in_migration = 0;
+  std::size_t longest = 0;
+  std::mt19937_64 rng(3);
+  for (std::uint64_t k = 0; k < 200000; ++k) {
+    ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
+    const std::size_t cap = *m.footprint().capacity;
+    if ((cap & (cap - 1)) != 0) {
+      longest = std::max(longest, ++ops_in_migration);
+      const std::uint64_t probe = rng() % (k + 1);
+      ASSERT_TRUE(m.find(probe, [&](const std::uint64_t& v) { ASSERT_EQ(v, probe); }));
+    } else {
+      ops_in_migration = 0;
+    }
+  }
+  EXPECT_GT(longest, 0u) << "growth never migrated incrementally";
+  EXPECT_LE(longest, 262144u / 2 / 16 + 1);
+  for (std::uint64_t k = 0; k < 200000; ++k) ASSERT_TRUE(m.find(k, ValueProbe<std::uint64_t>{}));
+  EXPECT_EQ(m.size(), 200000u);
+}
+
+TEST(TombstoneMap, StringKeysAndMoveOnlyFriendlyValues) {
+  TombstoneMapRehash<std::string, HeapBlob> m;
+  for (std::uint64_t i = 0; i < 5000; ++i) ASSERT_TRUE(m.insert(std::to_string(i), HeapBlob(i)));
+  for (std::uint64_t i = 0; i < 5000; i += 2) ASSERT_TRUE(m.erase(std::to_string(i)));
+  for (std::uint64_t i = 0; i < 5000; ++i) {
+    const bool found = m.find(std::to_string(i), [&](const HeapBlob& b) { EXPECT_EQ(b.first_word(), i); });
+    EXPECT_EQ(found, i % 2 == 1);
+  }
+  TombstoneMapRehash<std::string, HeapBlob> moved(std::move(m));
+  EXPECT_EQ(moved.size(), 2500u);
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_EQ(m.footprint().bytes, 0u);
+}
+
+}  // namespace
+}  // namespace dstudy

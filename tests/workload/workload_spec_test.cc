@@ -1,0 +1,273 @@
+// Spec loading: every preset loads, and every kind of bad spec is rejected
+// with a message that names the file, the field and what was expected.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bench/workload/workload_spec.h"
+
+namespace dstudy {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(WorkloadPresets, AllTenPresetsLoad) {
+  const auto specs = load_workload_dir(default_workloads_dir());
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+  for (const char* want : {"concurrent_churn", "drain", "grow_shrink_cycles", "large_values", "miss_after_delete",
+                           "order_book", "reinsert_same", "steady_churn", "ttl_window", "zipf_churn"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  for (const auto& s : specs) {
+    EXPECT_NO_THROW(s.size("quick")) << s.name;
+    EXPECT_NO_THROW(s.size("full")) << s.name;
+    EXPECT_FALSE(s.kv.empty());
+    EXPECT_GE(s.size("full").live, 4 * s.size("quick").live) << s.name << ": full must be well beyond quick";
+  }
+}
+
+TEST(WorkloadPresets, ConcurrentPresetsReserve) {
+  for (const auto& s : load_workload_dir(default_workloads_dir())) {
+    if (s.threads_for("quick") > 1 || s.threads_for("full") > 1) {
+      EXPECT_TRUE(s.reserve) << s.name;
+    }
+  }
+}
+
+TEST(WorkloadPresets, RepeatExpandsIntoNumberedPhases) {
+  const auto spec = load_workload_spec(default_workloads_dir() / "grow_shrink_cycles.json");
+  ASSERT_EQ(spec.phases.size(), 20u);
+  EXPECT_EQ(spec.phases[0].name, "grow_1");
+  EXPECT_EQ(spec.phases[1].name, "shrink_1");
+  EXPECT_EQ(spec.phases[19].name, "shrink_10");
+  EXPECT_TRUE(spec.phases[1].memory_probes);
+}
+
+// ---- bad specs ------------------------------------------------------------
+
+const char* kGood = R"({
+  "name": "case",
+  "description": "A test table held at 1000 keys, for the loader's tests.",
+  "kv": ["u64", "string"],
+  "seed": 7,
+  "sizes": {"quick": {"live": 1000}, "full": {"live": 4000}},
+  "phases": [
+    {"name": "load", "mix": {"insert": 100}, "target_live": 1.0},
+    {"name": "churn", "mix": {"insert": 25, "erase": 25, "find_hit": 40, "find_miss": 10}, "turnovers": 1}
+  ]
+})";
+
+class BadSpecs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("dstudy_bad_specs_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write(const std::string& text, const std::string& name = "case") {
+    const fs::path p = dir_ / (name + ".json");
+    std::ofstream(p) << text;
+    return p;
+  }
+
+  // Replaces `from` (which must occur) in the good spec.
+  static std::string edit(const std::string& from, const std::string& to) {
+    std::string s = kGood;
+    const auto at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) s.replace(at, from.size(), to);
+    return s;
+  }
+
+  // The spec must be rejected with a message holding the file, the field
+  // and each of the `expected` fragments.
+  void rejects(const std::string& text, const std::string& field, std::vector<std::string> expected,
+               const std::string& name = "case") {
+    const fs::path p = write(text, name);
+    try {
+      load_workload_spec(p);
+      ADD_FAILURE() << "accepted a bad spec; expected an error on " << field;
+    } catch (const SpecError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(p.string()), std::string::npos) << "no file name in: " << msg;
+      EXPECT_NE(msg.find(field), std::string::npos) << "no field '" << field << "' in: " << msg;
+      EXPECT_NE(msg.find("expected"), std::string::npos) << msg;
+      for (const auto& frag : expected) EXPECT_NE(msg.find(frag), std::string::npos) << "no '" << frag << "' in: " << msg;
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(BadSpecs, GoodSpecLoads) {
+  const auto spec = load_workload_spec(write(kGood));
+  EXPECT_EQ(spec.name, "case");
+  EXPECT_EQ(spec.phases.size(), 2u);
+  EXPECT_EQ(spec.phases[1].length_kind, LengthKind::kTurnovers);
+}
+
+TEST_F(BadSpecs, InvalidJson) { rejects("{\"name\": ", "(top level)", {"valid JSON"}); }
+
+TEST_F(BadSpecs, UnknownField) {
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"sead\": 1"), "sead", {"unknown field", "allowed here"});
+  rejects(edit("\"target_live\": 1.0", "\"target_live\": 1.0, \"order\": 1"), "phases[0].order", {"unknown field"});
+  rejects(edit("{\"live\": 1000}", "{\"live\": 1000, \"size\": 3}"), "sizes.quick.size", {"unknown field"});
+  rejects(edit("\"find_miss\": 10}", "\"find_mis\": 10}"), "phases[1].mix.find_mis", {"unknown field"});
+}
+
+TEST_F(BadSpecs, WrongType) {
+  rejects(edit("\"seed\": 7", "\"seed\": \"7\""), "seed", {"an integer", "string"});
+  rejects(edit("\"seed\": 7", "\"seed\": -7"), "seed", {"an integer >= 0"});
+  rejects(edit("{\"live\": 1000}", "{\"live\": 1000.5}"), "sizes.quick.live", {"an integer >= 1"});
+  rejects(edit("\"kv\": [\"u64\", \"string\"]", "\"kv\": \"u64\""), "kv", {"non-empty list"});
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": true"), "phases[1].turnovers", {"a number"});
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"reserve\": 1"), "reserve", {"true or false"});
+}
+
+TEST_F(BadSpecs, MissingRequiredField) {
+  rejects(edit("\"seed\": 7,", ""), "seed", {"missing required field"});
+  rejects(edit("\"kv\": [\"u64\", \"string\"],", ""), "kv", {"missing required field"});
+  rejects(edit(", \"full\": {\"live\": 4000}", ""), "sizes.full", {"\"quick\" and a \"full\""});
+  rejects(edit("{\"name\": \"load\", ", "{"), "phases[0].name", {"missing required field"});
+  rejects(edit("\"mix\": {\"insert\": 100}, ", ""), "phases[0].mix", {"missing required field"});
+}
+
+TEST_F(BadSpecs, NameMustMatchFile) {
+  rejects(kGood, "name", {"the file name \"other\""}, "other");
+}
+
+TEST_F(BadSpecs, DescriptionNeedsAFigure) {
+  rejects(edit("A test table held at 1000 keys, for the loader's tests.", "A table."), "description",
+          {"published figure"});
+}
+
+TEST_F(BadSpecs, ImpossibleMix) {
+  rejects(edit("\"find_miss\": 10}", "\"find_miss\": 0}"), "phases[1].mix", {"summing to 100", "90"});
+  rejects(edit("\"insert\": 25, \"erase\": 25", "\"insert\": 25.05, \"erase\": 24.95"), "phases[1].mix.insert",
+          {"one decimal"});
+  rejects(edit("\"insert\": 25, \"erase\": 25", "\"insert\": -5, \"erase\": 55"), "phases[1].mix.insert",
+          {"percentage in [0, 100]"});
+  // Erases more keys than the load put there.
+  {
+    std::string s = edit("\"insert\": 25, \"erase\": 25, \"find_hit\": 40", "\"insert\": 5, \"erase\": 45, \"find_hit\": 40");
+    s.replace(s.find("\"turnovers\": 1"), 14, "\"turnovers\": 2");
+    rejects(s, "phases[1]", {"impossible mix"});
+  }
+  // Finds in a phase that starts empty and never inserts.
+  rejects(edit("{\"name\": \"load\", \"mix\": {\"insert\": 100}, \"target_live\": 1.0},", ""), "phases[0]",
+          {"no erase or find_hit"});
+}
+
+TEST_F(BadSpecs, PhaseLength) {
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"ops\": 10"), "phases[1]", {"exactly one phase length"});
+  rejects(edit("\"turnovers\": 1", "\"ops\": {\"quick\": 10}"), "phases[1].ops.full", {"every size profile"});
+  rejects(edit("\"turnovers\": 1", "\"ops\": {\"quick\": 10, \"full\": 10, \"huge\": 1}"), "phases[1].ops.huge",
+          {"size profile named in sizes"});
+  rejects(edit("\"target_live\": 1.0", "\"turnovers\": 1.0"), "phases[0].turnovers", {"a phase with erases"});
+  rejects(edit("\"target_live\": 1.0", "\"target_live\": -1"), "phases[0].target_live", {"fraction of N >= 0"});
+}
+
+TEST_F(BadSpecs, TargetInTheWrongDirection) {
+  rejects(edit("\"find_miss\": 10}, \"turnovers\": 1", "\"find_miss\": 10}, \"target_live\": 0.5"),
+          "phases[1].target_live", {"more erases than inserts"});
+}
+
+TEST_F(BadSpecs, UnknownKvKind) {
+  rejects(edit("[\"u64\", \"string\"]", "[\"u64\", \"u128\"]"), "kv[1]", {"unknown kv kind", "u128"});
+  rejects(edit("[\"u64\", \"string\"]", "[\"u64\", \"u64\"]"), "kv[1]", {"each kv kind once"});
+}
+
+TEST_F(BadSpecs, BadSizeProfile) {
+  rejects(edit("{\"live\": 1000}", "{\"live\": 0}"), "sizes.quick.live", {"an integer >= 1"});
+  rejects(edit("{\"live\": 1000}", "{\"threads\": 2}"), "sizes.quick.live", {"missing required field"});
+  rejects(edit("{\"live\": 1000}", "1000"), "sizes.quick", {"an object"});
+  rejects(edit("{\"live\": 1000}", "{\"live\": 1000, \"idle_probes_s\": [1.0, 0.5]}"), "sizes.quick.idle_probes_s[1]",
+          {"increasing order"});
+  rejects(edit("{\"live\": 1000}", "{\"live\": 1, \"threads\": 4}"), "sizes.quick.live", {"one live key per thread"});
+}
+
+TEST_F(BadSpecs, KeyDistributionAndDeleteOrder) {
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"keys\": \"pareto\""), "phases[1].keys",
+          {"a key distribution"});
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"keys\": {\"zipfian\": 1.2}"), "phases[1].keys.zipfian",
+          {"theta in (0, 1)"});
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"keys\": \"zipfian\""), "phases[1].keys",
+          {"key_universe"});
+}
+
+TEST_F(BadSpecs, ZipfianWithFifoIsRejected) {
+  std::string s = edit("\"seed\": 7,", "\"seed\": 7, \"key_universe\": 10,");
+  const std::string from = "\"turnovers\": 1";
+  s.replace(s.find(from), from.size(), "\"turnovers\": 1, \"keys\": \"zipfian\", \"erase_order\": \"fifo\"");
+  rejects(s, "phases[1].erase_order", {"cannot satisfy"});
+}
+
+TEST_F(BadSpecs, EraseOrderValues) {
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"erase_order\": \"newest\""), "phases[1].erase_order",
+          {"an erase order"});
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"erase_order\": {\"order\": \"lifo\", \"window\": 4}"),
+          "phases[1].erase_order.window", {"only with order \"fifo\""});
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"erase_order\": {\"order\": \"fifo\", \"window\": 0}"),
+          "phases[1].erase_order.window", {"an integer >= 1"});
+}
+
+TEST_F(BadSpecs, InsertAndMissKeys) {
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"insert_keys\": \"universe\""), "phases[1].insert_keys",
+          {"unless key_universe is set"});
+  std::string s = edit("\"turnovers\": 1", "\"turnovers\": 1, \"insert_keys\": \"reinsert\"");
+  const std::string from = "\"insert\": 25, \"erase\": 25";
+  s.replace(s.find(from), from.size(), "\"insert\": 20, \"erase\": 30");
+  rejects(s, "phases[1].mix", {"insert == erase"});
+  rejects(edit("\"target_live\": 1.0", "\"target_live\": 1.0, \"miss_keys\": \"recent\""), "phases[0].miss_keys",
+          {"\"absent\" or \"recently_erased\""});
+  rejects(edit("\"target_live\": 1.0", "\"target_live\": 1.0, \"recent_window\": 0.1"), "phases[0].recent_window",
+          {"only with miss_keys"});
+}
+
+TEST_F(BadSpecs, MemoryProbesNeedErases) {
+  rejects(edit("\"target_live\": 1.0", "\"target_live\": 1.0, \"memory_probes\": true"), "phases[0].memory_probes",
+          {"only on a phase with erases"});
+}
+
+TEST_F(BadSpecs, UniverseTooSmall) {
+  std::string s = edit("\"seed\": 7,", "\"seed\": 7, \"key_universe\": 1,");
+  const std::string from = "\"target_live\": 1.0";
+  s.replace(s.find(from), from.size(), "\"target_live\": 1.5");
+  rejects(s, "phases[0]", {"key universe"});
+}
+
+TEST_F(BadSpecs, DuplicatePhaseNames) {
+  rejects(edit("{\"name\": \"churn\"", "{\"name\": \"load\""), "phases[1].name", {"used once"});
+}
+
+TEST_F(BadSpecs, FillAndThreads) {
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"fill\": 1.5"), "fill", {"growth point"});
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"threads\": 0"), "threads", {"an integer >= 1"});
+}
+
+TEST_F(BadSpecs, DirectoryRejectsBadFileAndNamesIt) {
+  write(kGood);
+  EXPECT_EQ(load_workload_dir(dir_).size(), 1u);
+  std::string other = edit("\"seed\": 7", "\"seed\": 7, \"x\": 1");
+  other.replace(other.find("\"case\""), 6, "\"zzz\"");
+  const fs::path bad = write(other, "zzz");
+  try {
+    load_workload_dir(dir_);
+    ADD_FAILURE() << "a folder with a bad spec loaded";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(BadSpecs, ReinsertWithLifoIsFine) {
+  EXPECT_NO_THROW(load_workload_spec(
+      write(edit("\"turnovers\": 1", "\"turnovers\": 1, \"insert_keys\": \"reinsert\", \"erase_order\": \"lifo\""))));
+}
+
+}  // namespace
+}  // namespace dstudy
