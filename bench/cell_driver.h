@@ -16,8 +16,9 @@ class CellDriver {
   virtual ~CellDriver() = default;
 
   // Finds the growth point when the spec asks for a fill, makes the stream,
-  // materialises keys and values, computes the expected outcomes, and takes
-  // the memory baseline. Nothing is timed.
+  // materialises keys and values and computes the expected outcomes.
+  // Nothing is timed. (The memory baseline is read by the first throughput
+  // repetition, just before its container exists.)
   virtual CellSetup prepare(const CellOptions& options, const StreamFactory& make_stream) = 0;
 
   // One throughput repetition on a fresh container: no per-op timer; phases

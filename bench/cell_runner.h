@@ -100,19 +100,21 @@ class ContainerCellDriver final : public CellDriver {
     sample_every_ =
         options.memory_sample_every ? options.memory_sample_every : auto_sample_every(stream_.threads[0].ops.size());
     memory_.sample_every_ops = sample_every_;
-    // Give back what generating the stream left cached, then read the
-    // baseline: from here on, memory is the container's doing.
-    probes::MemoryProbe::instance().purge();
-    memory_.baseline = probes::MemoryProbe::instance().layers(/*expensive_ok=*/true);
     return setup_;
   }
 
   RepetitionResult run_throughput(bool record_memory) override {
-    auto c = make_container();
     if (record_memory) {
       memory_.series.clear();
       memory_.phase_end.clear();
+      // The baseline: after the stream is made and its keys materialised,
+      // just before the container exists. What generating the stream left
+      // cached is given back first, so from here on memory is the
+      // container's doing.
+      probes::MemoryProbe::instance().purge();
+      memory_.baseline = probes::MemoryProbe::instance().layers(/*expensive_ok=*/true);
     }
+    auto c = make_container();
     RepetitionResult r = stream_.threads.size() == 1 ? run_single(*c, record_memory, nullptr)
                                                      : run_threads(*c, record_memory, nullptr);
     destroy(std::move(c));

@@ -168,6 +168,7 @@ class ConcurrentMap {
         // Empty shard: drop the table (readers may still be probing it).
         table_of(sh).store(nullptr, std::memory_order_release);
         sh.tombstones.store(0, std::memory_order_relaxed);
+        sh.capacity.store(0, std::memory_order_relaxed);
         old_table = t;
         count_rebuild(0);
       } else if (cap > kMinCapacity && cap > sh.floor && live * 8 < cap) {

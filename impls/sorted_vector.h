@@ -11,8 +11,9 @@
 // out (O(1) amortised moves per erase). A reinserted key revives its dead
 // entry in place, and a new key whose position borders a dead entry takes it
 // over. Other new keys go to a small sorted pending buffer, merged into the
-// array in one backward pass when it reaches ~sqrt(2n) entries, which balances
-// the merge's O(n) against the buffer's own shifts.
+// array in one backward pass when it reaches ~sqrt(2n) entries (sqrt(8n) for
+// trivially copyable entries), which balances the merge's O(n) against the
+// buffer's own shifts.
 //
 // Memory: both give capacity back when the live count falls below a quarter
 // of the array's capacity (they reallocate to twice the live count), so
@@ -28,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -175,10 +177,13 @@ class SortedVectorLazy {
 
   // Compact once dead entries exceed this fraction of the main array.
   static constexpr std::size_t kDeadFractionDen = 4;  // 1/4
-  // Pending buffer bounds (entries); in between it is ~sqrt(2 * main size).
+  // Pending buffer bounds (entries).
   static constexpr std::size_t kMinPending = 16;
   static constexpr std::size_t kMaxPending = 4096;
-  static constexpr double kPendingFactor = SVPF;
+  // The pending buffer holds ~sqrt(kPendingFactor * n) entries. Its shifts
+  // are memmoves for trivially copyable entries, cheaper per entry than the
+  // merge's, so those get a longer buffer and fewer merges.
+  static constexpr double kPendingFactor = std::is_trivially_copyable_v<Entry> ? 8.0 : 2.0;
 
   bool insert(const K& key, V&& value) {
     const std::size_t n = main_.size();

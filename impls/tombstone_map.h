@@ -34,7 +34,10 @@
 //                         per insert/erase while lookups consult both, so no
 //                         single operation pays for the whole table. The price
 //                         is two tables held during a migration, and a
-//                         cleanup that cannot be done in place.
+//                         cleanup that cannot be done in place. Not free of
+//                         O(capacity) work entirely: starting a migration
+//                         sets the new table's control bytes (1 byte a slot,
+//                         a memset), and the last step frees the old table.
 // Every byte comes from std::allocator (so from the allocator under study);
 // Footprint::bytes is the exact sum of the live allocations.
 #pragma once

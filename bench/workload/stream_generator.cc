@@ -208,7 +208,11 @@ class ThreadGen {
     }
     ghost_pool_ = std::max<std::size_t>(n_, 1);
     ghost_index_.assign(ghost_pool_, kNone);
-    fen_.reset(2 * n_ + 1024);
+    // Insertion order is only tracked when some phase picks keys by age.
+    for (const auto& p : spec.phases)
+      need_order_ = need_order_ || p.erase_order != EraseOrder::kRandom || p.keys == KeyDistribution::kSequential ||
+                    p.keys == KeyDistribution::kLatest;
+    if (need_order_) fen_.reset(2 * n_ + 1024);
   }
 
   ThreadResult run() {
@@ -269,10 +273,12 @@ class ThreadGen {
       absent_slot_[last] = slot;
       absent_ids_.pop_back();
     }
-    if (id_at_pos_.size() == fen_.capacity()) grow_fenwick();
-    pos_of_id_[id] = id_at_pos_.size();
-    id_at_pos_.push_back(id);
-    fen_.add(pos_of_id_[id], 1);
+    if (need_order_) {
+      if (id_at_pos_.size() == fen_.capacity()) grow_fenwick();
+      pos_of_id_[id] = id_at_pos_.size();
+      id_at_pos_.push_back(id);
+      fen_.add(pos_of_id_[id], 1);
+    }
     peak_ = std::max(peak_, live_ids_.size());
     emit(OpType::kInsert, id);
   }
@@ -286,7 +292,7 @@ class ThreadGen {
       absent_slot_[id] = static_cast<std::uint32_t>(absent_ids_.size());
       absent_ids_.push_back(id);
     }
-    fen_.add(pos_of_id_[id], -1);
+    if (need_order_) fen_.add(pos_of_id_[id], -1);
     erased_log_.push_back(id);
     emit(OpType::kErase, id);
   }
@@ -513,6 +519,7 @@ class ThreadGen {
   std::vector<Unit> block_;
   std::size_t block_pos_ = 0;
   std::size_t peak_ = 0;
+  bool need_order_ = false;
   ThreadResult* out_ = nullptr;
 };
 

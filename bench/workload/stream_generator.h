@@ -56,7 +56,7 @@ class Rng {
 // Synthetic Databases", SIGMOD 1994) as YCSB's ZipfianGenerator uses it:
 // rank r (0-based) has weight 1/(r+1)^theta over n items. zeta(n) is exact
 // up to 1024 items and extended by the midpoint integral beyond (relative
-// error < 1e-9), so n may change from draw to draw at O(1) cost.
+// error < 1e-8), so n may change from draw to draw at O(1) cost.
 class Zipfian {
  public:
   explicit Zipfian(double theta = 0.99);

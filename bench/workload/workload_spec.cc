@@ -313,7 +313,8 @@ void expand_phases(const Reader& r, const json& list, const std::string& field, 
       expand_phases(r, r.required(v, f, "phases"), f + ".phases", has_universe, profiles, body);
       for (std::uint64_t c = 1; c <= n; ++c)
         for (PhaseSpec p : body) {
-          p.name += "_" + std::to_string(c);
+          p.name += '_';
+          p.name += std::to_string(c);  // (not "_" + ...: GCC 12 -Wrestrict false positive)
           out.push_back(std::move(p));
         }
     } else {
@@ -346,9 +347,9 @@ unsigned WorkloadSpec::threads_for(std::string_view profile) const {
 
 void check_feasible(const WorkloadSpec& spec, std::size_t live, unsigned threads, std::string_view profile) {
   const Reader r(spec.source.string());
-  const std::string where = " (size " + std::string(profile) + ", N = " + std::to_string(live) + ")";
+  const std::string size_where = " (size " + std::string(profile) + ", N = " + std::to_string(live) + ")";
   if (live < threads)
-    r.fail("sizes." + std::string(profile) + ".live", "at least one live key per thread" + where,
+    r.fail("sizes." + std::string(profile) + ".live", "at least one live key per thread" + size_where,
            std::to_string(live) + " for " + std::to_string(threads) + " threads");
   const double n = static_cast<double>(live);
   const double universe = spec.key_universe ? *spec.key_universe * n : 0;
@@ -356,7 +357,8 @@ void check_feasible(const WorkloadSpec& spec, std::size_t live, unsigned threads
   bool erased_before = false;
   for (std::size_t i = 0; i < spec.phases.size(); ++i) {
     const PhaseSpec& p = spec.phases[i];
-    const std::string f = "phases[" + std::to_string(i) + "] (\"" + p.name + "\")";
+    const std::string f = "phases[" + std::to_string(i) + "]";
+    const std::string where = " (phase \"" + p.name + "\", size " + std::string(profile) + ", N = " + std::to_string(live) + ")";
     const double net = (p.mix.insert - p.mix.erase) / 100.0;
     const bool no_inserts = p.mix.insert <= 0;
     if (predicted < 0.5 && no_inserts && (p.mix.erase > 0 || p.mix.find_hit > 0))

@@ -145,11 +145,14 @@ def cmd_run(args, argv):
     stored = None
     if args.resume:
         check_resume_args(args)
-        run_dir = Path(args.resume)
+        run_dir = Path(args.resume).resolve()
         try:
             stored = store.read_json(run_dir / store.MANIFEST)
         except (OSError, ValueError) as e:
             raise UsageError(f"cannot resume {run_dir}: no readable manifest.json ({e})") from e
+        if "options" not in stored:
+            raise UsageError(f"cannot resume {run_dir}: its manifest has no run options "
+                             f"(a merged folder? resume the shard folders instead)")
     bench_path = resolve_bench(args, stored and stored.get("options", {}).get("bench"))
     workloads_dir = stored["options"].get("workloads_dir") if stored else args.workloads_dir
     listing = bench.listing(bench_path, workloads_dir)
@@ -191,14 +194,17 @@ def cmd_run(args, argv):
         1 for c in p.cells if c.id in records and records[c.id]["status"] != "ok")
     progress = Progress(total=len(p.cells), done=len(p.cells) - left,
                         failed=kept_failed, quiet=args.quiet)
-    last_write = [time.monotonic()]
+    last_write = {"at": time.monotonic(), "took": 0.0}
 
     def on_record(recs):
+        """manifest.json after every cell; results.json when it is cheap
+        enough: at most every RESULTS_EVERY_S, and at most 10% of the time."""
         manifest_mod.update_counts(manifest, p, recs)
         store.write_json(run_dir / store.MANIFEST, manifest)
-        if time.monotonic() - last_write[0] >= RESULTS_EVERY_S:
+        now = time.monotonic()
+        if now - last_write["at"] >= max(RESULTS_EVERY_S, 10 * last_write["took"]):
             results.write(run_dir, manifest, recs)
-            last_write[0] = time.monotonic()
+            last_write["at"], last_write["took"] = time.monotonic(), time.monotonic() - now
 
     try:
         runner.execute(p, run_dir, records, progress, on_record, args.retry_failed)
@@ -272,3 +278,6 @@ def main(argv=None):
             bench.BenchError, merge_mod.MergeError, RuntimeError) as e:
         err(f"error: {e}")
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        err("interrupted")
+        return 128 + signal.SIGINT

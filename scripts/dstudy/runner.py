@@ -91,7 +91,7 @@ def run_cell(plan, cell, run_dir, tick=None):
             "allocator": cell.allocator, "threads": cell.threads, "size": plan.settings["size"],
             "status": status, "failure": failure, "gbench": gbench, "sidecar": sidecar,
             "started": started, "duration_s": round(duration, 3),
-            "command": printable(plan, cell, raw.relative_to(run_dir)),
+            "command": printable(plan, cell, raw),
             "raw_dir": str(Path(store.RAW) / cell.file_stem)}
 
 

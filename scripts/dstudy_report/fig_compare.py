@@ -4,6 +4,7 @@ scale that saturates at 2x either way."""
 import math
 
 from .fig_common import MCell, draw_matrix, panel_grid, save
+from .load import KV_ORDER
 
 PANELS = (
     ("throughput", "Throughput new/base", lambda d: d.throughput_ratio, True),
@@ -22,7 +23,8 @@ def compare_figure(diffs, outdir, key, label, get, higher_is_better, alpha):
             if v not in lst:
                 lst.append(v)
     impl_order = [r[0] for r in rows]
-    rows.sort(key=lambda r: (r[1], impl_order.index(r[0])))
+    kv_order = [k for k in KV_ORDER if k in kvs] + sorted(k for k in kvs if k not in KV_ORDER)
+    rows.sort(key=lambda r: (kv_order.index(r[1]), impl_order.index(r[0])))
     by_key = {d.key: d for d in diffs}
     if not any(get(d) is not None for d in diffs):
         return None
@@ -38,7 +40,8 @@ def compare_figure(diffs, outdir, key, label, get, higher_is_better, alpha):
                 if d is None:
                     line.append(None)
                 elif d.new is not None and not d.new.ok:
-                    line.append(MCell(failed=f"new: {(d.new.failure or {}).get('reason', '?')}"))
+                    side = "both" if d.base is not None and not d.base.ok else "new"
+                    line.append(MCell(failed=f"{side}: {(d.new.failure or {}).get('reason', '?')}"))
                 elif d.base is not None and not d.base.ok:
                     line.append(MCell(failed=f"base: {(d.base.failure or {}).get('reason', '?')}"))
                 elif get(d) is None:

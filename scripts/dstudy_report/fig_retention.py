@@ -70,7 +70,9 @@ def retention_figure(run, outdir, workload, kv, phase, entries):
         ax.set_xticklabels(impls, rotation=30, ha="right", rotation_mode="anchor")
         ax.set_title(f"allocator: {alloc}")
         ax.grid(True, axis="y", alpha=0.3)
-    axes[0][0].set_ylabel(f"{layer} above baseline ({unit})")
+    names = {"rss_bytes": "RSS", "allocator_resident_bytes": "allocator resident",
+             "footprint_bytes": "container footprint"}
+    axes[0][0].set_ylabel(f"{names.get(layer, layer)} above baseline ({unit})")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.suptitle(f"Memory after deletes — {workload}, kv {kv}, phase {phase}", fontsize=11)
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(BARS), frameon=False)

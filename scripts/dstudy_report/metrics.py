@@ -50,6 +50,9 @@ class Metric:
     # (value/best, for positive rates and times) or "range" (position between
     # the worst and the best, for values that may be zero or negative).
     scale: str = "ratio"
+    # For "range" metrics: differences smaller than this read as near-equal
+    # (so 26.4% vs 26.6% growth is not painted best vs worst).
+    range_floor: float = 0.0
 
     def better(self, a, b):
         return a > b if self.higher_is_better else a < b
@@ -64,7 +67,7 @@ class Metric:
 THROUGHPUT = Metric("throughput", "Throughput (median ops/s)", lambda c: c.throughput,
                     True, fmt_ops, "Mops/s")
 GROWTH = Metric("growth", "Memory growth (%)", lambda c: c.growth_pct, False, fmt_pct, "%",
-                scale="range")
+                scale="range", range_floor=10.0)
 WORST_P99 = Metric("p99_worst", "P99 latency, worst op type", lambda c: c.worst_p99,
                    False, fmt_ns, "ns")
 
@@ -81,8 +84,8 @@ def goodness(metric, value, column):
     """How close `value` is to the best of `column`, from 0 (worst) to 1 (best).
 
     "ratio" metrics: value/best (throughput) or best/value (latency), so a
-    cell at half the best throughput reads 0.5. "range" metrics: the value's
-    place between the column's worst and best.
+    cell at half the best throughput reads 0.5. "range" metrics: the distance
+    from the best over the column's spread (at least metric.range_floor).
     """
     column = [v for v in column if v is not None]
     if value is None or not column:
@@ -91,6 +94,7 @@ def goodness(metric, value, column):
     if metric.scale == "ratio" and best > 0 and min(column) > 0:
         return value / best if metric.higher_is_better else best / value
     worst = min(column) if metric.higher_is_better else max(column)
-    if worst == best:
+    spread = max(abs(worst - best), metric.range_floor)
+    if spread == 0:
         return 1.0
-    return (value - worst) / (best - worst)
+    return 1.0 - abs(value - best) / spread

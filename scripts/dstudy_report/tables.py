@@ -79,7 +79,8 @@ def best_table(run, metrics, key, title):
                     row.append(TCell("all FAILED", None, "failed"))
                 else:
                     row.append(TCell(""))
-            table.rows.append(row)
+            if any(c.text for c in row[len(columns) - len(run.allocators):]):
+                table.rows.append(row)  # rows with nothing measured (no latency pass) are left out
     return table
 
 

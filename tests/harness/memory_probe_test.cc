@@ -4,9 +4,11 @@
 // mode that prints what it detects.
 #include <gtest/gtest.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -130,7 +132,12 @@ TEST(MemoryProbe, RssSeesTouchedMemory) {
 TEST(MemoryProbe, PeakRssResetsPerPhase) {
   MemoryProbe& probe = MemoryProbe::instance();
   {
-    auto block = touch(48 << 20);
+    // mmap/munmap directly: an allocator may keep a freed block resident.
+    const std::size_t bytes = 48 << 20;
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(p, MAP_FAILED);
+    for (std::size_t i = 0; i < bytes; i += 4096) static_cast<char*>(p)[i] = 1;
+    munmap(p, bytes);
   }
   const auto peak_with_block = probe.peak_rss_bytes();
   ASSERT_TRUE(peak_with_block.has_value());
@@ -147,6 +154,34 @@ TEST(MemoryProbe, MatchesRequestedNames) {
   EXPECT_TRUE(allocator_matches("glibc", "glibc"));
   EXPECT_FALSE(allocator_matches("jemalloc", "glibc"));
   EXPECT_FALSE(allocator_matches("system", "tcmalloc"));
+}
+
+}  // namespace
+}  // namespace dstudy::probes
+
+namespace dstudy::probes {
+namespace {
+
+// Prints what each probe costs under the loaded allocator (docs/harness.md
+// quotes it). No assertion on speed: these machines are noisy.
+TEST(ProbeCosts, Report) {
+  MemoryProbe& probe = MemoryProbe::instance();
+  std::vector<std::unique_ptr<char[]>> live;
+  for (int i = 0; i < 100000; ++i) live.emplace_back(new char[48]);
+  auto time_us = [](auto&& f, int n) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) f();
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / n;
+  };
+  std::size_t sink = 0;
+  const double rss = time_us([&] { sink += probe.rss_bytes().value_or(0); }, 2000);
+  const double cheap = time_us([&] { sink += probe.allocator_stats(false).allocated.value_or(0); }, 2000);
+  const double full = time_us([&] { sink += probe.allocator_stats(true).allocated.value_or(0); }, 200);
+  const double peak = time_us([&] { sink += probe.peak_rss_bytes().value_or(0); }, 500);
+  const double reset = time_us([&] { probe.reset_peak_rss(); }, 100);
+  std::printf("PROBE_COSTS allocator=%s rss_statm_us=%.2f allocator_stats_loop_us=%.2f "
+              "allocator_stats_phase_end_us=%.2f vmhwm_us=%.2f clear_refs_us=%.2f (sink %zu)\n",
+              probe.allocator_name().c_str(), rss, cheap, full, peak, reset, sink % 2);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import FAKE_BENCH
+from runner_helpers import FAKE_BENCH
 from dstudy import allocators, cells
 from dstudy.bench import listing as bench_listing
 

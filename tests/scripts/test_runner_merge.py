@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from conftest import latest, load_results, validate_results
+from runner_helpers import (env, fake_allocators, latest, load_results, study,  # noqa: F401
+                            validate_results)
 from dstudy import store
 
 

@@ -1,7 +1,8 @@
 """Running cells: results, failures of every kind, allocators, usage errors."""
 import json
 
-from conftest import invocations, latest, load_results, validate_results
+from runner_helpers import (env, fake_allocators, invocations, latest, load_results,  # noqa: F401
+                            study, validate_results)
 
 
 def cells_by_id(doc):
@@ -144,7 +145,7 @@ def test_list_subcommand(study, capsys):
 
 
 def test_wrapper_script_runs(tmp_path, fake_allocators, env):
-    from conftest import FAKE_BENCH, run_study_process
+    from runner_helpers import FAKE_BENCH, run_study_process
     p = run_study_process(["run", "--bench", FAKE_BENCH, "--allocators-file", fake_allocators,
                            "--results-dir", tmp_path / "r", "--impl", "beta", "--workload", "drain",
                            "--allocator", "glibc"])

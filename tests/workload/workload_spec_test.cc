@@ -159,8 +159,9 @@ TEST_F(BadSpecs, ImpossibleMix) {
     rejects(s, "phases[1]", {"impossible mix"});
   }
   // Finds in a phase that starts empty and never inserts.
-  rejects(edit("{\"name\": \"load\", \"mix\": {\"insert\": 100}, \"target_live\": 1.0},", ""), "phases[0]",
-          {"no erase or find_hit"});
+  rejects(edit("{\"name\": \"load\", \"mix\": {\"insert\": 100}, \"target_live\": 1.0}",
+               "{\"name\": \"look\", \"mix\": {\"find_hit\": 100}, \"ops\": 10}"),
+          "phases[0].mix", {"no erase or find_hit", "phase \"look\""});
 }
 
 TEST_F(BadSpecs, PhaseLength) {

@@ -1,4 +1,4 @@
-"""Fixtures for the runner's tests: a fake dstudy_bench and fake allocator
+"""Helpers and fixtures for the runner's tests (test_runner_*.py import them): a fake dstudy_bench and fake allocator
 libraries, so no C++ build is needed."""
 import json
 import os
