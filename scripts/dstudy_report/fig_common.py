@@ -64,6 +64,18 @@ def _text_colour(rgba):
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
 
 
+def wrap_label(text, width=13):
+    """Breaks a long column name after '_' or ' ' so it fits under one square
+    without rotating (rotated labels run into the panel below)."""
+    lines, line = [], ""
+    for part in re.split(r"(?<=[_ ])", str(text)):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+    return "\n".join(lines + [line])
+
+
 def draw_matrix(ax, rows, cols, grid, cmap=GOOD_CMAP, vmin=0.0, vmax=1.0, show_rows=True):
     """grid[r][c] is an MCell or None. Failed cells are grey and hatched with
     FAILED written in them; missing cells stay blank."""
@@ -89,7 +101,7 @@ def draw_matrix(ax, rows, cols, grid, cmap=GOOD_CMAP, vmin=0.0, vmax=1.0, show_r
             ax.text(c + 0.5, r + 0.5, cell.text, ha="center", va="center", fontsize=fontsize,
                     color=_text_colour(face))
     ax.set_xticks([c + 0.5 for c in range(n_c)])
-    ax.set_xticklabels(cols, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_xticklabels([wrap_label(c) for c in cols], fontsize=fontsize + 0.5)
     ax.set_yticks([r + 0.5 for r in range(n_r)])
     ax.set_yticklabels(rows if show_rows else [])
     ax.tick_params(length=0)
