@@ -162,11 +162,7 @@ int main(int argc, char** argv) {
 
   dstudy::WorkloadSpec spec;
   try {
-    const fs::path file = fs::path(workloads_dir) / (workload + ".json");
-    if (!fs::exists(file))
-      return fail(kExitUsage, "unknown workload '" + workload + "' in " + workloads_dir + "; valid: " +
-                                  join(workload_names(workloads_dir)));
-    spec = dstudy::load_workload_spec(file);
+    spec = dstudy::find_workload(workloads_dir, workload);
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());
   }

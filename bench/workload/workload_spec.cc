@@ -440,8 +440,20 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
     else if (s == "dense") spec.key_encoding = KeyEncoding::kDense;
     else r.fail("key_encoding", "\"hashed\" or \"dense\"", show(root["key_encoding"]));
   }
-  if (root.contains("fill") && !root["fill"].is_null())
-    spec.fill = r.fraction(root["fill"], "fill", 0.0, 1.0, true, "a fraction of the growth point in (0, 1]");
+  if (root.contains("fill") && root["fill"].is_array()) {
+    const json& sweep = root["fill"];
+    if (sweep.empty()) r.fail("fill", "a fraction of the growth point in (0, 1], or a non-empty list of them", "[]");
+    for (std::size_t i = 0; i < sweep.size(); ++i) {
+      const std::string f = "fill[" + std::to_string(i) + "]";
+      const double x = r.fraction(sweep[i], f, 0.0, 1.0, true, "a fraction of the growth point in (0, 1]");
+      if (std::find(spec.fill_sweep.begin(), spec.fill_sweep.end(), x) != spec.fill_sweep.end())
+        r.fail(f, "a fill not already in the list", show(sweep[i]));
+      spec.fill_sweep.push_back(x);
+    }
+  } else if (root.contains("fill") && !root["fill"].is_null()) {
+    spec.fill = r.fraction(root["fill"], "fill", 0.0, 1.0, true,
+                           "a fraction of the growth point in (0, 1], or a list of them");
+  }
   if (root.contains("reserve")) spec.reserve = r.boolean(root["reserve"], "reserve");
 
   // sizes
@@ -501,8 +513,34 @@ std::vector<WorkloadSpec> load_workload_dir(const std::filesystem::path& dir) {
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   std::vector<WorkloadSpec> specs;
-  for (const auto& f : files) specs.push_back(load_workload_spec(f));
+  for (const auto& f : files)
+    for (WorkloadSpec& s : expand_fill_sweep(load_workload_spec(f))) specs.push_back(std::move(s));
   return specs;
+}
+
+std::vector<WorkloadSpec> expand_fill_sweep(const WorkloadSpec& spec) {
+  if (spec.fill_sweep.empty()) return {spec};
+  std::vector<WorkloadSpec> variants;
+  for (const double fill : spec.fill_sweep) {
+    WorkloadSpec v = spec;
+    v.fill_sweep.clear();
+    v.fill = fill;
+    v.name += ".fill" + std::to_string(static_cast<int>(std::lround(fill * 100)));
+    variants.push_back(std::move(v));
+  }
+  return variants;
+}
+
+WorkloadSpec find_workload(const std::filesystem::path& dir, std::string_view name) {
+  const std::string_view base = name.substr(0, name.find('.'));
+  const std::filesystem::path file = dir / (std::string(base) + ".json");
+  if (std::filesystem::exists(file)) {
+    for (WorkloadSpec& s : expand_fill_sweep(load_workload_spec(file)))
+      if (s.name == name) return std::move(s);
+  }
+  std::string valid;
+  for (const WorkloadSpec& s : load_workload_dir(dir)) valid += (valid.empty() ? "" : ", ") + s.name;
+  throw SpecError(dir.string() + ": unknown workload '" + std::string(name) + "'; valid: " + valid);
 }
 
 std::filesystem::path default_workloads_dir() {

@@ -116,6 +116,10 @@ struct WorkloadSpec {
   // Live size as a fraction of the container's growth point (the harness
   // computes it and passes live_size_override to generate_stream).
   std::optional<double> fill;
+  // "fill": [a, b, ...] in the file: the spec stands for one workload per
+  // fill, named <name>.fill<percent> (e.g. drain.fill55, drain.fill85), so the
+  // same phases run at a low and a high fill. Empty once expanded.
+  std::vector<double> fill_sweep;
   // Whether the harness calls reserve(peak live) on containers that have it.
   bool reserve = false;
   std::vector<SizeProfile> sizes;  // at least "quick" and "full"
@@ -132,9 +136,18 @@ inline constexpr const char* kKvKinds[] = {"u64", "inline32", "string", "blob1k"
 // stem. Throws SpecError.
 WorkloadSpec load_workload_spec(const std::filesystem::path& file);
 
-// Every *.json in `dir`, sorted by name. Throws SpecError on the first bad one
-// and if two files give the same name.
+// Every *.json in `dir`, sorted by name, fill sweeps expanded into their
+// named variants. Throws SpecError on the first bad one and if two files give
+// the same name.
 std::vector<WorkloadSpec> load_workload_dir(const std::filesystem::path& dir);
+
+// The workloads one spec stands for: itself, or one per fill of its sweep.
+std::vector<WorkloadSpec> expand_fill_sweep(const WorkloadSpec& spec);
+
+// The workload called `name` in `dir`: <name>.json, or a variant
+// <base>.fill<percent> of <base>.json. Throws SpecError naming the folder
+// and the valid names when there is none.
+WorkloadSpec find_workload(const std::filesystem::path& dir, std::string_view name);
 
 // Parses spec text as if read from `source` (whose stem the name must match).
 WorkloadSpec parse_workload_spec(std::string_view json_text, const std::filesystem::path& source);

@@ -19,14 +19,40 @@ TEST(WorkloadPresets, AllTenPresetsLoad) {
   const auto specs = load_workload_dir(default_workloads_dir());
   std::vector<std::string> names;
   for (const auto& s : specs) names.push_back(s.name);
-  for (const char* want : {"concurrent_churn", "drain", "grow_shrink_cycles", "large_values", "miss_after_delete",
-                           "order_book", "reinsert_same", "steady_churn", "ttl_window", "zipf_churn"})
+  // Four presets sweep a low and a high fill: one workload per fill.
+  for (const char* want : {"concurrent_churn", "drain.fill55", "drain.fill85", "grow_shrink_cycles", "large_values",
+                           "miss_after_delete.fill55", "miss_after_delete.fill85", "order_book",
+                           "reinsert_same.fill55", "reinsert_same.fill85", "steady_churn.fill55",
+                           "steady_churn.fill85", "ttl_window", "zipf_churn"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   for (const auto& s : specs) {
     EXPECT_NO_THROW(s.size("quick")) << s.name;
     EXPECT_NO_THROW(s.size("full")) << s.name;
     EXPECT_FALSE(s.kv.empty());
     EXPECT_GE(s.size("full").live, 4 * s.size("quick").live) << s.name << ": full must be well beyond quick";
+  }
+}
+
+TEST(WorkloadPresets, FillSweepExpandsIntoNamedVariants) {
+  const fs::path dir = default_workloads_dir();
+  const WorkloadSpec file = load_workload_spec(dir / "drain.json");
+  ASSERT_EQ(file.fill_sweep, (std::vector<double>{0.55, 0.85}));
+  EXPECT_FALSE(file.fill.has_value());
+  const auto variants = expand_fill_sweep(file);
+  ASSERT_EQ(variants.size(), 2u);
+  EXPECT_EQ(variants[0].name, "drain.fill55");
+  EXPECT_EQ(variants[0].fill, 0.55);
+  EXPECT_TRUE(variants[0].fill_sweep.empty());
+  EXPECT_EQ(find_workload(dir, "drain.fill85").fill, 0.85);
+  EXPECT_EQ(find_workload(dir, "ttl_window").name, "ttl_window");
+  for (const char* unknown : {"drain", "drain.fill50", "nosuch"}) {
+    try {
+      find_workload(dir, unknown);
+      ADD_FAILURE() << unknown << " was found";
+    } catch (const SpecError& e) {
+      EXPECT_NE(std::string(e.what()).find("unknown workload"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("drain.fill55"), std::string::npos) << "lists the valid names";
+    }
   }
 }
 
@@ -248,6 +274,9 @@ TEST_F(BadSpecs, DuplicatePhaseNames) {
 
 TEST_F(BadSpecs, FillAndThreads) {
   rejects(edit("\"seed\": 7", "\"seed\": 7, \"fill\": 1.5"), "fill", {"growth point"});
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"fill\": [0.5, 0]"), "fill[1]", {"growth point"});
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"fill\": [0.5, 0.5]"), "fill[1]", {"not already in the list"});
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"fill\": []"), "fill", {"non-empty list"});
   rejects(edit("\"seed\": 7", "\"seed\": 7, \"threads\": 0"), "threads", {"an integer >= 1"});
 }
 
