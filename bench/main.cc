@@ -61,16 +61,6 @@ std::vector<std::string> impl_names() {
   return names;
 }
 
-// Workload names in a folder, from file stems (works even if a spec is bad).
-std::vector<std::string> workload_names(const fs::path& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 int list(const fs::path& dir) {
   nlohmann::json out;
   out["impls"] = nlohmann::json::array();

@@ -111,6 +111,14 @@ class MapAdapter {
 
   std::size_t size() const { return map_.size(); }
 
+  // Room for n keys, for workloads that reserve (container.h). Present only
+  // when the library has reserve(n).
+  void reserve(std::size_t n)
+    requires requires(Map& m, std::size_t k) { m.reserve(k); }
+  {
+    map_.reserve(n);
+  }
+
   Footprint footprint() const {
     Footprint f;
     f.bytes = counter_.bytes();

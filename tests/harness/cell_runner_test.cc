@@ -89,12 +89,16 @@ TEST(CellRunner, MemorySeriesAndPhaseEnds) {
   // freed memory starts below what the container uses: not checked there.)
   const auto a = attributable(m.phase_end[0].after, out.derived.attributable_layer);
   ASSERT_TRUE(a.has_value());
-  if (exact_layer) EXPECT_GE(*a, 20000.0 * 16);
+  if (exact_layer) {
+    EXPECT_GE(*a, 20000.0 * 16);
+  }
   EXPECT_EQ(out.derived.steady_phase, std::optional<std::string>("churn"));
   EXPECT_EQ(out.derived.drain_phase, std::optional<std::string>("drain"));
   ASSERT_TRUE(out.derived.retention.has_value());
   ASSERT_TRUE(out.derived.space_amplification.has_value());
-  if (exact_layer) EXPECT_GT(*out.derived.space_amplification, 1.0);
+  if (exact_layer) {
+    EXPECT_GT(*out.derived.space_amplification, 1.0);
+  }
 }
 
 TEST(CellRunner, LeakShowsAsGrowthWhereACorrectContainerShowsNone) {
