@@ -48,24 +48,25 @@ def check_patterns(dimension, patterns, names):
             raise FilterError(f"--{dimension} '{p}' matches no {dimension}; known: {known}")
 
 
-def valid_pairs(listing):
-    """(impl, workload, kv, threads) for every valid combination."""
+def valid_pairs(listing, first_kv_only=False):
+    """(impl, workload, kv, threads) for every valid combination; with
+    first_kv_only, only the first kv kind each workload lists."""
     for impl in listing["impls"]:
         for wl in listing["workloads"]:
             threads = int(wl.get("threads", 1) or 1)
             if threads > 1 and not impl.get("thread_safe", False):
                 continue
-            for kv in wl["kv"]:
+            for kv in wl["kv"][:1] if first_kv_only else wl["kv"]:
                 if kv in impl["kv"]:
                     yield impl["name"], wl["name"], kv, threads
 
 
-def enumerate_cells(listing, allocator_names, filters):
+def enumerate_cells(listing, allocator_names, filters, first_kv_only=False):
     """All valid cells passing the filters, sorted by id. filters maps a
     dimension to its pattern list (the allocator dimension is applied by the
     caller choosing allocator_names)."""
     cells = []
-    for impl, wl, kv, threads in valid_pairs(listing):
+    for impl, wl, kv, threads in valid_pairs(listing, first_kv_only):
         if not (matches(impl, filters.get("impl")) and matches(wl, filters.get("workload"))
                 and matches(kv, filters.get("kv"))):
             continue

@@ -74,7 +74,10 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
     selected, skipped = drop_missing(selected, skip_missing)
     if not selected:
         raise PlanError("no allocator left to run")
-    cells = cells_mod.enumerate_cells(listing, sorted(selected), filters)
+    # The quick profile runs each workload's first kv kind only, unless the
+    # user asked for kinds explicitly.
+    first_kv_only = settings.get("kv_scope") == "first" and not filters.get("kv")
+    cells = cells_mod.enumerate_cells(listing, sorted(selected), filters, first_kv_only)
     if not cells:
         raise PlanError("the filters leave no valid cell (impl x workload x kv x allocator); "
                         "see `scripts/study list cells`")

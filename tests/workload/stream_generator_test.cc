@@ -104,7 +104,7 @@ TEST(PresetStreams, QuickStreamsReplayExactlyForEveryKv) {
       EXPECT_EQ(s.kv, kv);
       EXPECT_EQ(s.size_profile, "quick");
       EXPECT_EQ(s.threads.size(), spec.threads_for("quick"));
-      EXPECT_GE(s.total_ops(), 200000u);
+      EXPECT_GE(s.total_ops(), 50000u);
       EXPECT_LE(s.total_ops(), 1200000u) << "a quick cell should run in about a second at most";
       replay_and_check(s, spec);
     }
@@ -186,7 +186,7 @@ TEST(LiveSet, DrainStepsAndProbes) {
   for (const Phase& ph : s.threads[0].phases) {
     const bool drains = ph.name.rfind("drain_", 0) == 0;
     EXPECT_EQ(ph.purge_probe, drains) << ph.name;
-    const std::vector<double> idle = drains ? std::vector<double>{0.1, 1.0} : std::vector<double>{};
+    const std::vector<double> idle = drains ? spec.size("quick").idle_probes_s : std::vector<double>{};
     EXPECT_EQ(ph.idle_probes_s, idle) << ph.name;
   }
   // Probe misses look up keys the drain erased.
@@ -274,9 +274,10 @@ std::size_t median_erase_age(const ThreadStream& t, std::size_t from) {
 }
 
 TEST(DeleteOrder, OrderBookCancelsYoungOrders) {
-  const auto book = generate_stream(preset("order_book"), "quick", "u64");
+  const auto book_spec = preset("order_book");
+  const auto book = generate_stream(book_spec, "quick", "u64");
   const auto churn = generate_stream(preset("steady_churn"), "quick", "u64");
-  const std::size_t n = 100000;
+  const std::size_t n = book_spec.size("quick").live;
   const std::size_t book_age = median_erase_age(book.threads[0], book.threads[0].phases[1].begin);
   const std::size_t random_age = median_erase_age(churn.threads[0], churn.threads[0].phases[1].begin);
   EXPECT_LT(book_age, n / 10) << "cancels must be skewed to recent orders";
@@ -322,7 +323,9 @@ TEST(DeleteOrder, LifoIterationAndFifoWindow) {
 }
 
 TEST(DeleteOrder, ReinsertSameReinsertsAtOnce) {
-  const auto s = generate_stream(preset("reinsert_same"), "quick", "u64");
+  const auto spec = preset("reinsert_same");
+  const auto s = generate_stream(spec, "quick", "u64");
+  const std::size_t n = spec.size("quick").live;
   const auto& t = s.threads[0];
   std::size_t pairs = 0;
   for (std::size_t i = t.phases[1].begin; i < t.phases[1].end; ++i)
@@ -332,9 +335,9 @@ TEST(DeleteOrder, ReinsertSameReinsertsAtOnce) {
       ASSERT_EQ(t.ops[i + 1].key_seed, t.ops[i].key_seed);
       ++pairs;
     }
-  EXPECT_EQ(pairs, 2 * 100000u);
-  EXPECT_GT(s.key_seeds.size(), 100000u);
-  EXPECT_LE(s.key_seeds.size(), 100000u + 100000u) << "the live keys plus a miss pool of N never-inserted keys";
+  EXPECT_EQ(pairs, 2 * n);  // two turnovers
+  EXPECT_GT(s.key_seeds.size(), n);
+  EXPECT_LE(s.key_seeds.size(), n + n) << "the live keys plus a miss pool of N never-inserted keys";
 }
 
 TEST(DeleteOrder, MissAfterDeleteMissesRecentlyErasedKeys) {
@@ -379,7 +382,11 @@ TEST(Determinism, SameSeedSameStreamOtherSeedOtherStream) {
     spec.seed += 1;
     const auto c = generate_stream(spec, "quick", "u64");
     EXPECT_FALSE(same_ops(a, c));
-    EXPECT_EQ(c.live_after_phase, a.live_after_phase) << "the seed changes the keys, not the shape";
+    // The seed changes the keys, not the shape: mixes are exact per block of
+    // 1000 ops, so only a phase's last, partial block may differ.
+    ASSERT_EQ(c.live_after_phase.size(), a.live_after_phase.size());
+    for (std::size_t p = 0; p < a.live_after_phase.size(); ++p)
+      EXPECT_NEAR(static_cast<double>(c.live_after_phase[p]), static_cast<double>(a.live_after_phase[p]), 1000.0) << p;
   }
 }
 
