@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   app.add_option("--impl", impl, "Implementation (registered name)");
   app.add_option("--workload", workload, "Workload (spec name)");
   app.add_option("--kv", kv, "Key/value kind: u64, inline32, string, blob1k");
-  app.add_option("--size", size, "Size profile")->check(CLI::IsMember({"quick", "full"}))->capture_default_str();
+  app.add_option("--size", size, "Size profile of the workload spec (quick, full, or any other it defines)")->capture_default_str();
   app.add_option("--out-dir", out_dir, "Folder for gbench.json and sidecar.json");
   app.add_option("--repetitions", repetitions, "Repetitions of each pass")->check(CLI::Range(1, 1000))->capture_default_str();
   auto* lat = app.add_flag("--latency", latency_on, "Run the latency pass (default for single-threaded workloads)");
