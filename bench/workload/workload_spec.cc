@@ -138,7 +138,9 @@ KeyDistribution parse_keys(const Reader& r, const json& v, const std::string& fi
     r.fail(field, std::string("a key distribution: ") + want, show(v));
   }
   if (v.is_object() && v.size() == 1) {
-    const auto& [key, value] = *v.items().begin();
+    // (Not `*v.items().begin()`: items() is a temporary whose proxy would dangle.)
+    const std::string key = v.begin().key();
+    const json& value = v.begin().value();
     if (key == "zipfian" || key == "latest") {
       theta = theta_value(r, value, field + "." + key);
       return key == "zipfian" ? KeyDistribution::kZipfian : KeyDistribution::kLatest;

@@ -56,5 +56,6 @@ def alloc_matrix_figure(run, outdir, workload):
                 f"Implementation x allocator, {workload}", caption)
 
 
-def alloc_matrix_figures(run, outdir):
-    return [f for f in (alloc_matrix_figure(run, outdir, w) for w in run.workloads) if f]
+def alloc_matrix_jobs(run):
+    """[(function, args)]: one figure each, drawn as function(run, outdir, *args)."""
+    return [(alloc_matrix_figure, (w,)) for w in run.workloads]

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 plt.rcParams.update({
     "figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.titlesize": 10,
@@ -33,13 +34,28 @@ def slug(text):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_") or "x"
 
 
+def _frozen_extent(fig):
+    """Lays fig out once, freezes that layout and returns what to save (inches):
+    the figure plus the legends and titles placed outside it. Saving with
+    bbox_inches="tight" instead would lay out and measure every artist again
+    for each format, which cost more than drawing."""
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    renderer = fig.canvas.get_renderer()
+    extras = list(fig.legends) + [t for t in (fig._suptitle, fig._supxlabel, fig._supylabel) if t]
+    boxes = [fig.bbox] + [a.get_window_extent(renderer) for a in extras if a.get_visible()]
+    bbox = Bbox.union(boxes).transformed(fig.dpi_scale_trans.inverted())
+    return bbox.padded(plt.rcParams["savefig.pad_inches"])
+
+
 def save(fig, outdir, name, group, title, caption):
     """Writes fig as figures/<name>.png and .svg, closes it, returns a FigureFile."""
     figdir = Path(outdir) / "figures"
     figdir.mkdir(parents=True, exist_ok=True)
     png, svg = figdir / f"{name}.png", figdir / f"{name}.svg"
-    fig.savefig(png, bbox_inches="tight")
-    fig.savefig(svg, bbox_inches="tight", metadata={"Date": None})
+    bbox = _frozen_extent(fig)
+    fig.savefig(png, bbox_inches=bbox)
+    fig.savefig(svg, bbox_inches=bbox, metadata={"Date": None})
     plt.close(fig)
     return FigureFile(name, group, title, caption, png, svg)
 

@@ -57,11 +57,6 @@ def heatmap_figure(run, outdir, metric, kv):
     return save(fig, outdir, name, "heatmaps", f"{metric.label}, kv {kv}", caption)
 
 
-def heatmap_figures(run, outdir):
-    figures = []
-    for metric in HEATMAP_METRICS:
-        for kv in run.kvs:
-            f = heatmap_figure(run, outdir, metric, kv)
-            if f is not None:
-                figures.append(f)
-    return figures
+def heatmap_jobs(run):
+    """[(function, args)]: one figure each, drawn as function(run, outdir, *args)."""
+    return [(heatmap_figure, (metric, kv)) for metric in HEATMAP_METRICS for kv in run.kvs]

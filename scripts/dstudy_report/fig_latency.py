@@ -50,7 +50,8 @@ def summary_points(lat):
     return xs, ys
 
 
-def latency_figure(run, outdir, workload, kv, allocator, impls, colours):
+def latency_figure(run, outdir, workload, kv, allocator, impls):
+    colours = impl_colours(run.impls)
     cells = [(i, run.get(i, workload, kv, allocator)) for i in impls]
     cells = [(i, c) for i, c in cells if c is not None]
     ops = [op for op in OP_TYPES if any(c.ok and c.latency(op) for _, c in cells)]
@@ -106,14 +107,11 @@ def latency_figure(run, outdir, workload, kv, allocator, impls, colours):
                 f"Latency percentiles, {workload}, kv {kv}, {allocator}", caption)
 
 
-def latency_figures(run, outdir):
-    colours = impl_colours(run.impls)
-    figures = []
+def latency_jobs(run):
+    """[(function, args)]: one figure each, drawn as function(run, outdir, *args)."""
+    jobs = []
     for workload in run.workloads:
         for kv in run.kvs:
             impls = run.impls_for(workload, kv)
-            for alloc in run.allocators if impls else []:
-                f = latency_figure(run, outdir, workload, kv, alloc, impls, colours)
-                if f:
-                    figures.append(f)
-    return figures
+            jobs += [(latency_figure, (workload, kv, alloc, impls)) for alloc in run.allocators if impls]
+    return jobs

@@ -39,7 +39,8 @@ def _entries(run, workload, kv):
     return found
 
 
-def retention_figure(run, outdir, workload, kv, phase, entries):
+def retention_figure(run, outdir, workload, kv, phase):
+    entries = _entries(run, workload, kv)[phase]
     layers = {retention_layer(e) for *_, e in entries} - {None}
     layer = "rss_bytes" if "rss_bytes" in layers else (sorted(layers) or [None])[0]
     if layer is None:
@@ -85,12 +86,7 @@ def retention_figure(run, outdir, workload, kv, phase, entries):
                 f"Memory after deletes, {workload}, kv {kv}, {phase}", caption)
 
 
-def retention_figures(run, outdir):
-    figures = []
-    for workload in run.workloads:
-        for kv in run.kvs:
-            for phase, entries in _entries(run, workload, kv).items():
-                f = retention_figure(run, outdir, workload, kv, phase, entries)
-                if f:
-                    figures.append(f)
-    return figures
+def retention_jobs(run):
+    """[(function, args)]: one figure each, drawn as function(run, outdir, *args)."""
+    return [(retention_figure, (workload, kv, phase)) for workload in run.workloads
+            for kv in run.kvs for phase in _entries(run, workload, kv)]

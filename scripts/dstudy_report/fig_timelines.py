@@ -90,15 +90,11 @@ def timeline_figure(run, outdir, workload, kv, allocator, impls):
                 f"Memory timeline, {workload}, kv {kv}, {allocator}", caption)
 
 
-def timeline_figures(run, outdir):
-    figures = []
+def timeline_jobs(run):
+    """[(function, args)]: one figure each, drawn as function(run, outdir, *args)."""
+    jobs = []
     for workload in run.workloads:
         for kv in run.kvs:
             impls = run.impls_for(workload, kv)
-            if not impls:
-                continue
-            for alloc in run.allocators:
-                f = timeline_figure(run, outdir, workload, kv, alloc, impls)
-                if f:
-                    figures.append(f)
-    return figures
+            jobs += [(timeline_figure, (workload, kv, alloc, impls)) for alloc in run.allocators if impls]
+    return jobs

@@ -5,14 +5,15 @@ import shutil
 from pathlib import Path
 
 from .compare import Thresholds, compare_runs, compare_table
-from .fig_alloc_matrix import alloc_matrix_figures
+from .fig_alloc_matrix import alloc_matrix_jobs
 from .fig_compare import compare_figures
-from .fig_heatmaps import heatmap_figures
-from .fig_latency import latency_figures
-from .fig_retention import retention_figures
-from .fig_timelines import timeline_figures
+from .fig_heatmaps import heatmap_jobs
+from .fig_latency import latency_jobs
+from .fig_retention import retention_jobs
+from .fig_timelines import timeline_jobs
 from .html import html_figure, html_table, page, write_report_html
 from .markdown import md_table, write_report_md
+from .parallel import draw_figures
 from .tables import cells_table
 
 
@@ -34,9 +35,9 @@ def write_csv(table, path):
 
 def render_run(run, outdir):
     outdir = _fresh(outdir)
-    figures = (heatmap_figures(run, outdir) + alloc_matrix_figures(run, outdir)
-               + retention_figures(run, outdir) + timeline_figures(run, outdir)
-               + latency_figures(run, outdir))
+    jobs = (heatmap_jobs(run) + alloc_matrix_jobs(run) + retention_jobs(run)
+            + timeline_jobs(run) + latency_jobs(run))
+    figures = draw_figures(run, outdir, jobs)
     write_report_html(run, figures, outdir / "report.html")
     write_report_md(run, figures, outdir / "report.md")
     write_csv(cells_table(run), outdir / "cells.csv")

@@ -12,6 +12,7 @@
 #include "bench/cell_metrics.h"
 #include "bench/cell_runner.h"
 #include "impls/core/value_types.h"
+#include "tests/harness/skip_under_sanitizer.h"
 #include "tests/harness/test_containers.h"
 #include "tests/harness/test_streams.h"
 
@@ -69,6 +70,7 @@ TEST(CellRunner, WrongOutcomesFailTheCheck) {
 }
 
 TEST(CellRunner, MemorySeriesAndPhaseEnds) {
+  DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();
   const auto s = make_churn_stream({.live = 20000, .churn_steps = 20000, .idle_probes_s = {0.01}, .purge_probe = true,
                                     .drain_after = true});
   auto out = run_throughput<harness_test::PlainMap>(s);
@@ -102,6 +104,7 @@ TEST(CellRunner, MemorySeriesAndPhaseEnds) {
 }
 
 TEST(CellRunner, LeakShowsAsGrowthWhereACorrectContainerShowsNone) {
+  DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();
   // Live set constant at 20k; 200k churn steps. The leaky map keeps a 64-byte
   // block per erase (12.8 MB more than the ~1.5 MB it needs).
   const auto s = make_churn_stream({.live = 20000, .churn_steps = 200000, .finds_per_step = 1});

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bench/probes/memory_probe.h"
+#include "tests/harness/skip_under_sanitizer.h"
 
 extern char** environ;
 
@@ -98,6 +99,7 @@ struct PreloadCase {
 class DetectsAllocatorUnderPreload : public ::testing::TestWithParam<PreloadCase> {};
 
 TEST_P(DetectsAllocatorUnderPreload, Detects) {
+  DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();
   const PreloadCase c = GetParam();
   if (*c.library && !std::filesystem::exists(c.library)) GTEST_SKIP() << c.library << " not installed";
   const std::string line = run_helper(c.library);
