@@ -29,7 +29,8 @@ def _grid(run, metric, impls, workloads, kv, allocator):
     return grid
 
 
-def heatmap_figure(run, outdir, metric, kv):
+def heatmap_figure(run, outdir, metric_key, kv):
+    metric = next(m for m in HEATMAP_METRICS if m.key == metric_key)
     workloads = run.workloads_for(kv)
     impls = run.impls_for(kv=kv)
     allocators = run.allocators
@@ -59,4 +60,4 @@ def heatmap_figure(run, outdir, metric, kv):
 
 def heatmap_jobs(run):
     """[(function, args)]: one figure each, drawn as function(run, outdir, *args)."""
-    return [(heatmap_figure, (metric, kv)) for metric in HEATMAP_METRICS for kv in run.kvs]
+    return [(heatmap_figure, (metric.key, kv)) for metric in HEATMAP_METRICS for kv in run.kvs]
