@@ -60,6 +60,18 @@ def save(fig, outdir, name, group, title, caption):
     return FigureFile(name, group, title, caption, png, svg)
 
 
+def per_workload_kv_allocator_jobs(run, figure):
+    """[(figure, (workload, kv, allocator, impls))] for every workload x kv x
+    allocator that has implementations: one figure each, drawn as
+    figure(run, outdir, *args)."""
+    jobs = []
+    for workload in run.workloads:
+        for kv in run.kvs:
+            impls = run.impls_for(workload, kv)
+            jobs += [(figure, (workload, kv, alloc, impls)) for alloc in run.allocators if impls]
+    return jobs
+
+
 def impl_colours(impls):
     """A fixed colour per implementation, the same in every figure."""
     cmap = plt.get_cmap("tab10" if len(impls) <= 10 else "tab20")

@@ -6,7 +6,7 @@ import math
 
 import matplotlib.pyplot as plt
 
-from .fig_common import impl_colours, save, slug
+from .fig_common import per_workload_kv_allocator_jobs, impl_colours, save, slug
 from .load import OP_TYPES, PERCENTILES
 
 QUANTILE = {"p50_ns": 0.5, "p90_ns": 0.9, "p99_ns": 0.99, "p999_ns": 0.999}
@@ -108,10 +108,4 @@ def latency_figure(run, outdir, workload, kv, allocator, impls):
 
 
 def latency_jobs(run):
-    """[(function, args)]: one figure each, drawn as function(run, outdir, *args)."""
-    jobs = []
-    for workload in run.workloads:
-        for kv in run.kvs:
-            impls = run.impls_for(workload, kv)
-            jobs += [(latency_figure, (workload, kv, alloc, impls)) for alloc in run.allocators if impls]
-    return jobs
+    return per_workload_kv_allocator_jobs(run, latency_figure)

@@ -3,7 +3,7 @@ workload runs, one figure per workload, key/value kind and allocator, with the
 phase boundaries (load, churn, drain, probe...) marked."""
 import matplotlib.pyplot as plt
 
-from .fig_common import save, slug
+from .fig_common import per_workload_kv_allocator_jobs, save, slug
 
 # (layer, legend label, colour, line style)
 LAYER_STYLE = (
@@ -91,10 +91,4 @@ def timeline_figure(run, outdir, workload, kv, allocator, impls):
 
 
 def timeline_jobs(run):
-    """[(function, args)]: one figure each, drawn as function(run, outdir, *args)."""
-    jobs = []
-    for workload in run.workloads:
-        for kv in run.kvs:
-            impls = run.impls_for(workload, kv)
-            jobs += [(timeline_figure, (workload, kv, alloc, impls)) for alloc in run.allocators if impls]
-    return jobs
+    return per_workload_kv_allocator_jobs(run, timeline_figure)
