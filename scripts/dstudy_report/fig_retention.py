@@ -54,9 +54,11 @@ def retention_figure(run, outdir, workload, kv, phase):
     peak = max((v or 0) for d in values.values() for v in d.values())
     unit, scale = _scale(peak)
     width = 0.8 / len(BARS)
-    fig, axes = plt.subplots(1, len(allocators), figsize=(max(4.5, 0.9 * len(impls) + 1.5) * len(allocators), 4.2),
-                             squeeze=False, sharey=True, layout="constrained")
-    for ax, alloc in zip(axes[0], allocators):
+    # One allocator per row: with twenty-odd implementations a row of panels
+    # side by side is too wide to read.
+    fig, axes = plt.subplots(len(allocators), 1, figsize=(max(6.0, 0.55 * len(impls) + 1.5), 3.4 * len(allocators)),
+                             squeeze=False, sharex=True, layout="constrained")
+    for ax, alloc in zip(axes[:, 0], allocators):
         for k, (key, label, colour) in enumerate(BARS):
             xs = [j + (k - (len(BARS) - 1) / 2) * width for j in range(len(impls))]
             ys = [(values.get((i, alloc)) or {}).get(key) for i in impls]
@@ -73,7 +75,8 @@ def retention_figure(run, outdir, workload, kv, phase):
         ax.grid(True, axis="y", alpha=0.3)
     names = {"rss_bytes": "RSS", "allocator_resident_bytes": "allocator resident",
              "footprint_bytes": "container footprint"}
-    axes[0][0].set_ylabel(f"{names.get(layer, layer)} above baseline ({unit})")
+    for row in axes:
+        row[0].set_ylabel(f"{names.get(layer, layer)} above baseline ({unit})")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.suptitle(f"Memory after deletes — {workload}, kv {kv}, phase {phase}", fontsize=11)
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(BARS), frameon=False)
