@@ -107,7 +107,9 @@ def execute(plan, run_dir, records, progress, on_record, retry_failed=False):
     def on_signal(signum, frame):
         raise Interrupted(signum)
 
-    old = signal.signal(signal.SIGTERM, on_signal)
+    # SIGINT too: a run started in the background of a non-interactive shell
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         for cell in todo(plan, records, retry_failed):
             progress.start(cell)
@@ -117,4 +119,5 @@ def execute(plan, run_dir, records, progress, on_record, retry_failed=False):
             progress.finish(record)
             on_record(records)
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
