@@ -1,0 +1,36 @@
+"""The result contract's constants, defined once for the Python side.
+
+The runner, the merge, the report loader, the fixtures and the fake bench all
+import these; the C++ side defines the same names in bench/ and a ctest
+compares the two (tests/scripts/test_contract.py). docs/result-schema.md says
+what each field means.
+"""
+
+SCHEMA_VERSION = 2
+
+OP_TYPES = ("insert", "erase", "find_hit", "find_miss")
+KV_KINDS = ("u64", "inline32", "string", "blob1k")
+PHASE_ROLES = ("load", "steady", "drain", "grow", "probe")
+
+# Memory layers, from the container's own view down to the operating system.
+LAYERS = ("payload_bytes", "footprint_bytes", "heap_bytes", "allocator_allocated_bytes",
+          "allocator_resident_bytes", "rss_bytes")
+HEADLINE_LAYER = "heap_bytes"
+
+# Latency percentiles as written in sidecar.latency.per_op.<op>, with the
+# fewest samples each needs (10 / (1 - q)); below that the harness writes null.
+PERCENTILES = (("p50_ns", "P50", 0.50), ("p90_ns", "P90", 0.90), ("p99_ns", "P99", 0.99),
+               ("p999_ns", "P99.9", 0.999))
+MIN_SAMPLES = {"p50_ns": 20, "p90_ns": 100, "p99_ns": 1000, "p999_ns": 10000}
+
+# Throughput spread (MAD / median, %) at or above which a figure is too noisy.
+SPREAD_WARNING_PCT = 5.0
+# Two latencies closer than this many timer resolutions are a tie.
+LATENCY_TIE_RESOLUTIONS = 2.0
+
+# dstudy_bench exit codes.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CHECK = 3
+EXIT_ALLOCATOR = 4
