@@ -34,3 +34,13 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CHECK = 3
 EXIT_ALLOCATOR = 4
+
+# Optional environment fields (sidecar.environment / manifest.environment)
+# that the report reads when present and calls "unknown" when absent: the
+# CPU's cache sizes in bytes by level name, e.g. {"L1d": 49152, "L2": 2097152,
+# "L3": 33554432}, and whether frequency boost (turbo) is on (true / false).
+ENV_CACHE_BYTES = "cache_bytes"
+ENV_TURBO = "turbo"
+# The only CPU frequency governor under which figures are not distorted by
+# frequency scaling.
+STEADY_GOVERNOR = "performance"
