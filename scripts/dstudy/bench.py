@@ -39,12 +39,8 @@ def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=N
             "--repetitions", str(settings["repetitions"])]
     if workloads_dir:
         argv += ["--workloads-dir", str(workloads_dir)]
-    if settings["latency"]:
-        argv += ["--latency"]
-        if settings.get("latency_sample_every"):
-            argv += ["--latency-sample-every", str(settings["latency_sample_every"])]
-    else:
-        argv += ["--no-latency"]
+    # dstudy_bench times every operation in its latency pass (no sampling)
+    argv += ["--latency" if settings["latency"] else "--no-latency"]
     if settings.get("memory_sample_every"):
         argv += ["--memory-sample-every", str(settings["memory_sample_every"])]
     if family:

@@ -1,5 +1,6 @@
 """scripts/study run | list | merge (docs/running.md)."""
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -10,7 +11,8 @@ from pathlib import Path
 
 from . import REPO_ROOT, allocators as alloc_mod, bench, build, cells as cells_mod
 from . import manifest as manifest_mod, merge as merge_mod, plan as plan_mod
-from . import results, runner, store
+from . import lock, results, runner, store
+from .contract import SCHEMA_VERSION
 from .profiles import PROFILES, settings as profile_settings
 from .progress import Progress
 
@@ -33,6 +35,9 @@ def command_line(argv):
 def add_selection_args(p):
     p.add_argument("--profile", choices=sorted(PROFILES), default=None,
                    help="quick (default) or full")
+    p.add_argument("--size", metavar="NAME",
+                   help="size profile of the workload specs (quick, medium, full, ...); "
+                        "default: the profile's")
     for dim in cells_mod.DIMENSIONS:
         p.add_argument(f"--{dim}", action="append", default=[], metavar="PATTERN",
                        help=f"only these {dim}s (glob; comma-separated or repeated)")
@@ -105,7 +110,8 @@ def fresh_plan(args, bench_path, listing):
     profile = args.profile or "quick"
     known = alloc_mod.load(args.allocators_file, args.add_allocator)
     shard = cells_mod.parse_shard(args.shard) if getattr(args, "shard", None) else None
-    settings = profile_settings(profile, getattr(args, "repetitions", None), getattr(args, "timeout", None))
+    settings = profile_settings(profile, getattr(args, "repetitions", None), getattr(args, "timeout", None),
+                                args.size)
     p = plan_mod.build_plan(listing, known, profile, settings, filters_from(args), shard,
                             args.skip_missing_allocators)
     p.bench, p.workloads_dir = str(bench_path), args.workloads_dir
@@ -114,6 +120,7 @@ def fresh_plan(args, bench_path, listing):
 
 
 def resumed_plan(args, options, bench_path, listing):
+    """The stored plan; only --timeout and --pin may change."""
     settings = dict(options["settings"])
     if args.timeout is not None:
         settings["timeout_s"] = args.timeout
@@ -127,7 +134,7 @@ def resumed_plan(args, options, bench_path, listing):
     return p
 
 
-def check_resume_args(args):
+def check_resume_args(args, stored, run_dir):
     given = [f"--{d}" for d in cells_mod.DIMENSIONS if getattr(args, d)]
     given += [f for f, v in (("--profile", args.profile), ("--shard", args.shard),
                              ("--repetitions", args.repetitions), ("--seed", args.seed),
@@ -137,42 +144,82 @@ def check_resume_args(args):
     if given:
         raise UsageError(f"--resume takes its settings from RUN_DIR/manifest.json; "
                          f"drop {', '.join(given)}")
+    size = stored["options"]["settings"]["size"]
+    if args.size is not None and args.size != size:
+        raise UsageError(f"{run_dir} ran at size '{size}', not '{args.size}'; "
+                         f"start a new run for another size")
+
+
+def read_resumable(run_dir):
+    """The manifest of a folder this runner can continue, or UsageError."""
+    try:
+        stored = store.read_json(run_dir / store.MANIFEST)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot resume {run_dir}: no readable manifest.json ({e})") from e
+    if "options" not in stored:
+        raise UsageError(f"cannot resume {run_dir}: its manifest has no run options "
+                         f"(a merged folder? resume the shard folders instead)")
+    if stored.get("schema_version") != SCHEMA_VERSION:
+        raise UsageError(f"cannot resume {run_dir}: its cells follow schema version "
+                         f"{stored.get('schema_version')}, this runner writes {SCHEMA_VERSION}; "
+                         f"start a new run")
+    return stored
+
+
+def describe(p):
+    """'N cells (quick profile, size quick[, shard k/n of M])'."""
+    shard = f", shard {p.shard[0]}/{p.shard[1]} of {p.cells_unsharded}" if p.shard else ""
+    return f"{len(p.cells)} cells ({p.profile} profile, size {p.settings['size']}{shard})"
+
+
+def warn_skipped_workloads(p):
+    if p.skipped_workloads:
+        err(f"warning: size '{p.settings['size']}' is not defined by workload(s) "
+            f"{', '.join(p.skipped_workloads)}: left out")
 
 
 def cmd_run(args, argv):
     if args.retry_failed and not args.resume:
         raise UsageError("--retry-failed goes with --resume RUN_DIR")
-    stored = None
-    if args.resume:
-        check_resume_args(args)
-        run_dir = Path(args.resume).resolve()
-        try:
-            stored = store.read_json(run_dir / store.MANIFEST)
-        except (OSError, ValueError) as e:
-            raise UsageError(f"cannot resume {run_dir}: no readable manifest.json ({e})") from e
-        if "options" not in stored:
-            raise UsageError(f"cannot resume {run_dir}: its manifest has no run options "
-                             f"(a merged folder? resume the shard folders instead)")
-    bench_path = resolve_bench(args, stored and stored.get("options", {}).get("bench"))
-    workloads_dir = stored["options"].get("workloads_dir") if stored else args.workloads_dir
-    listing = bench.listing(bench_path, workloads_dir)
-    p = resumed_plan(args, stored["options"], bench_path, listing) if stored else \
-        fresh_plan(args, bench_path, listing)
-    if p.pin:
-        runner.pin_prefix(p.pin)  # taskset present?
-        if any(c.threads > 1 for c in p.cells) and "," not in p.pin and "-" not in p.pin:
-            err(f"warning: --pin {p.pin} puts multi-threaded cells on one CPU")
+    planning_only = args.list or args.dry_run
+    with contextlib.ExitStack() as held:
+        stored = run_dir = None
+        if args.resume:
+            run_dir = Path(args.resume).resolve()
+            if not planning_only:
+                # before anything is read or built: one runner per folder
+                held.enter_context(lock.RunLock(run_dir, command_line(argv)))
+            stored = read_resumable(run_dir)
+            check_resume_args(args, stored, run_dir)
+        bench_path = resolve_bench(args, stored and stored["options"].get("bench"))
+        workloads_dir = stored["options"].get("workloads_dir") if stored else args.workloads_dir
+        listing = bench.listing(bench_path, workloads_dir)
+        p = resumed_plan(args, stored["options"], bench_path, listing) if stored else \
+            fresh_plan(args, bench_path, listing)
+        if p.pin:
+            runner.pin_prefix(p.pin)  # taskset present?
+            if any(c.threads > 1 for c in p.cells) and "," not in p.pin and "-" not in p.pin:
+                err(f"warning: --pin {p.pin} puts multi-threaded cells on one CPU")
+        warn_skipped_workloads(p)
 
-    if args.list:
-        for c in p.cells:
-            print(c.id)
-        err(f"{len(p.cells)} cells" + (f" (shard {args.shard} of {p.cells_unsharded})" if p.shard else ""))
-        return EXIT_OK
-    if args.dry_run:
-        for c in p.cells:
-            print(runner.printable(p, c, Path("<RUN_DIR>") / store.RAW / c.file_stem))
-        return EXIT_OK
+        if args.list:
+            for c in p.cells:
+                print(c.id)
+            err(describe(p))
+            return EXIT_OK
+        if args.dry_run:
+            for c in p.cells:
+                print(runner.printable(p, c, Path("<RUN_DIR>") / store.RAW / c.file_stem))
+            err(describe(p))
+            return EXIT_OK
+        if not stored:
+            run_dir = store.new_run_dir(args.results_dir, p.shard)
+            held.enter_context(lock.RunLock(run_dir, command_line(argv)))
+        return run_plan(args, argv, p, run_dir, stored)
 
+
+def run_plan(args, argv, p, run_dir, stored):
+    """Runs the plan's cells left to run into run_dir (whose lock is held)."""
     if stored:
         manifest = stored
         manifest["resumed"] = manifest.get("resumed", []) + [
@@ -181,14 +228,13 @@ def cmd_run(args, argv):
         manifest["options"]["pin"] = p.pin
         manifest["settings"] = p.settings
     else:
-        run_dir = store.new_run_dir(args.results_dir, p.shard)
         manifest = manifest_mod.new(p, run_dir.name, command_line(argv))
     records = store.load_cells(run_dir)
     manifest_mod.update_counts(manifest, p, records)
     results.write(run_dir, manifest, records)
     left = len(runner.todo(p, records, args.retry_failed))
-    err(f"run folder {run_dir}: {len(p.cells)} cells, {left} to run "
-        f"({p.profile} profile, allocators {', '.join(sorted(p.allocators))})")
+    err(f"run folder {run_dir}: {describe(p)}, {left} to run "
+        f"(allocators {', '.join(sorted({c.allocator for c in p.cells}))})")
 
     kept_failed = 0 if args.retry_failed else sum(
         1 for c in p.cells if c.id in records and records[c.id]["status"] != "ok")
@@ -223,7 +269,9 @@ def cmd_run(args, argv):
     results.write(run_dir, manifest, records)
     for f in manifest["failures"]:
         err(f"failed: {f['id']}: {f['reason']} ({f.get('message')})")
-    err(f"done: {manifest['cells_ok']} ok, {manifest['cells_failed']} failed; "
+    competing = manifest["cells_competing"]
+    err(f"done: {manifest['cells_ok']} ok, {manifest['cells_failed']} failed, "
+        f"{competing} cell{'s' if competing != 1 else ''} measured beside another process; "
         f"{run_dir / store.RESULTS}")
     return EXIT_FAILED if manifest["cells_failed"] else EXIT_OK
 
@@ -237,14 +285,16 @@ def cmd_list(args):
         out["impls"], out["workloads"] = listing["impls"], listing["workloads"]
         if args.what in ("all", "cells"):
             p = fresh_plan(args, bench_path, listing)
+            warn_skipped_workloads(p)
             out["cells"] = [c.id for c in p.cells]
+            planned = describe(p)
     if args.what != "all":
         out = {args.what: out[args.what]}
     if args.json:
         print(json.dumps(out, indent=1))
         return EXIT_OK
     for key, items in out.items():
-        print(f"{key}:")
+        print(f"cells: {planned}" if key == "cells" else f"{key}:")
         for it in items:
             if key == "cells":
                 print(f"  {it}")
@@ -258,7 +308,9 @@ def cmd_list(args):
                 print(f"  {it['name']:28} kv={','.join(it['kv'])}{extra}")
             else:
                 threads = f" threads={it['threads']}" if it.get("threads", 1) > 1 else ""
-                print(f"  {it['name']:28} kv={','.join(it['kv'])}{threads}  {it.get('description', '')}")
+                sizes = f" sizes={','.join(it['sizes'])}" if it.get("sizes") else ""
+                print(f"  {it['name']:28} kv={','.join(it['kv'])}{threads}{sizes}  "
+                      f"{it.get('description', '')}")
     return EXIT_OK
 
 

@@ -3,7 +3,8 @@ import os
 import platform
 import subprocess
 
-from . import REPO_ROOT, SCHEMA_VERSION, store
+from . import REPO_ROOT, store
+from .contract import SCHEMA_VERSION
 from . import allocators as alloc_mod
 
 
@@ -50,28 +51,42 @@ def environment():
 
 def new(plan, run_id, command, retry_failed=False):
     return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "profile": plan.profile,
+            "size": plan.settings["size"],
             "filters": {d: plan.filters.get(d, []) for d in ("impl", "workload", "kv", "allocator")},
             "allocators": [dict(a.to_json(), version=alloc_mod.version(a))
                            for a in plan.allocators.values()],
             "skipped_allocators": plan.skipped_allocators,
+            "skipped_workloads": plan.skipped_workloads,
             "shard": f"{plan.shard[0]}/{plan.shard[1]}" if plan.shard else None,
             "settings": plan.settings, "bench": plan.bench,
             "started": store.utc_now(), "finished": None, "interrupted": False,
             "resumed": [], "environment": environment(),
             "cells_total": len(plan.cells), "cells_ok": 0, "cells_failed": 0,
-            "cells_pending": len(plan.cells), "failures": [],
+            "cells_competing": 0, "cells_pending": len(plan.cells), "failures": [],
             "command": command, "options": plan.options()}
+
+
+def competing(record):
+    """The reason an ok cell was measured beside another process, or None."""
+    load = (record.get("sidecar") or {}).get("machine_load") or {}
+    if record.get("status") != "ok" or not load.get("competing"):
+        return None
+    return load.get("reason") or "machine_load.competing"
+
+
+def tally(records):
+    """The counts and failure list of docs/result-schema.md's manifest."""
+    failed = sorted((r for r in records if r["status"] != "ok"), key=lambda r: r["id"])
+    return {"cells_ok": len(records) - len(failed), "cells_failed": len(failed),
+            "cells_competing": sum(1 for r in records if competing(r)),
+            "failures": [{"id": r["id"], "reason": r["failure"]["reason"],
+                          "exit_code": r["failure"]["exit_code"], "signal": r["failure"]["signal"],
+                          "message": r["failure"].get("message")} for r in failed]}
 
 
 def update_counts(manifest, plan, records):
     planned = [records[c.id] for c in plan.cells if c.id in records]
-    failed = [r for r in planned if r["status"] != "ok"]
+    manifest.update(tally(planned))
     manifest["cells_total"] = len(plan.cells)
-    manifest["cells_ok"] = len(planned) - len(failed)
-    manifest["cells_failed"] = len(failed)
     manifest["cells_pending"] = len(plan.cells) - len(planned)
-    manifest["failures"] = [{"id": r["id"], "reason": r["failure"]["reason"],
-                             "exit_code": r["failure"]["exit_code"],
-                             "signal": r["failure"]["signal"],
-                             "message": r["failure"].get("message")} for r in failed]
     return manifest

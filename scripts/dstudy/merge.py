@@ -1,12 +1,14 @@
 """Combines shard run folders into one run folder, refusing mixtures."""
+import contextlib
 import shutil
 import sys
 from pathlib import Path
 
-from . import SCHEMA_VERSION, results, store
+from . import lock, manifest as manifest_mod, results, store
+from .contract import SCHEMA_VERSION
 
 # Settings that must agree for cells to belong to one matrix.
-SAME_SETTINGS = ("size", "repetitions", "latency", "latency_sample_every", "memory_sample_every")
+SAME_SETTINGS = ("size", "repetitions", "latency", "memory_sample_every")
 
 
 class MergeError(ValueError):
@@ -88,11 +90,13 @@ def merged_manifest(runs, out_dir, command):
         for a in m.get("allocators", []):
             allocators.setdefault(a["name"], a)
     finished = [m.get("finished") for _, m, _ in runs]
-    failed = [r for r in records.values() if r["status"] != "ok"]
     return {"schema_version": SCHEMA_VERSION, "run_id": Path(out_dir).name,
-            "profile": first.get("profile"), "filters": first.get("filters"),
+            "profile": first.get("profile"),
+            "size": first.get("size", (first.get("settings") or {}).get("size")),
+            "filters": first.get("filters"),
             "allocators": sorted(allocators.values(), key=lambda a: a["name"]),
             "skipped_allocators": sorted({n for _, m, _ in runs for n in m.get("skipped_allocators", [])}),
+            "skipped_workloads": sorted({n for _, m, _ in runs for n in m.get("skipped_workloads", [])}),
             "shard": None, "settings": first.get("settings"), "bench": first.get("bench"),
             "started": min(m.get("started") or "" for _, m, _ in runs) or None,
             "finished": None if None in finished else max(finished),
@@ -100,33 +104,43 @@ def merged_manifest(runs, out_dir, command):
             "environment": first.get("environment"),
             "environments": {str(d): m.get("environment") for d, m, _ in runs},
             "cells_total": sum(m.get("cells_total", 0) for _, m, _ in runs),
-            "cells_ok": len(records) - len(failed), "cells_failed": len(failed),
+            **manifest_mod.tally(list(records.values())),
             "cells_pending": sum(m.get("cells_pending", 0) for _, m, _ in runs),
-            "failures": [{"id": r["id"], "reason": r["failure"]["reason"],
-                          "exit_code": r["failure"]["exit_code"], "signal": r["failure"]["signal"],
-                          "message": r["failure"].get("message")}
-                         for r in sorted(failed, key=lambda r: r["id"])],
             "merged_from": [{"dir": str(d), "run_id": m.get("run_id"), "shard": m.get("shard")}
                             for d, m, _ in runs],
             "command": command}, records
 
 
-def merge(out_dir, run_dirs, command, warn=None):
-    out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
+def _check_empty(out_dir):
+    if any(p.name != lock.LOCK_FILE for p in out_dir.iterdir()):
         raise MergeError(f"{out_dir} exists and is not empty; merge writes a new folder")
-    if len(set(Path(d).resolve() for d in run_dirs)) != len(run_dirs):
-        raise MergeError("the same folder is given twice")
-    runs = [(Path(d), *_load(d)) for d in run_dirs]
-    for w in check(runs):
-        print(f"study merge: warning: {w}", file=warn or sys.stderr)
-    manifest, records = merged_manifest(runs, out_dir, command)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for d, _, recs in runs:
-        for r in recs.values():
-            store.write_cell(out_dir, r)
-            raw = d / r.get("raw_dir", "")
-            if r.get("raw_dir") and raw.is_dir():
-                shutil.copytree(raw, out_dir / r["raw_dir"], dirs_exist_ok=True)
-    results.write(out_dir, manifest, records)
+
+
+def merge(out_dir, run_dirs, command, warn=None):
+    """Writes OUT_DIR under its run lock (lock.py), like a runner would, so
+    a merge and a runner never write one folder at once. Nothing is created
+    when the inputs are refused."""
+    out_dir = Path(out_dir)
+    with contextlib.ExitStack() as held:
+        locked = out_dir.exists()
+        if locked:
+            held.enter_context(lock.RunLock(out_dir, command))
+            _check_empty(out_dir)
+        if len(set(Path(d).resolve() for d in run_dirs)) != len(run_dirs):
+            raise MergeError("the same folder is given twice")
+        runs = [(Path(d), *_load(d)) for d in run_dirs]
+        for w in check(runs):
+            print(f"study merge: warning: {w}", file=warn or sys.stderr)
+        manifest, records = merged_manifest(runs, out_dir, command)
+        if not locked:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            held.enter_context(lock.RunLock(out_dir, command))
+            _check_empty(out_dir)  # another merge may have written it meanwhile
+        for d, _, recs in runs:
+            for r in recs.values():
+                store.write_cell(out_dir, r)
+                raw = d / r.get("raw_dir", "")
+                if r.get("raw_dir") and raw.is_dir():
+                    shutil.copytree(raw, out_dir / r["raw_dir"], dirs_exist_ok=True)
+        results.write(out_dir, manifest, records)
     return manifest

@@ -4,9 +4,11 @@ import json
 import signal
 from pathlib import Path
 
-EXIT_USAGE = 2      # dstudy_bench: usage, unknown name, bad spec, unsupported
-EXIT_CHECK = 3      # correctness check failed
-EXIT_ALLOCATOR = 4  # the loaded allocator is not the one expected
+# dstudy_bench's exit codes: EXIT_ERROR an exception while running,
+# EXIT_USAGE usage / unknown name / bad spec / unsupported cell, EXIT_CHECK
+# the correctness check failed, EXIT_ALLOCATOR the loaded allocator is not
+# the one expected.
+from .contract import EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_USAGE, SCHEMA_VERSION
 
 TAIL_LINES = 40
 TAIL_CHARS = 4000
@@ -32,7 +34,8 @@ def is_oom(returncode, stderr):
 
 
 def read_outputs(out_dir):
-    """(gbench, sidecar, problem): the cell's two files, parsed, or why not."""
+    """(gbench, sidecar, problem): the cell's two files, parsed, or why not.
+    gbench.json is only checked: it stays in the raw folder, unmerged."""
     parsed, problems = [], []
     for name in ("gbench.json", "sidecar.json"):
         p = Path(out_dir) / name
@@ -48,21 +51,28 @@ def read_outputs(out_dir):
 
 
 def classify(returncode, timed_out, stderr, out_dir, timeout_s=None):
-    """(status, failure, gbench, sidecar) for one finished cell process."""
-    gbench, sidecar, problem = read_outputs(out_dir)
+    """(status, failure, sidecar) for one finished cell process."""
+    _, sidecar, problem = read_outputs(out_dir)
     failure = {"reason": None, "exit_code": returncode if returncode is None or returncode >= 0 else None,
                "signal": signal_name(returncode), "stderr_tail": tail(stderr)}
     if timed_out:
         failure.update(reason="timeout", exit_code=None, signal="SIGKILL",
                        message=f"killed after {timeout_s} s")
-    elif returncode == 0:
-        checks = (sidecar or {}).get("checks") if isinstance(sidecar, dict) else None
+    elif returncode == EXIT_OK:
+        version = sidecar.get("schema_version") if isinstance(sidecar, dict) else None
         if problem:
             failure.update(reason="error", message=f"exit 0 but {problem}")
-        elif isinstance(checks, dict) and checks.get("ok") is False:
+        elif version != SCHEMA_VERSION:
+            # an older (or newer) dstudy_bench: its figures mean other things,
+            # so its sidecar stays in the raw folder, out of the results
+            failure.update(reason="error", message=(
+                f"sidecar schema version {version}, this runner expects {SCHEMA_VERSION} "
+                f"(rebuild dstudy_bench)"))
+            sidecar = None
+        elif (sidecar.get("checks") or {}).get("ok") is False:
             failure.update(reason="check", message="sidecar checks.ok is false")
         else:
-            return "ok", None, gbench, sidecar
+            return "ok", None, sidecar
     elif returncode == EXIT_CHECK:
         failure.update(reason="check", message="correctness check failed")
     elif returncode == EXIT_ALLOCATOR:
@@ -71,7 +81,9 @@ def classify(returncode, timed_out, stderr, out_dir, timeout_s=None):
         failure.update(reason="error", message="usage error, unknown name, bad spec or unsupported cell")
     elif is_oom(returncode, stderr):
         failure.update(reason="oom", message="out of memory (SIGKILL or std::bad_alloc)")
+    elif returncode == EXIT_ERROR:
+        failure.update(reason="error", message="dstudy_bench stopped on an error (exit 1, see stderr)")
     else:
         what = failure["signal"] or f"exit {returncode}"
         failure.update(reason="crash", message=f"crashed ({what})")
-    return "failed", failure, gbench, sidecar
+    return "failed", failure, sidecar

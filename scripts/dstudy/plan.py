@@ -21,6 +21,7 @@ class Plan:
     cells: list = field(default_factory=list)
     cells_unsharded: int = 0
     skipped_allocators: list = field(default_factory=list)
+    skipped_workloads: list = field(default_factory=list)  # those without the run's size
     bench: str = ""
     workloads_dir: str | None = None
     seed: int | None = None
@@ -59,6 +60,22 @@ def drop_missing(selected, skip_missing, warn=None):
     return {n: a for n, a in selected.items() if n not in missing}, sorted(missing)
 
 
+def apply_panel(cells, panel, allocator_patterns):
+    """The profile's allocator panel (profiles.py): impls outside it run under
+    the base allocators only. An explicit --allocator overrides it."""
+    if not panel or allocator_patterns:
+        return cells
+    return [c for c in cells
+            if c.allocator in panel["base"] or cells_mod.matches(c.impl, panel["impls"])]
+
+
+def without_size(listing, size):
+    """Workloads whose spec defines no `size` profile (when the listing says
+    which sizes a spec defines; otherwise dstudy_bench is the judge)."""
+    return sorted(w["name"] for w in listing["workloads"]
+                  if "sizes" in w and size not in w["sizes"])
+
+
 def build_plan(listing, known_allocators, profile, settings, filters, shard=None,
                skip_missing=False, check_filters=True, preselected=False):
     impls = [i["name"] for i in listing["impls"]]
@@ -78,12 +95,22 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
     # user asked for kinds explicitly.
     first_kv_only = settings.get("kv_scope") == "first" and not filters.get("kv")
     cells = cells_mod.enumerate_cells(listing, sorted(selected), filters, first_kv_only)
+    cells = apply_panel(cells, settings.get("allocator_panel"), filters.get("allocator"))
     if not cells:
         raise PlanError("the filters leave no valid cell (impl x workload x kv x allocator); "
                         "see `scripts/study list cells`")
+    # A workload without the size profile cannot run at it: leave it out
+    # rather than record a failed cell for each of its impls and allocators.
+    no_size = without_size(listing, settings["size"])
+    sized = [c for c in cells if c.workload not in no_size]
+    if not sized:
+        raise PlanError(f"no selected workload defines size '{settings['size']}' "
+                        f"(see `sizes` in workloads/*.json)")
+    skipped_workloads = sorted({c.workload for c in cells} & set(no_size))
     plan = Plan(profile=profile, settings=settings, filters=filters, shard=shard,
-                allocators=selected, cells_unsharded=len(cells), skipped_allocators=skipped)
-    plan.cells = cells_mod.shard(cells, *shard) if shard else cells
+                allocators=selected, cells_unsharded=len(sized), skipped_allocators=skipped,
+                skipped_workloads=skipped_workloads)
+    plan.cells = cells_mod.shard(sized, *shard) if shard else sized
     return plan
 
 

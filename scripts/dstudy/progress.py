@@ -4,6 +4,8 @@ import shutil
 import sys
 import time
 
+from .manifest import competing
+
 
 def clock(seconds):
     seconds = int(seconds)
@@ -65,10 +67,15 @@ class Progress:
         if self.tty:
             if failed:
                 self.note(f"FAILED{reason} {record['id']}")
-            self._draw()
         else:
             print(f"[{self.done}/{self.total}] {record['status']}{reason} {record['id']} "
                   f"{record.get('duration_s', 0):.1f}s", file=self.stream, flush=True)
+        # Figures taken while another process used the machine are suspect:
+        # say so now, not only in the report.
+        why = competing(record)
+        if why:
+            self.note(f"warning: {record['id']} measured beside another process: {why}")
+        self._draw()
 
     def close(self):
         if self.tty and not self.quiet:

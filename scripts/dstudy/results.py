@@ -1,7 +1,8 @@
 """The merged results.json of a run folder (docs/result-schema.md)."""
 import copy
 
-from . import SCHEMA_VERSION, store
+from . import store
+from .contract import SCHEMA_VERSION
 
 # Harness-side environment fields copied from the first successful cell.
 HARNESS_FIELDS = ("compiler", "cxx_flags", "build_type", "libraries", "git_revision")

@@ -86,10 +86,11 @@ def run_cell(plan, cell, run_dir, tick=None):
             returncode = proc.returncode
     duration = time.monotonic() - t0
     stderr = (raw / "stderr.txt").read_text(errors="replace")
-    status, failure, gbench, sidecar = outcome.classify(returncode, timed_out, stderr, raw, timeout)
+    status, failure, sidecar = outcome.classify(returncode, timed_out, stderr, raw, timeout)
+    # gbench.json stays in the raw folder (compare.py reads it there)
     return {"id": cell.id, "impl": cell.impl, "workload": cell.workload, "kv": cell.kv,
             "allocator": cell.allocator, "threads": cell.threads, "size": plan.settings["size"],
-            "status": status, "failure": failure, "gbench": gbench, "sidecar": sidecar,
+            "status": status, "failure": failure, "sidecar": sidecar,
             "started": started, "duration_s": round(duration, 3),
             "command": printable(plan, cell, raw),
             "raw_dir": str(Path(store.RAW) / cell.file_stem)}

@@ -1,18 +1,28 @@
 #!/usr/bin/python3
 """A stand-in for dstudy_bench obeying its command line, for the runner's
-tests. Behaviour on purpose, by environment variable (comma-separated impls):
-  FAKE_BENCH_CRASH  abort (SIGABRT) in these impls
-  FAKE_BENCH_HANG   sleep 120 s in these impls (for timeouts)
-  FAKE_BENCH_OOM    die of std::bad_alloc in these impls
-  FAKE_BENCH_CHECK  exit 3 (correctness check failed) in these impls
-  FAKE_BENCH_SLEEP  seconds every cell takes
-  FAKE_BENCH_LOG    append one JSON line per cell run (argv, LD_PRELOAD, env)
+tests. It writes a schema-version-2 sidecar in the shape docs/result-schema.md
+documents, with made-up but consistent figures. Behaviour on purpose, by
+environment variable (comma-separated impls):
+  FAKE_BENCH_CRASH      abort (SIGABRT) in these impls
+  FAKE_BENCH_HANG       sleep 120 s in these impls (for timeouts)
+  FAKE_BENCH_OOM        die of std::bad_alloc in these impls
+  FAKE_BENCH_CHECK      exit 3 (correctness check failed) in these impls
+  FAKE_BENCH_COMPETING  these impls' cells say machine_load.competing (with a reason)
+  FAKE_BENCH_SLEEP      seconds every cell takes
+  FAKE_BENCH_LOG        append one JSON line per cell run (argv, LD_PRELOAD, env)
 """
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from dstudy.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_OK, EXIT_USAGE,  # noqa: E402
+                             HEADLINE_LAYER, LAYERS, MIN_SAMPLES, OP_TYPES, SCHEMA_VERSION,
+                             SPREAD_WARNING_PCT)
 
 LISTING = {
     "impls": [
@@ -21,12 +31,23 @@ LISTING = {
         {"name": "gamma_conc", "thread_safe": True, "ordered": False, "kv": ["u64", "str"]},
     ],
     "workloads": [
-        {"name": "churn", "description": "steady churn", "kv": ["u64", "str"], "threads": 1},
-        {"name": "drain", "description": "bulk load then drain", "kv": ["u64"], "threads": 1},
-        {"name": "conc", "description": "shared map", "kv": ["u64"], "threads": 2},
+        {"name": "churn", "description": "steady churn", "kv": ["u64", "str"], "threads": 1,
+         "sizes": ["quick", "medium", "full"]},
+        {"name": "drain", "description": "bulk load then drain", "kv": ["u64"], "threads": 1,
+         "sizes": ["quick", "full"]},
+        {"name": "conc", "description": "shared map", "kv": ["u64"], "threads": 2,
+         "sizes": ["quick", "medium", "full"]},
     ],
 }
+# workload -> [(phase, role, headline, share of the ops)]
+PHASES = {
+    "churn": [("load", "load", False, 0.2), ("churn", "steady", True, 0.8)],
+    "drain": [("load", "load", False, 0.5), ("drain_90", "drain", True, 0.5)],
+    "conc": [("load", "load", False, 0.2), ("churn", "steady", True, 0.8)],
+}
+SIZE_OPS = {"quick": 10_000, "medium": 100_000, "full": 1_000_000}
 FAMILIES = ("jemalloc", "mimalloc", "tcmalloc")
+MEASURED_LAYERS = [layer for layer in LAYERS if layer != "payload_bytes"]
 
 
 def named(var, impl):
@@ -38,25 +59,192 @@ def detected_allocator():
     return next((f for f in FAMILIES if f in preload), "glibc")
 
 
+def summary(values):
+    """The throughput summary of docs/result-schema.md over per-process values."""
+    med = statistics.median(values)
+    mad_pct = 100.0 * statistics.median(abs(v - med) for v in values) / med
+    return {"median_ops_per_second": med, "min_ops_per_second": min(values),
+            "max_ops_per_second": max(values), "mad_pct": mad_pct, "samples": len(values),
+            "spread_warning": len(values) >= 2 and mad_pct >= SPREAD_WARNING_PCT,
+            "per_repetition": list(values)}
+
+
+def throughput(phases, reps, base):
+    """Each repetition is its own process; its warm pass a little faster than
+    its cold (first) pass."""
+    def passes(scale):
+        out = []
+        for r in range(reps):
+            rate = base * scale * (1 + 0.01 * r)
+            rows = [{"name": n, "ops": ops, "seconds": ops / rate, "ops_per_second": rate}
+                    for n, _, _, ops in phases]
+            out.append({"process": 10_000 + r, "total_ops": sum(p[3] for p in phases),
+                        "seconds": sum(x["seconds"] for x in rows), "headline_ops_per_second": rate,
+                        "phases": rows})
+        return out
+    warm, cold = passes(1.0), passes(0.8)
+    head = [n for n, _, h, _ in phases if h]
+    load = [n for n, role, _, _ in phases if role == "load"]
+
+    def fig(names, runs):
+        if not names:
+            return None
+        s = summary([r["headline_ops_per_second"] for r in runs])
+        return {"phases": names, "ops": sum(p[3] for p in phases if p[0] in names), **s}
+    return {"independence": "process", "headline": fig(head, warm), "build": fig(load, warm),
+            "cold": {"headline": fig(head, cold), "build": fig(load, cold)},
+            "phases": [{"name": n, "role": role, "headline": h,
+                        **{k: v for k, v in summary([base * (1 + 0.01 * r) for r in range(reps)]).items()
+                           if k not in ("spread_warning", "per_repetition")}}
+                       for n, role, h, _ in phases],
+            "repetitions": warm, "cold_repetitions": cold,
+            "spread_warning_pct": SPREAD_WARNING_PCT, "harness_overhead_ns_per_op": 1.0}
+
+
+def latency(phases, reps):
+    """Every op timed; a percentile is null below its minimum sample count."""
+    per_rep = sum(ops for *_, ops in phases) // len(OP_TYPES)
+    per_op = {}
+    for i, op in enumerate(OP_TYPES):
+        count = per_rep * reps
+        ns = {"p50_ns": 40 + i, "p90_ns": 70 + i, "p99_ns": 180 + i, "p999_ns": 900 + i}
+        pct = {k: (v if count >= MIN_SAMPLES[k] else None) for k, v in ns.items()}
+        rep_pct = {k: (v if per_rep >= MIN_SAMPLES[k] else None) for k, v in ns.items()}
+        per_op[op] = {"count": count, "mean_ns": 45.0 + i, **pct, "max_ns": 50_000,
+                      "per_repetition": [{"count": per_rep, **rep_pct, "max_ns": 50_000}] * reps,
+                      "histogram": {"min_ns": 1, "sub_buckets": 128,
+                                    "counts": [[40 + i, count // 2], [70 + i, count - count // 2]]}}
+    return {"kind": "service_time", "sampling": {"mode": "every"}, "repetitions": reps,
+            "timer_overhead_subtracted_ns": 20.0, "resolution_ns": 10.0,
+            "min_samples": dict(MIN_SAMPLES), "per_op": per_op}
+
+
+def layers(value, glibc):
+    out = {layer: value for layer in LAYERS}
+    if glibc:  # mallinfo2 is too slow for the loop: no allocator layers there
+        out["allocator_allocated_bytes"] = out["allocator_resident_bytes"] = None
+    return out
+
+
+def memory(phases, glibc, sample_every):
+    series, phase_end, op = [], [], 0
+    for name, role, _, ops in phases:
+        series.append({"op": op, "phase": name, "live_keys": op, **layers(op * 16, glibc)})
+        at_begin = layers(op * 16, glibc)
+        op += ops
+        phase_end.append({"phase": name, "role": role, "begin_op": op - ops, "end_op": op,
+                          "live_keys": op, "peak_rss_bytes": op * 32, "at_begin": at_begin,
+                          "after": layers(op * 16, glibc),
+                          "after_idle": [{"seconds": 0.1, **layers(op * 16, glibc)}],
+                          "after_purge": layers(op * 8, glibc),
+                          "internals": {"bytes": op * 16, "capacity": None, "max_load": None,
+                                        "tombstones": None, "compactions": None,
+                                        "compaction_ns": None, "reclaim_pending_bytes": None}})
+    steady = next((n for n, role, _, _ in phases if role == "steady"), None)
+    drain = next((n for n, role, _, _ in phases if role == "drain"), None)
+
+    def figures(layer):
+        none = glibc and layer.startswith("allocator_")
+        return {"growth_pct": None if none else 0.5, "slope_bytes_per_mop": None if none else 100.0,
+                "space_amplification": None if none else 2.0,
+                "retention": None if none or not drain else 0.9,
+                "retention_after_idle": None if none or not drain else 0.8,
+                "retention_after_purge": None if none or not drain else 0.2}
+    per_layer = {layer: figures(layer) for layer in MEASURED_LAYERS}
+    head = per_layer[HEADLINE_LAYER]
+    derived = {"headline_layer": HEADLINE_LAYER, "steady_phase": steady, "drain_phase": drain,
+               "growth_pct": head["growth_pct"], "slope_bytes_per_mop": head["slope_bytes_per_mop"],
+               "retention": head["retention"], "space_amplification": head["space_amplification"],
+               "layers": per_layer,
+               "drains": [{"phase": n, "layers": {layer: {k: v for k, v in figures(layer).items()
+                                                          if k.startswith("retention")}
+                                                  for layer in MEASURED_LAYERS}}
+                          for n, role, _, _ in phases if role == "drain"]}
+    baseline = {k: 0 for k in ("heap_bytes", "rss_bytes", "allocator_allocated_bytes",
+                               "allocator_resident_bytes")}
+    return {"sample_every_ops": sample_every or 1024, "from_repetition": 0, "baseline": baseline,
+            "series": series, "phase_end": phase_end, "derived": derived}
+
+
+def machine_load(impl, threads):
+    competing = named("FAKE_BENCH_COMPETING", impl)
+    return {"wall_s": 0.5, "cores": 2, "cell_threads": threads,
+            "other_busy_cores": 0.9 if competing else 0.02, "steal_pct": 0.0,
+            "loadavg_1m": 1.2 if competing else 0.1, "competing": competing,
+            "reason": "other processes kept 0.90 cores busy (> 0.5)" if competing else None}
+
+
+def sidecar(a, wl, threads):
+    total = SIZE_OPS[a.size]
+    phases = [(n, role, h, int(total * share)) for n, role, h, share in PHASES[a.workload]]
+    reps = a.repetitions
+    glibc = detected_allocator() == "glibc"
+    base = 1e6 + 1000 * (sum(a.impl.encode()) % 100)
+    ops = {op: total // len(OP_TYPES) for op in OP_TYPES}
+    on = a.latency or (not a.no_latency and threads == 1)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cell": {"impl": a.impl, "workload": a.workload, "kv": a.kv, "threads": threads,
+                 "size": a.size, "seed": a.seed or 42, "initial_size": phases[0][3], "fill": None,
+                 "fill_requested": None, "growth_point": None, "nominal_initial_size": phases[0][3],
+                 "reserved": None, "total_ops": total, "repetitions": reps,
+                 "allocator_requested": a.expect_allocator},
+        "workload": {"phases": [{"name": n, "role": role, "headline": h, "ops": o}
+                                for n, role, h, o in phases],
+                     "headline_phases": [n for n, _, h, _ in phases if h],
+                     "retention_phase": next((n for n, role, _, _ in phases if role == "drain"), None)},
+        "environment": {"cpu_model": "fake", "cores": 2, "governor": None, "kernel": "fake",
+                        "compiler": "fake-c++ 1.0", "cxx_flags": "-O3", "build_type": "Release",
+                        "allocator": {"name": detected_allocator(), "version": "fake-1"},
+                        "allocator_env": {"LD_PRELOAD": os.environ.get("LD_PRELOAD", "")},
+                        "libraries": {}, "git_revision": "0" * 40, "command_line": " ".join(sys.argv)},
+        "timer": {"source": "fake", "ticks_per_ns": 1.0, "overhead_ns": 20.0, "resolution_ns": 10.0,
+                  "resolution_ticks": 10, "invariant_tsc": True, "calibration_ms": 50},
+        "machine_load": machine_load(a.impl, threads),
+        "throughput": throughput(phases, reps, base),
+        "latency": latency(phases, reps) if on else None,
+        "memory": memory(phases, glibc, a.memory_sample_every),
+        "checks": {"expected": ops, "observed": ops, "checksum": {"expected": 7, "observed": 7},
+                   "ok": True, "message": None},
+    }
+
+
+def gbench(a, side):
+    name = f"{a.impl}/{a.workload}/{a.kv}/throughput"
+    runs = side["throughput"]["repetitions"]
+    return {"context": {"date": "2025-01-01T00:00:00+00:00", "num_cpus": 2, "library_build_type": "release"},
+            "benchmarks": [{"name": name, "run_name": name, "run_type": "iteration",
+                            "repetitions": len(runs), "repetition_index": i, "iterations": 1,
+                            "real_time": r["seconds"] * 1e9, "cpu_time": r["seconds"] * 1e9,
+                            "time_unit": "ns", "items_per_second": r["headline_ops_per_second"]}
+                           for i, r in enumerate(runs)]}
+
+
 def main():
+    # The real dstudy_bench's options; an option it does not take (such as
+    # the dropped --latency-sample-every) is a usage error, exit 2, here too.
     p = argparse.ArgumentParser()
     p.add_argument("--list", action="store_true")
-    for opt in ("impl", "workload", "kv", "size", "out-dir", "workloads-dir", "expect-allocator"):
+    for opt in ("impl", "workload", "kv", "out-dir", "workloads-dir", "expect-allocator"):
         p.add_argument("--" + opt)
-    for opt in ("repetitions", "latency-sample-every", "memory-sample-every", "seed"):
+    p.add_argument("--size", default="quick")
+    p.add_argument("--repetitions", type=int, default=1)
+    for opt in ("memory-sample-every", "seed"):
         p.add_argument("--" + opt, type=int)
     p.add_argument("--latency", action="store_true")
     p.add_argument("--no-latency", action="store_true")
     a = p.parse_args()
     if a.list:
         print(json.dumps(LISTING))
-        return 0
+        return EXIT_OK
     impl = next((i for i in LISTING["impls"] if i["name"] == a.impl), None)
     wl = next((w for w in LISTING["workloads"] if w["name"] == a.workload), None)
-    if not impl or not wl or a.kv not in impl["kv"] or a.kv not in wl["kv"] or not a.out_dir \
-            or a.size not in ("quick", "full"):
+    if not impl or not wl or a.kv not in impl["kv"] or a.kv not in wl["kv"] or not a.out_dir:
         print("fake_bench: bad cell", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    if a.size not in wl["sizes"]:
+        print(f"fake_bench: workload {a.workload} has no size profile '{a.size}'", file=sys.stderr)
+        return EXIT_USAGE
     if os.environ.get("FAKE_BENCH_LOG"):
         with open(os.environ["FAKE_BENCH_LOG"], "a") as f:
             env = {k: v for k, v in os.environ.items()
@@ -67,7 +255,7 @@ def main():
     if a.expect_allocator and a.expect_allocator != detected_allocator():
         print(f"allocator mismatch: expected {a.expect_allocator}, found {detected_allocator()}",
               file=sys.stderr)
-        return 4
+        return EXIT_ALLOCATOR
     if named("FAKE_BENCH_CRASH", a.impl):
         print("fake_bench: crashing on purpose", file=sys.stderr, flush=True)
         os.abort()
@@ -78,32 +266,15 @@ def main():
         os.abort()
     if named("FAKE_BENCH_CHECK", a.impl):
         print("check failed: find_hit expected 10 observed 9", file=sys.stderr)
-        return 3
-    name = f"{a.impl}/{a.workload}/{a.kv}/throughput"
-    gbench = {"context": {"date": "2025-01-01T00:00:00+00:00", "num_cpus": 2, "library_build_type": "release"},
-              "benchmarks": [{"name": name, "run_name": name, "run_type": "iteration", "repetitions": a.repetitions,
-                              "repetition_index": 0, "iterations": 1, "real_time": 1.0, "cpu_time": 1.0,
-                              "time_unit": "ns", "items_per_second": 1e6}]}
-    sidecar = {"schema_version": 1,
-               "cell": {"impl": a.impl, "workload": a.workload, "kv": a.kv, "threads": wl["threads"],
-                        "size": a.size, "seed": a.seed or 42, "initial_size": 10, "fill": None,
-                        "allocator_requested": a.expect_allocator},
-               "environment": {"cpu_model": "fake", "cores": 2, "governor": None, "kernel": "fake",
-                               "compiler": "fake-c++ 1.0", "cxx_flags": "-O3", "build_type": "Release",
-                               "allocator": {"name": detected_allocator(), "version": "fake-1"},
-                               "libraries": {}, "git_revision": "0" * 40, "command_line": " ".join(sys.argv)},
-               "timer": {"source": "fake", "ticks_per_ns": 1.0, "overhead_ns": 0.0},
-               "throughput": {"repetitions": [], "median_ops_per_second": 1e6, "min_ops_per_second": 1e6,
-                              "max_ops_per_second": 1e6, "mad_pct": 0.0, "spread_warning": False,
-                              "harness_overhead_ns_per_op": 0.0},
-               "latency": None,
-               "memory": {"sample_every_ops": 1, "baseline": {}, "series": [], "phase_end": [], "derived": {}},
-               "checks": {"expected": {}, "observed": {}, "ok": True}}
+        return EXIT_CHECK
+    side = sidecar(a, wl, wl["threads"])
+    if side["machine_load"]["competing"]:
+        print(f"dstudy_bench: warning: {side['machine_load']['reason']}", file=sys.stderr)
     os.makedirs(a.out_dir, exist_ok=True)
-    for fname, data in (("gbench.json", gbench), ("sidecar.json", sidecar)):
+    for fname, data in (("gbench.json", gbench(a, side)), ("sidecar.json", side)):
         with open(os.path.join(a.out_dir, fname), "w") as f:
             json.dump(data, f)
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -11,15 +11,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
+from dstudy.contract import LAYERS, MIN_SAMPLES, PHASE_ROLES, SCHEMA_VERSION  # noqa: E402
+
 FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
 STUDY = REPO / "scripts" / "study"
 
-MANIFEST_FIELDS = ("run_id", "profile", "filters", "allocators", "shard", "started", "finished",
-                   "environment", "cells_total", "cells_ok", "cells_failed", "command")
+MANIFEST_FIELDS = ("run_id", "profile", "size", "filters", "allocators", "shard", "started",
+                   "finished", "environment", "cells_total", "cells_ok", "cells_failed",
+                   "cells_competing", "command")
 CELL_FIELDS = ("id", "impl", "workload", "kv", "allocator", "threads", "size", "status",
-               "failure", "gbench", "sidecar")
+               "failure", "started", "duration_s", "command", "raw_dir", "sidecar")
 FAILURE_FIELDS = ("reason", "exit_code", "signal", "stderr_tail")
 REASONS = {"crash", "timeout", "oom", "check", "allocator_mismatch", "error"}
+SIDECAR_FIELDS = ("schema_version", "cell", "workload", "environment", "timer", "machine_load",
+                  "throughput", "latency", "memory", "checks")
+SUMMARY_FIELDS = ("median_ops_per_second", "min_ops_per_second", "max_ops_per_second", "mad_pct",
+                  "samples")
 
 
 @pytest.fixture
@@ -83,8 +90,8 @@ def load_results(run_dir):
 
 
 def validate_results(doc):
-    """The required fields of docs/result-schema.md."""
-    assert doc["schema_version"] == 1
+    """The required fields of docs/result-schema.md (schema version 2)."""
+    assert doc["schema_version"] == SCHEMA_VERSION == 2
     m = doc["manifest"]
     for k in MANIFEST_FIELDS:
         assert k in m, f"manifest lacks {k}"
@@ -94,21 +101,54 @@ def validate_results(doc):
         for k in ("name", "library", "env", "version"):
             assert k in a
     assert m["cells_ok"] + m["cells_failed"] <= m["cells_total"]
+    assert m["cells_competing"] == sum(
+        1 for c in doc["cells"] if c["status"] == "ok" and c["sidecar"]["machine_load"]["competing"])
     for c in doc["cells"]:
         for k in CELL_FIELDS:
             assert k in c, f"cell lacks {k}"
+        assert "gbench" not in c  # stays in the raw folder
         assert c["status"] in ("ok", "failed")
+        assert c["size"] == m["size"]
         parts = c["id"].split("/")
         assert parts[:4] == [c["impl"], c["workload"], c["kv"], c["allocator"]]
         assert (c["threads"] > 1) == (len(parts) == 5)
         if c["status"] == "ok":
             assert c["failure"] is None
-            assert isinstance(c["gbench"], dict) and isinstance(c["sidecar"], dict)
-            assert c["sidecar"]["schema_version"] == 1
+            validate_sidecar(c["sidecar"])
         else:
             for k in FAILURE_FIELDS:
                 assert k in c["failure"]
             assert c["failure"]["reason"] in REASONS
+
+
+def validate_sidecar(s):
+    """The shape of sidecar.json the runner and the report rely on."""
+    for k in SIDECAR_FIELDS:
+        assert k in s, f"sidecar lacks {k}"
+    assert s["schema_version"] == SCHEMA_VERSION
+    phases = s["workload"]["phases"]
+    assert all(p["role"] in PHASE_ROLES and isinstance(p["headline"], bool) for p in phases)
+    assert s["workload"]["headline_phases"] == [p["name"] for p in phases if p["headline"]]
+    t = s["throughput"]
+    assert t["independence"] == "process"
+    for k in SUMMARY_FIELDS:
+        assert k in t["headline"] and k in t["cold"]["headline"]
+    assert len(t["headline"]["per_repetition"]) == t["headline"]["samples"] == len(t["repetitions"])
+    assert len({r["process"] for r in t["repetitions"]}) == len(t["repetitions"])
+    assert len(t["cold_repetitions"]) == len(t["repetitions"])
+    assert "resolution_ns" in s["timer"]
+    assert isinstance(s["machine_load"]["competing"], bool)
+    if s["latency"] is not None:
+        lat = s["latency"]
+        assert lat["sampling"] == {"mode": "every"} and lat["min_samples"] == MIN_SAMPLES
+        for op in lat["per_op"].values():
+            for pct, need in MIN_SAMPLES.items():
+                assert (op[pct] is None) == (op["count"] < need), (pct, op["count"])
+            assert len(op["per_repetition"]) == lat["repetitions"]
+    derived = s["memory"]["derived"]
+    assert derived["headline_layer"] == "heap_bytes"
+    assert set(derived["layers"]) == set(LAYERS) - {"payload_bytes"}
+    assert all("heap_bytes" in e for e in s["memory"]["series"])
 
 
 def run_study_process(args, env_extra=None, **kw):

@@ -48,7 +48,8 @@ def test_resume_refuses_new_filters(study, tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_interrupted_run_resumes(tmp_path, fake_allocators, env, sig):
     args = ["run", "--bench", FAKE_BENCH, "--allocators-file", fake_allocators,
-            "--results-dir", tmp_path / "results", "--workload", "churn"]
+            "--results-dir", tmp_path / "results", "--workload", "churn",
+            "--allocator", "glibc,jemalloc,mimalloc,tcmalloc"]
     p = run_study_process(args, {"FAKE_BENCH_SLEEP": "0.3"})
     cells_dir = None
     deadline = time.monotonic() + 60

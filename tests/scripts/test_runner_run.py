@@ -15,22 +15,27 @@ def test_quick_run_all_ok(study, tmp_path, env):
     assert run.parent == tmp_path / "results" and run.name.endswith("Z")
     doc = load_results(run)
     validate_results(doc)
-    # quick: each workload's first kv kind only
-    assert sorted(cells_by_id(doc)) == sorted(
-        f"alpha/churn/u64/{a}" for a in ("glibc", "jemalloc", "mimalloc", "tcmalloc"))
+    # quick: each workload's first kv kind only; alpha is outside the
+    # allocator panel, so it runs under the system allocator alone
+    assert sorted(cells_by_id(doc)) == ["alpha/churn/u64/glibc"]
     m = doc["manifest"]
-    assert (m["profile"], m["cells_total"], m["cells_ok"], m["cells_failed"]) == ("quick", 4, 4, 0)
+    assert (m["profile"], m["size"], m["cells_total"], m["cells_ok"], m["cells_failed"]) == \
+        ("quick", "quick", 1, 1, 0)
+    assert m["cells_competing"] == 0
     assert m["finished"] and m["filters"]["impl"] == ["alpha"]
-    assert sorted(a["name"] for a in m["allocators"]) == ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
     assert json.loads((run / "manifest.json").read_text())["run_id"] == run.name
-    # one file per cell, and the bench's own files kept
-    assert len(list((run / "cells").glob("*.json"))) == 4
+    # one file per cell, and the bench's own files kept (gbench.json unmerged)
+    assert len(list((run / "cells").glob("*.json"))) == 1
     assert (run / "raw" / "alpha__churn__u64__glibc" / "gbench.json").exists()
-    # quick profile: 1 repetition, sampled latency, --expect-allocator by family
+    assert "gbench" not in json.loads((run / "cells" / "alpha__churn__u64__glibc.json").read_text())
+    # quick profile: 3 repetitions (independent processes inside the bench,
+    # one process per cell here), latency of every op, --expect-allocator
+    assert len(invocations(env)) == 1
     argv = invocations(env)[0]["argv"]
     assert argv[argv.index("--size") + 1] == "quick"
-    assert argv[argv.index("--repetitions") + 1] == "1"
-    assert "--latency" in argv and "--latency-sample-every" in argv
+    assert argv[argv.index("--repetitions") + 1] == "3"
+    assert "--latency" in argv and "--latency-sample-every" not in argv
+    assert argv[argv.index("--expect-allocator") + 1] == "glibc"
 
 
 def test_allocator_preload_and_env(study, tmp_path, env, fake_allocators):
@@ -52,7 +57,7 @@ def test_full_profile_runs_every_allocator(study, tmp_path, env):
     argv = invocations(env)[0]["argv"]
     assert argv[argv.index("--size") + 1] == "full"
     assert int(argv[argv.index("--repetitions") + 1]) >= 5
-    assert argv[argv.index("--latency-sample-every") + 1] == "1"
+    assert "--latency" in argv and "--latency-sample-every" not in argv
 
 
 def test_crash_is_recorded_and_the_run_goes_on(study, tmp_path, monkeypatch):
@@ -65,7 +70,7 @@ def test_crash_is_recorded_and_the_run_goes_on(study, tmp_path, monkeypatch):
     f = cells["beta/drain/u64/glibc"]["failure"]
     assert f["reason"] == "crash" and f["signal"] == "SIGABRT" and f["exit_code"] is None
     assert "crashing on purpose" in f["stderr_tail"]
-    assert cells["beta/drain/u64/glibc"]["gbench"] is None
+    assert cells["beta/drain/u64/glibc"]["sidecar"] is None
     assert cells["alpha/drain/u64/glibc"]["status"] == "ok"
     assert cells["gamma_conc/drain/u64/glibc"]["status"] == "ok"
     m = doc["manifest"]
@@ -107,12 +112,14 @@ def test_missing_library_fails_before_anything_runs(study, tmp_path, env, capsys
 
 
 def test_missing_library_skipped_with_flag(study, tmp_path, env, capsys):
-    rc = study("run", "--impl", "beta", "--workload", "drain",
+    rc = study("run", "--impl", "beta", "--workload", "drain", "--allocator", "*",
                "--add-allocator", "jemalloc=/nonexistent/libjemalloc.so.2", "--skip-missing-allocators")
     assert rc == 0
     assert "skipping allocator jemalloc" in capsys.readouterr().err
     doc = load_results(latest(tmp_path))
-    assert sorted(c["allocator"] for c in doc["cells"]) == ["glibc", "mimalloc", "tcmalloc"]
+    assert sorted(c["allocator"] for c in doc["cells"]) == [
+        "glibc", "glibc_eager", "jemalloc_eager", "mimalloc", "mimalloc_eager", "tcmalloc",
+        "tcmalloc_eager"]
     assert doc["manifest"]["skipped_allocators"] == ["jemalloc"]
 
 
@@ -127,12 +134,14 @@ def test_usage_errors_exit_2(study, tmp_path, env, capsys):
 
 
 def test_list_and_dry_run_create_nothing(study, tmp_path, env, capsys):
-    assert study("run", "--list", "--impl", "alpha", "--kv", "str") == 0
-    out = capsys.readouterr().out.split()
-    assert out == [f"alpha/churn/str/{a}" for a in ("glibc", "jemalloc", "mimalloc", "tcmalloc")]
+    assert study("run", "--list", "--impl", "alpha", "--kv", "str", "--allocator", "*malloc") == 0
+    out = capsys.readouterr()
+    assert out.out.split() == [f"alpha/churn/str/{a}" for a in ("jemalloc", "mimalloc", "tcmalloc")]
+    assert "3 cells (quick profile, size quick)" in out.err
     assert study("run", "--dry-run", "--impl", "alpha", "--kv", "str", "--allocator", "jemalloc") == 0
-    out = capsys.readouterr().out
-    assert "LD_PRELOAD=" in out and "--expect-allocator jemalloc" in out
+    out = capsys.readouterr()
+    assert "LD_PRELOAD=" in out.out and "--expect-allocator jemalloc" in out.out
+    assert "1 cells (quick profile, size quick)" in out.err
     assert invocations(env) == [] and not (tmp_path / "results").exists()
 
 
