@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import REPO_ROOT, bench, outcome, store
@@ -16,6 +17,34 @@ class Interrupted(Exception):
     def __init__(self, signum):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+class Stopper:
+    """Turns SIGTERM / SIGINT into Interrupted, except while a cell process is
+    being started: there the exception would leave the new process running
+    with nobody to kill it (Popen has not returned it yet), so the signal
+    waits until run_cell can kill the process."""
+
+    def __init__(self):
+        self.deferring, self.pending = False, None
+
+    def handler(self, signum, frame):
+        if self.deferring:
+            self.pending = signum
+        else:
+            raise Interrupted(signum)
+
+    @contextmanager
+    def deferred(self):
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+
+    def check(self):
+        if self.pending is not None:
+            raise Interrupted(self.pending)
 
 
 def pin_prefix(pin):
@@ -48,9 +77,10 @@ def _kill_group(proc):
     proc.wait()
 
 
-def run_cell(plan, cell, run_dir, tick=None):
+def run_cell(plan, cell, run_dir, tick=None, stopper=None):
     """One process for one cell; returns the cell's record (never raises for
     a failing cell; raises Interrupted / KeyboardInterrupt after killing it)."""
+    stopper = stopper or Stopper()
     raw = Path(run_dir) / store.RAW / cell.file_stem
     shutil.rmtree(raw, ignore_errors=True)
     raw.mkdir(parents=True)
@@ -61,13 +91,15 @@ def run_cell(plan, cell, run_dir, tick=None):
     timed_out = False
     with open(raw / "stdout.txt", "wb") as out, open(raw / "stderr.txt", "wb") as err:
         try:
-            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=REPO_ROOT,
-                                    start_new_session=True)
+            with stopper.deferred():
+                proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=REPO_ROOT,
+                                        start_new_session=True)
         except OSError as e:
             err.write(f"study: cannot start {argv[0]}: {e}\n".encode())
             returncode = 127
         else:
             try:
+                stopper.check()
                 while True:
                     left = timeout - (time.monotonic() - t0) if timeout else 1.0
                     if timeout and left <= 0:
@@ -105,16 +137,14 @@ def todo(plan, records, retry_failed=False):
 def execute(plan, run_dir, records, progress, on_record, retry_failed=False):
     """Runs the cells left to run. on_record(records) is called after each
     cell is written. Raises Interrupted / KeyboardInterrupt when stopped."""
-    def on_signal(signum, frame):
-        raise Interrupted(signum)
-
     # SIGINT too: a run started in the background of a non-interactive shell
     # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
-    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    stopper = Stopper()
+    old = {sig: signal.signal(sig, stopper.handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         for cell in todo(plan, records, retry_failed):
             progress.start(cell)
-            record = run_cell(plan, cell, run_dir, tick=progress.tick)
+            record = run_cell(plan, cell, run_dir, tick=progress.tick, stopper=stopper)
             store.write_cell(run_dir, record)
             records[cell.id] = record
             progress.finish(record)

@@ -85,3 +85,15 @@ def test_interrupted_run_resumes(tmp_path, fake_allocators, env, sig):
     assert len(doc["cells"]) == total and doc["manifest"]["cells_ok"] == total
     assert doc["manifest"]["finished"] and not doc["manifest"]["interrupted"]
 
+
+
+def test_a_signal_while_a_cell_starts_waits_until_it_can_be_killed():
+    from dstudy.runner import Interrupted, Stopper
+    s = Stopper()
+    with s.deferred():
+        s.handler(signal.SIGTERM, None)  # Popen in progress: no exception here
+    with pytest.raises(Interrupted) as e:
+        s.check()                        # the process exists now: stop, and kill it
+    assert e.value.signum == signal.SIGTERM
+    with pytest.raises(Interrupted):
+        Stopper().handler(signal.SIGINT, None)

@@ -1,0 +1,83 @@
+"""The quick profile's allocator panel: every impl under the system
+allocator, the panel's impls under every default allocator; an explicit
+--allocator overrides it; the full profile runs everything."""
+import fnmatch
+import json
+import re
+
+import pytest
+
+from runner_helpers import (REPO, env, fake_allocators, invocations, latest,  # noqa: F401
+                            load_results, study, validate_results)
+from dstudy.profiles import PROFILES
+
+DEFAULTS = ("glibc", "jemalloc", "mimalloc", "tcmalloc")
+
+
+@pytest.fixture
+def gamma_panel(monkeypatch):
+    """The fake bench's impls are not the real ones: put gamma_conc in the panel."""
+    monkeypatch.setitem(PROFILES["quick"], "allocator_panel", {"base": ["glibc"], "impls": ["gamma_*"]})
+
+
+def registered_impls():
+    names = set()
+    for header in list((REPO / "impls").glob("*.h")) + list((REPO / "impls" / "peers").glob("*.h")):
+        names |= set(re.findall(r"^DSTUDY_REGISTER\((\w+),", header.read_text(), flags=re.M))
+    return names
+
+
+def test_the_panel_names_registered_impls():
+    names = registered_impls()
+    assert len(names) > 10
+    panel = PROFILES["quick"]["allocator_panel"]
+    assert panel["base"] == ["glibc"]
+    for pattern in panel["impls"]:
+        assert fnmatch.filter(names, pattern), f"panel pattern {pattern} matches no registered impl"
+    assert len(names) > len(panel["impls"])  # a panel, not everyone
+    assert PROFILES["full"]["allocator_panel"] is None
+
+
+def test_quick_runs_the_panel_under_every_default_allocator(study, tmp_path, env, gamma_panel, capsys):
+    assert study("run", "--workload", "drain") == 0
+    doc = load_results(latest(tmp_path))
+    validate_results(doc)
+    got = sorted(c["id"] for c in doc["cells"])
+    assert got == sorted(["alpha/drain/u64/glibc", "beta/drain/u64/glibc"] +
+                         [f"gamma_conc/drain/u64/{a}" for a in DEFAULTS])
+    assert "6 cells (quick profile, size quick)" in capsys.readouterr().err
+    assert len(invocations(env)) == 6
+
+
+def test_an_explicit_allocator_overrides_the_panel(study, tmp_path, gamma_panel, capsys):
+    assert study("run", "--list", "--workload", "drain", "--allocator", "jemalloc") == 0
+    assert capsys.readouterr().out.split() == [f"{i}/drain/u64/jemalloc" for i in ("alpha", "beta", "gamma_conc")]
+    assert study("run", "--list", "--workload", "drain", "--allocator", "glibc,mimalloc") == 0
+    assert len(capsys.readouterr().out.split()) == 6
+
+
+def test_full_runs_every_impl_under_every_allocator(study, capsys, gamma_panel):
+    assert study("run", "--list", "--profile", "full", "--workload", "drain") == 0
+    out = capsys.readouterr().out.split()
+    assert len(out) == 3 * 8 and {c.split("/")[0] for c in out} == {"alpha", "beta", "gamma_conc"}
+
+
+def test_list_shows_the_planned_count(study, capsys, gamma_panel):
+    assert study("list", "cells", "--workload", "drain", results=False) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "cells: 6 cells (quick profile, size quick)" and len(lines) == 7
+    assert study("list", "cells", "--json", "--workload", "drain", results=False) == 0
+    assert len(json.loads(capsys.readouterr().out)["cells"]) == 6
+
+
+def test_resume_keeps_the_panel_it_started_with(study, tmp_path, env, monkeypatch):
+    monkeypatch.setitem(PROFILES["quick"], "allocator_panel", {"base": ["glibc"], "impls": ["gamma_*"]})
+    assert study("run", "--workload", "drain") == 0
+    run = latest(tmp_path)
+    (run / "cells" / "gamma_conc__drain__u64__tcmalloc.json").unlink()
+    # the profile's table changes in between (a new version of the runner)
+    monkeypatch.setitem(PROFILES["quick"], "allocator_panel", {"base": ["glibc"], "impls": ["alpha"]})
+    env.unlink()
+    assert study("run", "--resume", run, results=False) == 0
+    assert [i["argv"][i["argv"].index("--impl") + 1] for i in invocations(env)] == ["gamma_conc"]
+    assert load_results(run)["manifest"]["cells_total"] == 6
