@@ -13,9 +13,8 @@ PROFILES = {
     # each an independent process inside dstudy_bench, so a cell costs about
     # three times what it did with one; to keep the run near 15 minutes on 2
     # cores, only a panel of implementations runs under every allocator and
-    # the rest under the system allocator (glibc) alone. The panel: a
-    # representative of each design whose memory behaviour depends on the
-    # allocator (open addressing with and without tombstones, node-based,
+    # the rest under the system allocator (glibc) alone. The panel: a few of
+    # each design (open addressing with and without tombstones, node-based,
     # sorted array, concurrent). Measured time: see the README.
     "quick": {"size": "quick", "kv_scope": "first", "repetitions": 3, "latency": True,
               "memory_sample_every": None, "allocators": "default",
