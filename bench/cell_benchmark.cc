@@ -1,28 +1,69 @@
 #include "bench/cell_benchmark.h"
 
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <sstream>
+
+#include "bench/repetition_process.h"
+#include "bench/result_writer.h"
 
 namespace dstudy::bench {
 
 namespace {
 
-const char* kPercentileNames[] = {"p50", "p90", "p99", "p999"};
-const double kPercentiles[] = {0.50, 0.90, 0.99, 0.999};
+using nlohmann::json;
 
-void set_memory_counters(benchmark::State& state, const CellRun& run) {
-  auto put = [&](const char* name, const std::optional<double>& v) {
-    if (v) state.counters[name] = benchmark::Counter(*v);
-  };
-  put("mem_growth_pct", run.derived.growth_pct);
-  put("retention", run.derived.retention);
-  put("space_amplification", run.derived.space_amplification);
-  if (!run.memory.phase_end.empty()) {
-    const LayerSnapshot& last = run.memory.phase_end.back().after;
-    state.counters["footprint_bytes"] = benchmark::Counter(static_cast<double>(last.footprint_bytes));
-    if (last.process.rss_bytes)
-      state.counters["rss_bytes"] = benchmark::Counter(static_cast<double>(*last.process.rss_bytes));
+// Seconds of a pass spent in its headline phases (the manual time Google
+// Benchmark records for the repetition).
+double headline_seconds(const RepetitionResult& r, const std::vector<Phase>& phases) {
+  double s = 0;
+  for (std::size_t i = 0; i < r.phases.size() && i < phases.size(); ++i)
+    if (phases[i].headline) s += r.phases[i].seconds;
+  return s > 0 ? s : r.seconds;
+}
+
+json memory_process(CellDriver& driver, const std::vector<Phase>& phases) {
+  const RepetitionResult r = driver.run_memory_pass();
+  return {{"pass", pass_to_json(r)}, {"memory", memory_json(driver.memory(), derive_memory(driver.memory(), phases))}};
+}
+
+json repetition_process(CellDriver& driver, bool latency) {
+  json j;
+  j["process"] = static_cast<long>(getpid());
+  j["cold"] = pass_to_json(driver.run_timed_pass());
+  j["warm"] = pass_to_json(driver.run_timed_pass());
+  if (latency) {
+    LatencyRecord rec;
+    j["latency_pass"] = pass_to_json(driver.run_latency_pass(rec));
+    j["latency"] = histograms_to_json(rec.per_op);
+  }
+  return j;
+}
+
+RepetitionRecord repetition_from_json(const json& j) {
+  RepetitionRecord r;
+  r.process = j.at("process").get<long>();
+  r.cold = pass_from_json(j.at("cold"));
+  r.warm = pass_from_json(j.at("warm"));
+  if (j.contains("latency")) {
+    r.latency_pass = pass_from_json(j.at("latency_pass"));
+    r.latency = histograms_from_json(j.at("latency"));
+  }
+  return r;
+}
+
+void set_latency_counters(benchmark::State& state, const CellSetup& setup, const OpHistograms& h) {
+  static const char* kNames[] = {"p50", "p99", "p999"};
+  static const double kQ[] = {0.50, 0.99, 0.999};
+  for (int i = 0; i < kOpTypeCount; ++i) {
+    if (setup.expected[i] == 0) continue;
+    const std::string op = kOpTypeNames[i];
+    for (int q = 0; q < 3; ++q) {
+      const auto v = percentile_if_enough(h[i], kQ[q]);
+      state.counters[std::string(kNames[q]) + "_" + op + "_ns"] = benchmark::Counter(v.value_or(0));
+    }
+    state.counters["max_" + op + "_ns"] = benchmark::Counter(static_cast<double>(h[i].max()));
   }
 }
 
@@ -65,78 +106,51 @@ CellRun run_cell(CellDriver& driver, const CellOptions& options, const StreamFac
     return c;
   };
 
-  benchmark::RegisterBenchmark((name + "/throughput").c_str(),
-                               [&](benchmark::State& state) {
-                                 RepetitionResult rep;
-                                 for (auto _ : state) {
-                                   rep = driver.run_throughput(run.throughput.empty());
-                                   state.SetIterationTime(rep.seconds);
-                                 }
-                                 const bool first = run.throughput.empty();
-                                 run.throughput.push_back(rep);
-                                 if (first) {
-                                   run.memory = driver.memory();
-                                   run.derived = derive_memory(run.memory, run.phases);
-                                 }
-                                 const CheckResult c = note_check(rep, "throughput");
-                                 if (!c.ok) {
-                                   state.SkipWithError(("correctness check failed: " + c.message).c_str());
-                                   return;
-                                 }
-                                 state.counters["items_per_second"] = benchmark::Counter(rep.ops_per_second());
-                                 state.counters["ops"] = benchmark::Counter(static_cast<double>(rep.total_ops));
-                                 for (const PhaseTiming& p : rep.phases)
-                                   state.counters["ops_" + p.name + "_per_second"] =
-                                       benchmark::Counter(p.seconds > 0 ? static_cast<double>(p.ops) / p.seconds : 0);
-                                 set_memory_counters(state, run);
-                               })
+  probes::MachineLoadProbe load(run.setup.threads);
+  const json m = run_in_child_process("memory pass", [&] { return memory_process(driver, run.phases); });
+  run.memory_pass = pass_from_json(m.at("pass"));
+  run.memory = m.at("memory");
+  note_check(run.memory_pass, "memory");
+
+  benchmark::RegisterBenchmark(
+      (name + "/throughput").c_str(),
+      [&](benchmark::State& state) {
+        RepetitionRecord rec;
+        for (auto _ : state) {
+          const std::string what = "repetition " + std::to_string(run.repetitions.size() + 1);
+          rec = repetition_from_json(run_in_child_process(what, [&] { return repetition_process(driver, options.latency); }));
+          state.SetIterationTime(headline_seconds(rec.warm, run.phases));
+        }
+        run.repetitions.push_back(rec);
+        for (const auto& [pass, name] : {std::pair{&rec.cold, "cold"}, std::pair{&rec.warm, "warm"}}) {
+          const CheckResult c = note_check(*pass, name);
+          if (!c.ok) {
+            state.SkipWithError(("correctness check failed: " + c.message).c_str());
+            return;
+          }
+        }
+        if (rec.latency_pass) {
+          if (const CheckResult c = note_check(*rec.latency_pass, "latency"); !c.ok) {
+            state.SkipWithError(("correctness check failed: " + c.message).c_str());
+            return;
+          }
+          set_latency_counters(state, run.setup, *rec.latency);
+        }
+        state.counters["items_per_second"] =
+            benchmark::Counter(phase_set_rate(rec.warm, run.phases, PhaseSet::kHeadline).value_or(0));
+        state.counters["ops"] = benchmark::Counter(static_cast<double>(rec.warm.total_ops));
+        for (const PhaseTiming& p : rec.warm.phases)
+          state.counters["ops_" + p.name + "_per_second"] =
+              benchmark::Counter(p.seconds > 0 ? static_cast<double>(p.ops) / p.seconds : 0);
+      })
       ->Iterations(1)
       ->Repetitions(reps)
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
 
-  if (options.latency) {
-    run.latency.emplace();
-    benchmark::RegisterBenchmark((name + "/latency").c_str(),
-                                 [&](benchmark::State& state) {
-                                   LatencyRecord mine;
-                                   mine.mean_interval = options.latency_sample_every;
-                                   RepetitionResult rep;
-                                   for (auto _ : state) {
-                                     rep = driver.run_latency(mine);
-                                     state.SetIterationTime(rep.seconds);
-                                   }
-                                   run.latency->mode = mine.mode;
-                                   run.latency->mean_interval = mine.mean_interval;
-                                   ++run.latency->repetitions;
-                                   for (int i = 0; i < kOpTypeCount; ++i) run.latency->per_op[i].merge(mine.per_op[i]);
-                                   const CheckResult c = note_check(rep, "latency");
-                                   if (!c.ok) {
-                                     state.SkipWithError(("correctness check failed: " + c.message).c_str());
-                                     return;
-                                   }
-                                   for (int i = 0; i < kOpTypeCount; ++i) {
-                                     if (run.setup.expected[i] == 0) continue;
-                                     const auto& h = mine.per_op[i];
-                                     const std::string op = kOpTypeNames[i];
-                                     for (int q = 0; q < 4; ++q)
-                                       state.counters[std::string(kPercentileNames[q]) + "_" + op + "_ns"] =
-                                           benchmark::Counter(h.percentile(kPercentiles[q]));
-                                     state.counters["max_" + op + "_ns"] = benchmark::Counter(static_cast<double>(h.max()));
-                                   }
-                                 })
-        ->Iterations(1)
-        ->Repetitions(reps)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
-  }
-
   benchmark::RunSpecifiedBenchmarks();
   benchmark::ClearRegisteredBenchmarks();
-
-  std::vector<double> rates;
-  for (const auto& r : run.throughput) rates.push_back(r.ops_per_second());
-  run.summary = summarize_throughput(rates);
+  run.machine_load = load.finish();
   run.harness_overhead_ns_per_op = driver.harness_overhead_ns_per_op();
   return run;
 }

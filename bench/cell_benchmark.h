@@ -1,7 +1,16 @@
-// Runs one cell through Google Benchmark: registers
-// `<impl>/<workload>/<kv>/throughput` (and `.../latency`) with Iterations(1),
-// Repetitions(N) and UseManualTime, runs them, and collects everything the
-// sidecar needs. benchmark::Initialize must have been called (main does, with
+// Runs one cell through Google Benchmark and collects everything the sidecar
+// needs. The stream is prepared once, in this process; then:
+//
+//   memory process        one process (forked from this one) runs the memory
+//                         pass: layers through the stream, at phase ends,
+//                         after idle periods and purge.
+//   repetition processes  `<impl>/<workload>/<kv>/throughput`, Iterations(1),
+//                         Repetitions(N), UseManualTime: each repetition is a
+//                         process of its own that runs a cold pass (the
+//                         process's first: first-touch, cold allocator), a
+//                         warm pass (the headline) and the latency pass.
+//
+// benchmark::Initialize must have been called (main does, with
 // --benchmark_out pointing at gbench.json).
 #pragma once
 
@@ -9,25 +18,37 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bench/cell_driver.h"
 #include "bench/cell_metrics.h"
+#include "bench/pass_codec.h"
+#include "bench/probes/machine_load.h"
 
 namespace dstudy::bench {
+
+// What one repetition process measured.
+struct RepetitionRecord {
+  long process = 0;      // its pid
+  RepetitionResult cold;  // the process's first pass
+  RepetitionResult warm;  // the second: the headline figure
+  std::optional<RepetitionResult> latency_pass;
+  std::optional<OpHistograms> latency;  // every op of the latency pass, by type
+};
 
 struct CellRun {
   CellOptions options;
   CellSetup setup;
-  std::vector<RepetitionResult> throughput;
-  std::optional<LatencyRecord> latency;
-  MemoryRecord memory;
-  std::vector<Phase> phases;  // thread 0's, for derived metrics
-  DerivedMemory derived;
-  ThroughputSummary summary;
+  std::vector<Phase> phases;  // thread 0's: names, roles, headline flags
+  RepetitionResult memory_pass;
+  nlohmann::json memory;  // the sidecar's memory section, as the memory process wrote it
+  std::vector<RepetitionRecord> repetitions;
   CheckResult check;
   double harness_overhead_ns_per_op = 0;
+  probes::MachineLoad machine_load;
 };
 
-// Compares one repetition's outcomes with the stream's expectations.
+// Compares one pass's outcomes with the stream's expectations.
 CheckResult check_repetition(const CellSetup& setup, const RepetitionResult& rep, const char* pass);
 
 CellRun run_cell(CellDriver& driver, const CellOptions& options, const StreamFactory& make_stream);

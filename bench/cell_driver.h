@@ -17,18 +17,21 @@ class CellDriver {
 
   // Finds the growth point when the spec asks for a fill, makes the stream,
   // materialises keys and values and computes the expected outcomes.
-  // Nothing is timed. (The memory baseline is read by the first throughput
-  // repetition, just before its container exists.)
+  // Nothing is timed.
   virtual CellSetup prepare(const CellOptions& options, const StreamFactory& make_stream) = 0;
 
-  // One throughput repetition on a fresh container: no per-op timer; phases
-  // timed at their boundaries. With record_memory (the first repetition) it
-  // fills memory() with the series and phase-end probes.
-  virtual RepetitionResult run_throughput(bool record_memory) = 0;
+  // The memory pass on a fresh container: heap counting on, baseline read,
+  // memory probed through the stream and at phase ends (fills memory()).
+  // Its timing is never used for a throughput figure.
+  virtual RepetitionResult run_memory_pass() = 0;
 
-  // One latency repetition on a fresh container: timed ops recorded into
-  // `into` (merged with what is there). Returns the run's outcome counts.
-  virtual RepetitionResult run_latency(LatencyRecord& into) = 0;
+  // One timed pass on a fresh container: no per-op timer, no probes; phases
+  // timed at their edges.
+  virtual RepetitionResult run_timed_pass() = 0;
+
+  // One latency pass on a fresh container: every op timed into `into`
+  // (merged with what is there). Returns the run's outcome counts.
+  virtual RepetitionResult run_latency_pass(LatencyRecord& into) = 0;
 
   // The loop and dispatch on a container that does nothing, over the same
   // stream: nanoseconds per op (best of a few runs).

@@ -14,12 +14,50 @@ double median_of(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-bool contains(const std::string& s, const char* word) { return s.find(word) != std::string::npos; }
+template <class T>
+std::optional<double> as_double(const std::optional<T>& v) {
+  if (!v) return std::nullopt;
+  return static_cast<double>(*v);
+}
+
+// Peak of `layer` from the start of the stream to the end of phase_end[last].
+double peak_until(const MemoryRecord& m, std::size_t last, std::string_view layer) {
+  double peak = 0;
+  const std::size_t end_op = m.phase_end[last].end_op;
+  for (const MemorySample& s : m.series) {
+    if (s.op > end_op) break;
+    if (auto v = layer_value(s.layers, layer)) peak = std::max(peak, *v);
+  }
+  for (std::size_t i = 0; i <= last; ++i)
+    for (const LayerSnapshot* s : {&m.phase_end[i].at_begin, &m.phase_end[i].after})
+      if (auto v = layer_value(*s, layer)) peak = std::max(peak, *v);
+  return peak;
+}
+
+std::optional<double> ratio(const std::optional<double>& a, double b) {
+  if (!a || b <= 0) return std::nullopt;
+  return *a / b;
+}
+
+// Retention of every layer after drain phase `i`.
+std::map<std::string, LayerFigures> retention_figures(const MemoryRecord& m, std::size_t i) {
+  std::map<std::string, LayerFigures> out;
+  const PhaseEnd& pe = m.phase_end[i];
+  for (const char* layer : kDerivedLayers) {
+    const double peak = peak_until(m, i, layer);
+    LayerFigures& f = out[layer];
+    f.retention = ratio(layer_value(pe.after, layer), peak);
+    if (!pe.after_idle.empty()) f.retention_after_idle = ratio(layer_value(pe.after_idle.back().layers, layer), peak);
+    if (pe.after_purge) f.retention_after_purge = ratio(layer_value(*pe.after_purge, layer), peak);
+  }
+  return out;
+}
 
 }  // namespace
 
 ThroughputSummary summarize_throughput(const std::vector<double>& x) {
   ThroughputSummary s;
+  s.samples = x;
   if (x.empty()) return s;
   s.median = median_of(x);
   s.min = *std::min_element(x.begin(), x.end());
@@ -31,74 +69,90 @@ ThroughputSummary summarize_throughput(const std::vector<double>& x) {
   return s;
 }
 
-std::optional<double> attributable(const LayerSnapshot& s, const std::string& layer) {
-  const auto& v = layer == "allocator_allocated_bytes" ? s.process.allocator_allocated_bytes : s.process.rss_bytes;
-  if (!v) return std::nullopt;
-  return static_cast<double>(*v);
+bool in_phase_set(const Phase& p, PhaseSet set) { return set == PhaseSet::kHeadline ? p.headline : p.role == "load"; }
+
+std::optional<double> phase_set_rate(const RepetitionResult& r, const std::vector<Phase>& phases, PhaseSet set) {
+  double ops = 0, seconds = 0;
+  bool any = false;
+  for (std::size_t i = 0; i < r.phases.size() && i < phases.size(); ++i) {
+    if (!in_phase_set(phases[i], set)) continue;
+    any = true;
+    ops += static_cast<double>(r.phases[i].ops);
+    seconds += r.phases[i].seconds;
+  }
+  if (!any || seconds <= 0) return std::nullopt;
+  return ops / seconds;
+}
+
+std::vector<std::string> phase_set_names(const std::vector<Phase>& phases, PhaseSet set) {
+  std::vector<std::string> names;
+  for (const Phase& p : phases)
+    if (in_phase_set(p, set)) names.push_back(p.name);
+  return names;
+}
+
+std::uint64_t min_samples_for(double q) { return static_cast<std::uint64_t>(std::ceil(10.0 / (1.0 - q) - 1e-9)); }
+
+std::optional<double> percentile_if_enough(const probes::LatencyHistogram& h, double q) {
+  if (h.count() < min_samples_for(q)) return std::nullopt;
+  return h.percentile(q);
+}
+
+std::optional<double> layer_value(const LayerSnapshot& s, std::string_view layer) {
+  if (layer == "payload_bytes") return static_cast<double>(s.payload_bytes);
+  if (layer == "footprint_bytes") return static_cast<double>(s.footprint_bytes);
+  if (layer == "heap_bytes") return as_double(s.process.heap_bytes);
+  if (layer == "allocator_allocated_bytes") return as_double(s.process.allocator_allocated_bytes);
+  if (layer == "allocator_resident_bytes") return as_double(s.process.allocator_resident_bytes);
+  if (layer == "rss_bytes") return as_double(s.process.rss_bytes);
+  return std::nullopt;
 }
 
 DerivedMemory derive_memory(const MemoryRecord& m, const std::vector<Phase>& phases) {
   DerivedMemory d;
-  // Allocator-allocated bytes when every phase-boundary probe has them (they
-  // are exact and immune to page-level noise), else RSS.
-  bool have_allocated = !m.phase_end.empty();
-  for (const PhaseEnd& pe : m.phase_end)
-    have_allocated = have_allocated && pe.at_begin.process.allocator_allocated_bytes && pe.after.process.allocator_allocated_bytes;
-  d.attributable_layer = have_allocated ? "allocator_allocated_bytes" : "rss_bytes";
+  for (const char* layer : kDerivedLayers) d.layers[layer];
   if (m.phase_end.empty()) return d;
 
-  // Steady phase: named churn/steady, else the longest phase after the first.
-  const PhaseEnd* steady = nullptr;
-  for (const PhaseEnd& pe : m.phase_end)
-    if (!steady && (contains(pe.phase, "churn") || contains(pe.phase, "steady"))) steady = &pe;
-  if (!steady) {
-    for (std::size_t i = m.phase_end.size() > 1 ? 1 : 0; i < m.phase_end.size(); ++i) {
-      const PhaseEnd& pe = m.phase_end[i];
-      if (!steady || pe.end_op - pe.begin_op > steady->end_op - steady->begin_op) steady = &pe;
-    }
-  }
-  if (steady) {
+  // Growth and amplification: over the first steady-role phase; without one,
+  // amplification after the phase that held the most payload.
+  const auto steady = std::find_if(m.phase_end.begin(), m.phase_end.end(),
+                                   [](const PhaseEnd& pe) { return pe.role == "steady"; });
+  const PhaseEnd* amp_at = nullptr;
+  if (steady != m.phase_end.end()) {
     d.steady_phase = steady->phase;
-    const auto a = attributable(steady->at_begin, d.attributable_layer);
-    const auto b = attributable(steady->after, d.attributable_layer);
+    amp_at = &*steady;
     const double mops = static_cast<double>(steady->end_op - steady->begin_op) / 1e6;
-    if (a && b) {
-      if (*a > 0) d.growth_pct = 100.0 * (*b - *a) / *a;
-      if (mops > 0) d.slope_bytes_per_mop = (*b - *a) / mops;
+    for (const char* layer : kDerivedLayers) {
+      const auto a = layer_value(steady->at_begin, layer);
+      const auto b = layer_value(steady->after, layer);
+      if (!a || !b) continue;
+      LayerFigures& f = d.layers[layer];
+      if (*a > 0) f.growth_pct = 100.0 * (*b - *a) / *a;
+      if (mops > 0) f.slope_bytes_per_mop = (*b - *a) / mops;
     }
-    if (steady->after.payload_bytes > 0 && b) d.space_amplification = *b / static_cast<double>(steady->after.payload_bytes);
-  }
-  if (!d.space_amplification) {
-    const PhaseEnd* fullest = nullptr;
+  } else {
     for (const PhaseEnd& pe : m.phase_end)
-      if (!fullest || pe.after.payload_bytes > fullest->after.payload_bytes) fullest = &pe;
-    const auto b = attributable(fullest->after, d.attributable_layer);
-    if (fullest->after.payload_bytes > 0 && b) d.space_amplification = *b / static_cast<double>(fullest->after.payload_bytes);
+      if (!amp_at || pe.after.payload_bytes > amp_at->after.payload_bytes) amp_at = &pe;
   }
+  for (const char* layer : kDerivedLayers)
+    d.layers[layer].space_amplification =
+        ratio(layer_value(amp_at->after, layer), static_cast<double>(amp_at->after.payload_bytes));
 
-  // Drain phase: named drain, else the first phase with idle/purge probes
-  // that ends with fewer live keys than it began with.
-  std::size_t drain = m.phase_end.size();
-  for (std::size_t i = 0; i < m.phase_end.size() && drain == m.phase_end.size(); ++i)
-    if (contains(m.phase_end[i].phase, "drain")) drain = i;
-  for (std::size_t i = 0; i < m.phase_end.size() && drain == m.phase_end.size(); ++i) {
-    const bool probed = i < phases.size() && (phases[i].purge_probe || !phases[i].idle_probes_s.empty());
-    if (probed && m.phase_end[i].live_keys < m.phase_end[i].at_begin.live_keys) drain = i;
-  }
-  if (drain < m.phase_end.size()) {
-    const PhaseEnd& pe = m.phase_end[drain];
-    d.drain_phase = pe.phase;
-    double peak = 0;
-    for (const MemorySample& s : m.series) {
-      if (s.op > pe.end_op) break;
-      if (auto v = attributable(s.layers, d.attributable_layer)) peak = std::max(peak, *v);
+  // Retention: after every drain-role phase; the headline one is the phase
+  // the spec names (retention_phase), by default its last drain.
+  for (std::size_t i = 0; i < m.phase_end.size(); ++i) {
+    if (m.phase_end[i].role != "drain") continue;
+    DrainFigures df{m.phase_end[i].phase, retention_figures(m, i)};
+    const bool chosen = i < phases.size() && phases[i].retention;
+    if (chosen) {
+      d.drain_phase = df.phase;
+      for (auto& [layer, f] : df.layers) {
+        d.layers[layer].retention = f.retention;
+        d.layers[layer].retention_after_idle = f.retention_after_idle;
+        d.layers[layer].retention_after_purge = f.retention_after_purge;
+      }
     }
-    for (std::size_t i = 0; i <= drain; ++i) {
-      for (const LayerSnapshot* s : {&m.phase_end[i].at_begin, &m.phase_end[i].after})
-        if (auto v = attributable(*s, d.attributable_layer)) peak = std::max(peak, *v);
-    }
-    const auto after = attributable(pe.after, d.attributable_layer);
-    if (after && peak > 0) d.retention = *after / peak;
+    d.drains.push_back(std::move(df));
   }
   return d;
 }

@@ -20,10 +20,8 @@ struct CellOptions {
   std::string kv;
   std::string size = "quick";  // size profile: "quick" | "full"
   int threads = 1;             // from the spec
-  int repetitions = 1;
-  bool latency = true;                      // run the latency pass
-  std::uint64_t latency_sample_every = 1;   // 1: every op; N > 1: random interval with mean N
-  std::uint64_t latency_seed = 0x1A7E5EEDu; // for the random sampling interval
+  int repetitions = 1;         // independent processes, each a cold and a warm pass
+  bool latency = true;                      // run the latency pass (every op timed)
   std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
   std::optional<double> fill;               // fraction of the growth point (spec)
   bool reserve = false;                     // call reserve(peak live) when the container has it (spec)

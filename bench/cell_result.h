@@ -1,6 +1,6 @@
 // What running one cell produces, before it is written anywhere: timings of
-// each repetition, latency histograms, memory layers over the stream and at
-// phase ends, and the correctness check. result_writer.cc turns it into
+// each pass, latency histograms, memory layers over the stream and at phase
+// ends, and the correctness check. result_writer.cc turns it into
 // sidecar.json (docs/result-schema.md).
 #pragma once
 
@@ -58,6 +58,7 @@ struct IdleSnapshot {
 
 struct PhaseEnd {
   std::string phase;
+  std::string role;
   std::size_t begin_op = 0, end_op = 0;
   std::size_t live_keys = 0;
   std::optional<std::size_t> peak_rss_bytes;  // VmHWM during the phase (absolute)
@@ -75,11 +76,10 @@ struct MemoryRecord {
   std::vector<PhaseEnd> phase_end;
 };
 
+// Every op of a latency pass, timed; merged over threads (and, once
+// collected, over repetitions).
 struct LatencyRecord {
-  std::string mode = "every";  // "every" | "random"
-  std::uint64_t mean_interval = 1;
   int repetitions = 0;
-  // Merged over threads and repetitions.
   std::array<probes::LatencyHistogram, kOpTypeCount> per_op;
 };
 

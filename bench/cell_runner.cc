@@ -56,6 +56,7 @@ probes::MemoryLayers minus_baseline(const probes::MemoryLayers& now, const probe
     if (!a) return std::nullopt;
     return *a - b.value_or(0);
   };
+  d.heap_bytes = sub(now.heap_bytes, base.heap_bytes);
   d.rss_bytes = sub(now.rss_bytes, base.rss_bytes);
   d.allocator_allocated_bytes = sub(now.allocator_allocated_bytes, base.allocator_allocated_bytes);
   d.allocator_resident_bytes = sub(now.allocator_resident_bytes, base.allocator_resident_bytes);

@@ -4,17 +4,19 @@
 //
 // Before anything is timed: the stream is made (at a fill of the growth point
 // when the spec asks), string keys and values are materialised, per-key
-// payload sizes and the expected checksum are computed, and the memory
-// baseline is read. Then:
+// payload sizes and the expected checksum are computed. Then, each pass on a
+// fresh container (cell_benchmark.cc decides which process runs which):
 //
-//   throughput pass   no per-op timer. Each phase runs in chunks of K ops,
-//                     timed by the cycle timer at chunk edges; between chunks
-//                     (clock stopped) the cheap memory probes run. Phase ends
-//                     get the full probes (idle periods, purge, peak RSS,
-//                     container internals) in the first repetition.
-//   latency pass      every op (or a random interval with mean N) timed on
-//                     its own into a histogram per op type, timer overhead
-//                     subtracted: closed-loop service time.
+//   memory pass       heap counting on, the memory baseline read, then each
+//                     phase in chunks of K ops with the cheap memory probes
+//                     between chunks and the full probes (idle periods,
+//                     purge, peak RSS, container internals) at phase ends.
+//                     Its timing is not used for any throughput figure.
+//   timed pass        no per-op timer and no probes: each phase timed by the
+//                     cycle timer at its edges.
+//   latency pass      every op timed on its own into a histogram per op
+//                     type, timer overhead subtracted: closed-loop service
+//                     time.
 //
 // Concurrent streams (several ThreadStreams) run one std::thread each, from a
 // start barrier, with a barrier at every phase boundary; per-thread counts and
@@ -38,6 +40,7 @@
 #include "bench/cell_driver.h"
 #include "bench/null_container.h"
 #include "bench/probes/cycle_timer.h"
+#include "bench/probes/heap_counter.h"
 #include "bench/probes/latency_histogram.h"
 #include "bench/probes/memory_probe.h"
 #include "impls/core/container.h"
@@ -103,29 +106,34 @@ class ContainerCellDriver final : public CellDriver {
     return setup_;
   }
 
-  RepetitionResult run_throughput(bool record_memory) override {
-    if (record_memory) {
-      memory_.series.clear();
-      memory_.phase_end.clear();
-      // The baseline: after the stream is made and its keys materialised,
-      // just before the container exists. What generating the stream left
-      // cached is given back first, so from here on memory is the
-      // container's doing.
-      probes::MemoryProbe::instance().purge();
-      memory_.baseline = probes::MemoryProbe::instance().layers(/*expensive_ok=*/true);
-    }
+  RepetitionResult run_memory_pass() override {
+    // Counting covers exactly this container's life; the harness's own
+    // records are kept out of it (HeapCountingPause in the probes).
+    memory_.series.clear();
+    memory_.phase_end.clear();
+    probes::set_heap_counting(true);
+    // The baseline: after the stream is made and its keys materialised, just
+    // before the container exists. What generating the stream left cached is
+    // given back first, so from here on memory is the container's doing.
+    probes::MemoryProbe::instance().purge();
+    memory_.baseline = probes::MemoryProbe::instance().layers(/*expensive_ok=*/true);
     auto c = make_container();
-    RepetitionResult r = stream_.threads.size() == 1 ? run_single(*c, record_memory, nullptr)
-                                                     : run_threads(*c, record_memory, nullptr);
+    RepetitionResult r = run_pass(*c, /*record=*/true, nullptr);
+    destroy(std::move(c));
+    probes::set_heap_counting(false);
+    return r;
+  }
+
+  RepetitionResult run_timed_pass() override {
+    auto c = make_container();
+    RepetitionResult r = run_pass(*c, false, nullptr);
     destroy(std::move(c));
     return r;
   }
 
-  RepetitionResult run_latency(LatencyRecord& into) override {
-    into.mean_interval = std::max<std::uint64_t>(1, options_.latency_sample_every);
-    into.mode = into.mean_interval == 1 ? "every" : "random";
+  RepetitionResult run_latency_pass(LatencyRecord& into) override {
     auto c = make_container();
-    RepetitionResult r = stream_.threads.size() == 1 ? run_single(*c, false, &into) : run_threads(*c, false, &into);
+    RepetitionResult r = run_pass(*c, false, &into);
     ++into.repetitions;
     destroy(std::move(c));
     return r;
@@ -285,46 +293,25 @@ class ContainerCellDriver final : public CellDriver {
     for (std::size_t i = begin; i < end; ++i) exec_op(c, ops[i], n, sum);
   }
 
-  // Next sampled op after `i` for the latency pass: every op, or a geometric
-  // gap with mean N (a random interval cannot alias with periodic stalls).
-  struct Sampler {
-    std::uint64_t mean = 1;
-    std::uint64_t state = 0;
-    double log_keep = 0;
-    Sampler(std::uint64_t mean_interval, std::uint64_t seed) : mean(mean_interval), state(seed | 1) {
-      if (mean > 1) log_keep = std::log1p(-1.0 / static_cast<double>(mean));
-    }
-    std::size_t gap() {
-      if (mean <= 1) return 1;
-      state ^= state << 13;
-      state ^= state >> 7;
-      state ^= state << 17;
-      const double u = (static_cast<double>(state >> 11) + 0.5) * 0x1.0p-53;
-      return 1 + static_cast<std::size_t>(std::log(u) / log_keep);
-    }
-  };
-
-  // Times ops [begin, end) one by one (the sampled ones) into per-op
-  // histograms.
+  // Times every op of [begin, end) on its own into per-op histograms.
   template <class Cx>
   void run_range_timed(Cx& c, const Operation* ops, std::size_t begin, std::size_t end, OpCounts& n,
-                       std::uint64_t& sum, std::array<probes::LatencyHistogram, kOpTypeCount>& h, Sampler& sampler,
-                       std::size_t& next) const {
+                       std::uint64_t& sum, std::array<probes::LatencyHistogram, kOpTypeCount>& h) const {
     const auto& cal = probes::timer_calibration();
     const double ns_per_tick = 1.0 / cal.ticks_per_ns;
     const auto overhead = static_cast<std::uint64_t>(cal.overhead_ticks);
     for (std::size_t i = begin; i < end; ++i) {
-      if (i == next) {
-        const std::uint64_t t0 = probes::cycle_begin();
-        exec_op(c, ops[i], n, sum);
-        const std::uint64_t t1 = probes::cycle_end();
-        const std::uint64_t d = t1 - t0 > overhead ? t1 - t0 - overhead : 0;
-        h[static_cast<int>(ops[i].type)].record(static_cast<std::uint64_t>(static_cast<double>(d) * ns_per_tick + 0.5));
-        next = i + sampler.gap();
-      } else {
-        exec_op(c, ops[i], n, sum);
-      }
+      const std::uint64_t t0 = probes::cycle_begin();
+      exec_op(c, ops[i], n, sum);
+      const std::uint64_t t1 = probes::cycle_end();
+      const std::uint64_t d = t1 - t0 > overhead ? t1 - t0 - overhead : 0;
+      h[static_cast<int>(ops[i].type)].record(static_cast<std::uint64_t>(static_cast<double>(d) * ns_per_tick + 0.5));
     }
+  }
+
+  template <class Cx>
+  RepetitionResult run_pass(Cx& c, bool record, LatencyRecord* latency) {
+    return stream_.threads.size() == 1 ? run_single(c, record, latency) : run_threads(c, record, latency);
   }
 
   // ---- memory tracking ------------------------------------------------------
@@ -364,10 +351,12 @@ class ContainerCellDriver final : public CellDriver {
   }
 
   void begin_phase(const C& c, const Phase& ph, std::size_t phase_index, const Tracker& tr) {
+    const probes::HeapCountingPause harness_bookkeeping;
     auto& probe = probes::MemoryProbe::instance();
     probe.reset_peak_rss();
     PhaseEnd pe;
     pe.phase = ph.name;
+    pe.role = ph.role;
     pe.begin_op = ph.begin;
     pe.end_op = ph.end;
     pe.at_begin = snapshot(c, tr, /*expensive_ok=*/true);
@@ -377,6 +366,7 @@ class ContainerCellDriver final : public CellDriver {
   }
 
   void end_phase(C& c, const Phase& ph, const Tracker& tr, bool last) {
+    const probes::HeapCountingPause harness_bookkeeping;
     auto& probe = probes::MemoryProbe::instance();
     PhaseEnd& pe = memory_.phase_end.back();
     pe.live_keys = static_cast<std::size_t>(std::max<std::int64_t>(0, tr.live));
@@ -409,18 +399,18 @@ class ContainerCellDriver final : public CellDriver {
     Tracker tr;
     std::size_t next_sample = sample_every_;
     std::array<probes::LatencyHistogram, kOpTypeCount>* hist = latency ? &latency->per_op : nullptr;
-    Sampler sampler(latency ? latency->mean_interval : 1, options_.latency_seed + latency_runs_++);
-    std::size_t next_timed = latency && latency->mean_interval > 1 ? sampler.gap() - 1 : 0;
     for (std::size_t p = 0; p < ts.phases.size(); ++p) {
       const Phase& ph = ts.phases[p];
       if (record) begin_phase(c, ph, p, tr);
       std::uint64_t ticks = 0;
       std::size_t i = ph.begin;
       while (i < ph.end) {
-        const std::size_t j = std::min(ph.end, next_sample);
+        // Chunks only when memory is recorded; a timed pass runs each phase
+        // in one go.
+        const std::size_t j = record ? std::min(ph.end, next_sample) : ph.end;
         const std::uint64_t t0 = probes::cycle_begin();
         if (hist) {
-          run_range_timed(c, ops, i, j, n, sum, *hist, sampler, next_timed);
+          run_range_timed(c, ops, i, j, n, sum, *hist);
         } else {
           run_range(c, ops, i, j, n, sum);
         }
@@ -428,9 +418,12 @@ class ContainerCellDriver final : public CellDriver {
         ticks += t1 - t0;
         if (record) advance(tr, ops, i, j);
         i = j;
-        if (i == next_sample) {
+        if (record && i == next_sample) {
           next_sample += sample_every_;
-          if (record && i < ph.end) memory_.series.push_back({i, ph.name, snapshot(c, tr, false)});
+          if (i < ph.end) {
+            const probes::HeapCountingPause harness_bookkeeping;
+            memory_.series.push_back({i, ph.name, snapshot(c, tr, false)});
+          }
         }
       }
       r.phases.push_back({ph.name, ph.end - ph.begin, probes::ticks_to_seconds(static_cast<double>(ticks))});
@@ -486,14 +479,12 @@ class ContainerCellDriver final : public CellDriver {
       const Operation* ops = ts.ops.data();
       OpCounts n{};
       std::uint64_t sum = 0;
-      Sampler sampler(latency ? latency->mean_interval : 1, options_.latency_seed + 7919 * (t + 1) + latency_runs_);
-      std::size_t next_timed = latency && latency->mean_interval > 1 ? sampler.gap() - 1 : 0;
       start.arrive_and_wait();
       for (std::size_t p = 0; p < phases; ++p) {
         const Phase& ph = ts.phases[p];
         const std::uint64_t t0 = probes::cycle_begin();
         if (latency) {
-          run_range_timed(c, ops, ph.begin, ph.end, n, sum, hists[t], sampler, next_timed);
+          run_range_timed(c, ops, ph.begin, ph.end, n, sum, hists[t]);
         } else {
           run_range(c, ops, ph.begin, ph.end, n, sum);
         }
@@ -509,7 +500,6 @@ class ContainerCellDriver final : public CellDriver {
     for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(body, t);
     body(0);
     for (auto& th : pool) th.join();
-    ++latency_runs_;
 
     RepetitionResult r;
     r.total_ops = stream_.total_ops();
@@ -542,7 +532,6 @@ class ContainerCellDriver final : public CellDriver {
   std::size_t const_payload_ = 0;       // fixed-size kinds
   std::size_t const_heap_ = 0;
   std::size_t sample_every_ = 65536;
-  std::uint64_t latency_runs_ = 0;
   MemoryRecord memory_;
 };
 

@@ -5,7 +5,7 @@
 //   dstudy_bench --list [--workloads-dir DIR]
 //   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full --out-dir DIR
 //                [--workloads-dir DIR] [--repetitions N] [--latency | --no-latency]
-//                [--latency-sample-every N] [--memory-sample-every K]
+//                [--memory-sample-every K]
 //                [--expect-allocator NAME] [--seed S] [--benchmark_* flags]
 //
 // Exit codes: 0 ok; 2 usage / unknown name / bad spec / unsupported
@@ -93,7 +93,6 @@ int main(int argc, char** argv) {
   std::string workloads_dir = dstudy::default_workloads_dir().string();
   int repetitions = 1;
   bool latency_on = false, latency_off = false;
-  std::uint64_t latency_every = 1;
   std::size_t memory_every = 0;
   std::optional<std::uint64_t> seed;
   app.add_flag("--list", do_list, "Print the registered implementations and workloads as JSON");
@@ -103,14 +102,11 @@ int main(int argc, char** argv) {
   app.add_option("--kv", kv, "Key/value kind: u64, inline32, string, blob1k");
   app.add_option("--size", size, "Size profile of the workload spec (quick, full, or any other it defines)")->capture_default_str();
   app.add_option("--out-dir", out_dir, "Folder for gbench.json and sidecar.json");
-  app.add_option("--repetitions", repetitions, "Repetitions of each pass")->check(CLI::Range(1, 1000))->capture_default_str();
-  auto* lat = app.add_flag("--latency", latency_on, "Run the latency pass (default for single-threaded workloads)");
+  app.add_option("--repetitions", repetitions, "Independent repetitions (one process each)")->check(CLI::Range(1, 1000))->capture_default_str();
+  auto* lat = app.add_flag("--latency", latency_on,
+                           "Run the latency pass, every op timed (default for single-threaded workloads)");
   auto* nolat = app.add_flag("--no-latency", latency_off, "Skip the latency pass");
   lat->excludes(nolat);
-  app.add_option("--latency-sample-every", latency_every,
-                 "Time one op in N on average (random interval); 1 = every op")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
   app.add_option("--memory-sample-every", memory_every, "Sample memory every K ops (0 = about 256 samples)")
       ->capture_default_str();
   app.add_option("--expect-allocator", expect_allocator,
@@ -192,6 +188,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(gb_argc, gb_argv.data())) return kExitUsage;
   benchmark::AddCustomContext("dstudy_allocator", probe.allocator_name());
   benchmark::AddCustomContext("dstudy_timer_overhead_ns", std::to_string(timer.overhead_ns));
+  benchmark::AddCustomContext("dstudy_timer_resolution_ns", std::to_string(timer.resolution_ns));
 
   dstudy::bench::CellOptions options;
   options.impl = impl;
@@ -201,7 +198,6 @@ int main(int argc, char** argv) {
   options.threads = static_cast<int>(threads);
   options.repetitions = repetitions;
   options.latency = latency_on || (!latency_off && threads == 1);
-  options.latency_sample_every = latency_every;
   options.memory_sample_every = memory_every;
   options.fill = spec.fill;
   options.reserve = spec.reserve;
@@ -220,16 +216,20 @@ int main(int argc, char** argv) {
   }
 
   const dstudy::bench::SidecarContext ctx{expect_allocator, environment};
+  const nlohmann::json sidecar = dstudy::bench::sidecar_json(run, ctx, timer);
   try {
-    dstudy::bench::write_json_file((fs::path(out_dir) / "sidecar.json").string(),
-                                   dstudy::bench::sidecar_json(run, ctx, timer));
+    dstudy::bench::write_json_file((fs::path(out_dir) / "sidecar.json").string(), sidecar);
   } catch (const std::exception& e) {
     return fail(kExitError, e.what());
   }
 
-  if (run.summary.spread_warning)
-    std::cerr << "dstudy_bench: warning: throughput spread is high (MAD " << run.summary.mad_pct
-              << "% of the median >= 5%): too noisy to trust, rerun with more repetitions\n";
+  const nlohmann::json& headline = sidecar["throughput"]["headline"];
+  if (headline.is_object() && headline["spread_warning"].get<bool>())
+    std::cerr << "dstudy_bench: warning: headline throughput spread is high (MAD " << headline["mad_pct"].get<double>()
+              << "% of the median >= " << dstudy::bench::kSpreadWarningPct
+              << "%): too noisy to trust, rerun with more repetitions\n";
+  if (run.machine_load.competing)
+    std::cerr << "dstudy_bench: warning: measured beside another process: " << run.machine_load.reason << '\n';
   if (!run.check.ok) return fail(kExitCheck, "correctness check failed: " + run.check.message);
   return kExitOk;
 }

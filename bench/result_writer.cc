@@ -22,7 +22,8 @@ json counts_json(const OpCounts& c) {
 }
 
 json process_layers(const probes::MemoryLayers& l) {
-  return {{"rss_bytes", opt(l.rss_bytes)},
+  return {{"heap_bytes", opt(l.heap_bytes)},
+          {"rss_bytes", opt(l.rss_bytes)},
           {"allocator_allocated_bytes", opt(l.allocator_allocated_bytes)},
           {"allocator_resident_bytes", opt(l.allocator_resident_bytes)}};
 }
@@ -35,6 +36,222 @@ json internals_json(const Footprint& f) {
           {"compactions", opt(f.compactions)},
           {"compaction_ns", opt(f.compaction_ns)},
           {"reclaim_pending_bytes", opt(f.reclaim_pending_bytes)}};
+}
+
+json layer_figures_json(const LayerFigures& f) {
+  return {{"growth_pct", opt(f.growth_pct)},
+          {"slope_bytes_per_mop", opt(f.slope_bytes_per_mop)},
+          {"space_amplification", opt(f.space_amplification)},
+          {"retention", opt(f.retention)},
+          {"retention_after_idle", opt(f.retention_after_idle)},
+          {"retention_after_purge", opt(f.retention_after_purge)}};
+}
+
+json derived_json(const DerivedMemory& d) {
+  json layers = json::object();
+  for (const auto& [layer, f] : d.layers) layers[layer] = layer_figures_json(f);
+  json drains = json::array();
+  for (const DrainFigures& df : d.drains) {
+    json l = json::object();
+    for (const auto& [layer, f] : df.layers)
+      l[layer] = {{"retention", opt(f.retention)},
+                  {"retention_after_idle", opt(f.retention_after_idle)},
+                  {"retention_after_purge", opt(f.retention_after_purge)}};
+    drains.push_back({{"phase", df.phase}, {"layers", l}});
+  }
+  const LayerFigures& h = d.layers.at(kHeadlineLayer);
+  return {{"headline_layer", kHeadlineLayer},
+          {"steady_phase", opt(d.steady_phase)},
+          {"drain_phase", opt(d.drain_phase)},
+          {"growth_pct", opt(h.growth_pct)},
+          {"slope_bytes_per_mop", opt(h.slope_bytes_per_mop)},
+          {"retention", opt(h.retention)},
+          {"space_amplification", opt(h.space_amplification)},
+          {"layers", layers},
+          {"drains", drains}};
+}
+
+// ---- sections of the sidecar, in the order they are written ------------------
+
+json cell_json(const CellRun& run, const SidecarContext& ctx) {
+  const CellOptions& o = run.options;
+  const CellSetup& st = run.setup;
+  return {{"impl", o.impl},
+          {"workload", o.workload},
+          {"kv", o.kv},
+          {"threads", st.threads},
+          {"size", o.size},
+          {"seed", st.seed},
+          {"initial_size", st.initial_size},
+          {"fill", opt(st.fill)},
+          {"fill_requested", opt(o.fill)},
+          {"growth_point", opt(st.growth_point)},
+          {"nominal_initial_size", st.nominal_initial_size},
+          {"reserved", opt(st.reserved)},
+          {"total_ops", st.total_ops},
+          {"repetitions", o.repetitions},
+          {"allocator_requested", ctx.allocator_requested.empty() ? json(nullptr) : json(ctx.allocator_requested)}};
+}
+
+json workload_json(const CellRun& run) {
+  json phases = json::array();
+  std::string retention;
+  for (std::size_t i = 0; i < run.phases.size(); ++i) {
+    const Phase& p = run.phases[i];
+    const std::size_t ops = i < run.memory_pass.phases.size() ? run.memory_pass.phases[i].ops : 0;
+    phases.push_back({{"name", p.name}, {"role", p.role}, {"headline", p.headline}, {"ops", ops}});
+    if (p.retention) retention = p.name;
+  }
+  return {{"phases", phases},
+          {"headline_phases", phase_set_names(run.phases, PhaseSet::kHeadline)},
+          {"retention_phase", retention.empty() ? json(nullptr) : json(retention)}};
+}
+
+json timer_json(const probes::TimerCalibration& t) {
+  return {{"source", t.source},
+          {"ticks_per_ns", t.ticks_per_ns},
+          {"overhead_ns", t.overhead_ns},
+          {"resolution_ns", t.resolution_ns},
+          {"resolution_ticks", t.resolution_ticks},
+          {"invariant_tsc", t.invariant_tsc},
+          {"calibration_ms", t.calibration_ms}};
+}
+
+json machine_load_json(const probes::MachineLoad& m) {
+  return {{"wall_s", m.wall_s},
+          {"cores", m.cores},
+          {"cell_threads", m.cell_threads},
+          {"other_busy_cores", m.other_busy_cores},
+          {"steal_pct", m.steal_pct},
+          {"loadavg_1m", opt(m.loadavg_1m)},
+          {"competing", m.competing},
+          {"reason", m.competing ? json(m.reason) : json(nullptr)}};
+}
+
+json summary_json(const ThroughputSummary& s, const std::vector<std::string>& phases, std::size_t ops) {
+  return {{"phases", phases},
+          {"ops", ops},
+          {"median_ops_per_second", s.median},
+          {"min_ops_per_second", s.min},
+          {"max_ops_per_second", s.max},
+          {"mad_pct", s.mad_pct},
+          {"samples", s.samples.size()},
+          {"spread_warning", s.spread_warning},
+          {"per_repetition", s.samples}};
+}
+
+// The summary of one phase set over the passes `pick` selects from each
+// repetition; null when the set is empty.
+template <class Pick>
+json set_summary(const CellRun& run, PhaseSet set, Pick pick) {
+  const std::vector<std::string> names = phase_set_names(run.phases, set);
+  if (names.empty() || run.repetitions.empty()) return nullptr;
+  std::vector<double> rates;
+  for (const RepetitionRecord& r : run.repetitions)
+    if (auto x = phase_set_rate(pick(r), run.phases, set)) rates.push_back(*x);
+  std::size_t ops = 0;
+  const RepetitionResult& first = pick(run.repetitions.front());
+  for (std::size_t i = 0; i < first.phases.size() && i < run.phases.size(); ++i)
+    if (in_phase_set(run.phases[i], set)) ops += first.phases[i].ops;
+  return summary_json(summarize_throughput(rates), names, ops);
+}
+
+json pass_json(const RepetitionResult& r, long process, const std::vector<Phase>& phases) {
+  json p = json::array();
+  for (const PhaseTiming& t : r.phases)
+    p.push_back({{"name", t.name},
+                 {"ops", t.ops},
+                 {"seconds", t.seconds},
+                 {"ops_per_second", t.seconds > 0 ? static_cast<double>(t.ops) / t.seconds : 0.0}});
+  return {{"process", process},
+          {"total_ops", r.total_ops},
+          {"seconds", r.seconds},
+          {"headline_ops_per_second", opt(phase_set_rate(r, phases, PhaseSet::kHeadline))},
+          {"phases", p}};
+}
+
+json throughput_json(const CellRun& run) {
+  const auto warm = [](const RepetitionRecord& r) -> const RepetitionResult& { return r.warm; };
+  const auto cold = [](const RepetitionRecord& r) -> const RepetitionResult& { return r.cold; };
+  json phases = json::array();
+  for (std::size_t i = 0; i < run.phases.size(); ++i) {
+    std::vector<double> rates;
+    for (const RepetitionRecord& r : run.repetitions) {
+      const PhaseTiming& t = r.warm.phases.at(i);
+      rates.push_back(t.seconds > 0 ? static_cast<double>(t.ops) / t.seconds : 0.0);
+    }
+    const ThroughputSummary s = summarize_throughput(rates);
+    phases.push_back({{"name", run.phases[i].name},
+                      {"role", run.phases[i].role},
+                      {"headline", run.phases[i].headline},
+                      {"median_ops_per_second", s.median},
+                      {"min_ops_per_second", s.min},
+                      {"max_ops_per_second", s.max},
+                      {"mad_pct", s.mad_pct},
+                      {"samples", s.samples.size()}});
+  }
+  json reps = json::array(), cold_reps = json::array();
+  for (const RepetitionRecord& r : run.repetitions) {
+    reps.push_back(pass_json(r.warm, r.process, run.phases));
+    cold_reps.push_back(pass_json(r.cold, r.process, run.phases));
+  }
+  return {{"independence", "process"},
+          {"headline", set_summary(run, PhaseSet::kHeadline, warm)},
+          {"build", set_summary(run, PhaseSet::kBuild, warm)},
+          {"cold", {{"headline", set_summary(run, PhaseSet::kHeadline, cold)},
+                    {"build", set_summary(run, PhaseSet::kBuild, cold)}}},
+          {"phases", phases},
+          {"repetitions", reps},
+          {"cold_repetitions", cold_reps},
+          {"spread_warning_pct", kSpreadWarningPct},
+          {"harness_overhead_ns_per_op", run.harness_overhead_ns_per_op}};
+}
+
+const char* const kPercentileKeys[] = {"p50_ns", "p90_ns", "p99_ns", "p999_ns"};
+const double kPercentiles[] = {0.50, 0.90, 0.99, 0.999};
+
+json percentiles_json(const probes::LatencyHistogram& h) {
+  json j = {{"count", h.count()}};
+  for (int q = 0; q < 4; ++q) j[kPercentileKeys[q]] = opt(percentile_if_enough(h, kPercentiles[q]));
+  j["max_ns"] = h.max();
+  return j;
+}
+
+json latency_json(const CellRun& run, const probes::TimerCalibration& timer) {
+  if (run.repetitions.empty() || !run.repetitions.front().latency) return nullptr;
+  json min_samples = json::object();
+  for (int q = 0; q < 4; ++q) min_samples[kPercentileKeys[q]] = min_samples_for(kPercentiles[q]);
+  json per_op = json::object();
+  for (int i = 0; i < kOpTypeCount; ++i) {
+    probes::LatencyHistogram merged;
+    json per_rep = json::array();
+    for (const RepetitionRecord& r : run.repetitions) {
+      merged.merge((*r.latency)[i]);
+      per_rep.push_back(percentiles_json((*r.latency)[i]));
+    }
+    if (merged.count() == 0) continue;
+    json j = percentiles_json(merged);
+    j["mean_ns"] = merged.mean();
+    j["per_repetition"] = per_rep;
+    j["histogram"] = histogram_json(merged);
+    per_op[kOpTypeNames[i]] = j;
+  }
+  return {{"kind", "service_time"},
+          {"sampling", {{"mode", "every"}}},
+          {"repetitions", run.repetitions.size()},
+          {"timer_overhead_subtracted_ns", timer.overhead_ns},
+          {"resolution_ns", timer.resolution_ns},
+          {"min_samples", min_samples},
+          {"per_op", per_op}};
+}
+
+json checks_json(const CellRun& run) {
+  const CellSetup& st = run.setup;
+  return {{"expected", counts_json(st.expected)},
+          {"observed", counts_json(run.check.observed)},
+          {"checksum", {{"expected", st.expected_checksum}, {"observed", run.check.checksum}}},
+          {"ok", run.check.ok},
+          {"message", run.check.ok ? json(nullptr) : json(run.check.message)}};
 }
 
 }  // namespace
@@ -54,97 +271,7 @@ json layers_json(const LayerSnapshot& s) {
   return j;
 }
 
-json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::TimerCalibration& timer) {
-  const CellOptions& o = run.options;
-  const CellSetup& st = run.setup;
-  json j;
-  j["schema_version"] = kSchemaVersion;
-  j["cell"] = {{"impl", o.impl},
-               {"workload", o.workload},
-               {"kv", o.kv},
-               {"threads", st.threads},
-               {"size", o.size},
-               {"seed", st.seed},
-               {"initial_size", st.initial_size},
-               {"fill", opt(st.fill)},
-               {"fill_requested", opt(o.fill)},
-               {"growth_point", opt(st.growth_point)},
-               {"nominal_initial_size", st.nominal_initial_size},
-               {"reserved", opt(st.reserved)},
-               {"total_ops", st.total_ops},
-               {"repetitions", o.repetitions},
-               {"allocator_requested", ctx.allocator_requested.empty() ? json(nullptr) : json(ctx.allocator_requested)}};
-  j["environment"] = ctx.environment;
-  j["timer"] = {{"source", timer.source},
-                {"ticks_per_ns", timer.ticks_per_ns},
-                {"overhead_ns", timer.overhead_ns},
-                {"invariant_tsc", timer.invariant_tsc},
-                {"calibration_ms", timer.calibration_ms}};
-
-  json reps = json::array();
-  for (const RepetitionResult& r : run.throughput) {
-    json phases = json::array();
-    for (const PhaseTiming& p : r.phases)
-      phases.push_back({{"name", p.name},
-                        {"ops", p.ops},
-                        {"seconds", p.seconds},
-                        {"ops_per_second", p.seconds > 0 ? static_cast<double>(p.ops) / p.seconds : 0.0}});
-    reps.push_back({{"total_ops", r.total_ops},
-                    {"seconds", r.seconds},
-                    {"ops_per_second", r.ops_per_second()},
-                    {"phases", phases}});
-  }
-  // Per-phase summary across repetitions.
-  json phase_summary = json::array();
-  if (!run.throughput.empty()) {
-    for (std::size_t p = 0; p < run.throughput[0].phases.size(); ++p) {
-      std::vector<double> rates;
-      for (const RepetitionResult& r : run.throughput) {
-        const PhaseTiming& pt = r.phases[p];
-        rates.push_back(pt.seconds > 0 ? static_cast<double>(pt.ops) / pt.seconds : 0.0);
-      }
-      const ThroughputSummary s = summarize_throughput(rates);
-      phase_summary.push_back({{"name", run.throughput[0].phases[p].name},
-                               {"median_ops_per_second", s.median},
-                               {"min_ops_per_second", s.min},
-                               {"max_ops_per_second", s.max},
-                               {"mad_pct", s.mad_pct}});
-    }
-  }
-  j["throughput"] = {{"repetitions", reps},
-                     {"median_ops_per_second", run.summary.median},
-                     {"min_ops_per_second", run.summary.min},
-                     {"max_ops_per_second", run.summary.max},
-                     {"mad_pct", run.summary.mad_pct},
-                     {"spread_warning", run.summary.spread_warning},
-                     {"phases", phase_summary},
-                     {"harness_overhead_ns_per_op", run.harness_overhead_ns_per_op}};
-
-  if (run.latency) {
-    const LatencyRecord& l = *run.latency;
-    json per_op = json::object();
-    for (int i = 0; i < kOpTypeCount; ++i) {
-      const auto& h = l.per_op[i];
-      if (h.count() == 0) continue;
-      per_op[kOpTypeNames[i]] = {{"count", h.count()},
-                                 {"mean_ns", h.mean()},
-                                 {"p50_ns", h.percentile(0.50)},
-                                 {"p90_ns", h.percentile(0.90)},
-                                 {"p99_ns", h.percentile(0.99)},
-                                 {"p999_ns", h.percentile(0.999)},
-                                 {"max_ns", h.max()},
-                                 {"histogram", histogram_json(h)}};
-    }
-    j["latency"] = {{"kind", "service_time"},
-                    {"sampling", {{"mode", l.mode}, {"mean_interval", l.mean_interval}}},
-                    {"repetitions", l.repetitions},
-                    {"timer_overhead_subtracted_ns", timer.overhead_ns},
-                    {"per_op", per_op}};
-  } else {
-    j["latency"] = nullptr;
-  }
-
-  const MemoryRecord& m = run.memory;
+json memory_json(const MemoryRecord& m, const DerivedMemory& d) {
   json series = json::array();
   for (const MemorySample& s : m.series) {
     json e = {{"op", s.op}, {"phase", s.phase}};
@@ -160,6 +287,7 @@ json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::T
       idle.push_back(e);
     }
     phase_end.push_back({{"phase", pe.phase},
+                         {"role", pe.role},
                          {"begin_op", pe.begin_op},
                          {"end_op", pe.end_op},
                          {"live_keys", pe.live_keys},
@@ -170,26 +298,26 @@ json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::T
                          {"after_purge", pe.after_purge ? layers_json(*pe.after_purge) : json(nullptr)},
                          {"internals", internals_json(pe.internals)}});
   }
-  const DerivedMemory& d = run.derived;
-  j["memory"] = {{"sample_every_ops", m.sample_every_ops},
-                 {"from_repetition", 0},
-                 {"baseline", process_layers(m.baseline)},
-                 {"series", series},
-                 {"phase_end", phase_end},
-                 {"derived",
-                  {{"attributable_layer", d.attributable_layer},
-                   {"steady_phase", opt(d.steady_phase)},
-                   {"drain_phase", opt(d.drain_phase)},
-                   {"growth_pct", opt(d.growth_pct)},
-                   {"slope_bytes_per_mop", opt(d.slope_bytes_per_mop)},
-                   {"retention", opt(d.retention)},
-                   {"space_amplification", opt(d.space_amplification)}}}};
+  return {{"sample_every_ops", m.sample_every_ops},
+          {"from_repetition", 0},
+          {"baseline", process_layers(m.baseline)},
+          {"series", series},
+          {"phase_end", phase_end},
+          {"derived", derived_json(d)}};
+}
 
-  j["checks"] = {{"expected", counts_json(st.expected)},
-                 {"observed", counts_json(run.check.observed)},
-                 {"checksum", {{"expected", st.expected_checksum}, {"observed", run.check.checksum}}},
-                 {"ok", run.check.ok},
-                 {"message", run.check.ok ? json(nullptr) : json(run.check.message)}};
+json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::TimerCalibration& timer) {
+  json j;
+  j["schema_version"] = kSchemaVersion;
+  j["cell"] = cell_json(run, ctx);
+  j["workload"] = workload_json(run);
+  j["environment"] = ctx.environment;
+  j["timer"] = timer_json(timer);
+  j["machine_load"] = machine_load_json(run.machine_load);
+  j["throughput"] = throughput_json(run);
+  j["latency"] = latency_json(run, timer);
+  j["memory"] = run.memory;
+  j["checks"] = checks_json(run);
   return j;
 }
 

@@ -1,6 +1,6 @@
 // Turns a cell's results into sidecar.json (docs/result-schema.md, schema
-// version 1). The report scripts read only what this writes (through the
-// runner's merged results.json), never the harness.
+// version 2), one function per section. The report scripts read only what
+// this writes (through the runner's merged results.json), never the harness.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,7 +11,7 @@
 
 namespace dstudy::bench {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct SidecarContext {
   std::string allocator_requested;  // --expect-allocator, "" when not given
@@ -20,6 +20,8 @@ struct SidecarContext {
 
 nlohmann::json histogram_json(const probes::LatencyHistogram& h);
 nlohmann::json layers_json(const LayerSnapshot& s);
+// The memory section (written by the memory process, kept as it is).
+nlohmann::json memory_json(const MemoryRecord& m, const DerivedMemory& d);
 nlohmann::json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::TimerCalibration& timer);
 
 // Writes JSON to path (pretty, atomically: temp file + rename). Throws

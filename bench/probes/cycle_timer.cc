@@ -38,6 +38,20 @@ double median_empty_region_ticks() {
   return static_cast<double>(d[kSamples / 2]);
 }
 
+// The timer's resolution: the smallest non-zero difference between two
+// back-to-back reads. Virtual machines often advance the TSC in steps (21
+// ticks = 10 ns seen here), and two latencies closer than that cannot be told
+// apart however many samples there are.
+std::uint64_t resolution_ticks() {
+  std::uint64_t best = ~std::uint64_t{0};
+  for (int i = 0; i < 100000; ++i) {
+    const std::uint64_t a = cycle_begin();
+    const std::uint64_t b = cycle_begin();
+    if (b > a) best = std::min(best, b - a);
+  }
+  return best == ~std::uint64_t{0} ? 1 : best;
+}
+
 }  // namespace
 
 TimerCalibration calibrate_timer(std::chrono::milliseconds window) {
@@ -80,6 +94,8 @@ TimerCalibration calibrate_timer(std::chrono::milliseconds window) {
   }
   c.overhead_ticks = median_empty_region_ticks();
   c.overhead_ns = c.overhead_ticks / c.ticks_per_ns;
+  c.resolution_ticks = static_cast<double>(resolution_ticks());
+  c.resolution_ns = c.resolution_ticks / c.ticks_per_ns;
   return c;
 }
 

@@ -2,7 +2,8 @@
 // fenced so the measured operation cannot drift across the edge. Calibrated
 // once against std::chrono::steady_clock at start-up; the cost of an empty
 // timed region (its median) is measured at the same time, reported, and
-// subtracted from every latency sample.
+// subtracted from every latency sample; so is the resolution (the smallest
+// step between two reads), which bounds what a latency difference can mean.
 //
 // On a machine without an invariant TSC (or not x86-64) the timer falls back
 // to steady_clock, and says so in `source`.
@@ -26,6 +27,8 @@ struct TimerCalibration {
   double ticks_per_ns = 1.0;    // TSC ticks per nanosecond
   double overhead_ticks = 0;    // median cost of an empty timed region
   double overhead_ns = 0;
+  double resolution_ticks = 1;  // smallest non-zero step between two reads
+  double resolution_ns = 0;
   double calibration_ms = 0;    // how long the calibration window was
   bool invariant_tsc = false;   // /proc/cpuinfo says constant_tsc and nonstop_tsc
 };

@@ -46,4 +46,19 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> LatencyHistogram::nonzero_b
   return out;
 }
 
+LatencyHistogram LatencyHistogram::restore(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& buckets,
+                                           std::uint64_t sum, std::uint64_t min, std::uint64_t max) {
+  LatencyHistogram h;
+  for (const auto& [lower, n] : buckets) {
+    h.counts_[index_of(lower)] += n;
+    h.count_ += n;
+  }
+  h.sum_ = sum;
+  if (h.count_) {
+    h.min_ = min;
+    h.max_ = max;
+  }
+  return h;
+}
+
 }  // namespace dstudy::probes

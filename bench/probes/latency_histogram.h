@@ -68,6 +68,12 @@ class LatencyHistogram {
 
   // Non-empty buckets as (lower bound in ns, count), ascending.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> nonzero_buckets() const;
+  std::uint64_t sum() const noexcept { return sum_; }
+
+  // The histogram whose nonzero_buckets(), sum(), min() and max() these are
+  // (how a repetition process hands its histograms back).
+  static LatencyHistogram restore(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& buckets,
+                                  std::uint64_t sum, std::uint64_t min, std::uint64_t max);
 
   friend bool operator==(const LatencyHistogram& a, const LatencyHistogram& b) noexcept {
     return a.count_ == b.count_ && a.sum_ == b.sum_ && a.min() == b.min() && a.max_ == b.max_ &&

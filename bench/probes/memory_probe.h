@@ -1,4 +1,6 @@
 // Memory probes, from cheapest to dearest:
+//   heap_bytes           the harness's own count of live operator-new bytes
+//                        (heap_counter.h; a sum over 64 counters)
 //   rss_bytes()          /proc/self/statm through a kept-open fd + pread (~2 us)
 //   allocator_stats()    the loaded allocator's own statistics, found at run
 //                        time with dlsym(RTLD_DEFAULT, ...): jemalloc (epoch +
@@ -32,6 +34,7 @@ struct AllocatorStats {
 };
 
 struct MemoryLayers {
+  std::optional<std::int64_t> heap_bytes;  // heap_counter.h; null while counting is off
   std::optional<std::int64_t> rss_bytes;
   std::optional<std::int64_t> allocator_allocated_bytes;
   std::optional<std::int64_t> allocator_resident_bytes;

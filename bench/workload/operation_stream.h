@@ -36,6 +36,9 @@ static_assert(sizeof(Operation) == 16);
 // probe...). Phases tile a thread's stream in order.
 struct Phase {
   std::string name;
+  std::string role;       // "load", "steady", "drain", "grow" or "probe" (the spec's)
+  bool headline = false;  // counts towards the workload's headline throughput
+  bool retention = false; // the drain phase retention is read after
   std::size_t begin = 0;  // first operation index
   std::size_t end = 0;    // one past the last
   // Live keys expected when the phase ends (sum over threads for concurrent

@@ -419,6 +419,9 @@ class ThreadGen {
     auto& ops = out_->stream.ops;
     Phase phase;
     phase.name = p.name;
+    phase.role = role_name(p.role);
+    phase.headline = spec_.is_headline(p);
+    phase.retention = p.name == spec_.retention_phase;
     phase.begin = ops.size();
     const double n = static_cast<double>(n_);
     const bool target_mode = p.length_kind == LengthKind::kTargetLive;

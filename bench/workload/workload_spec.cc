@@ -179,6 +179,65 @@ void parse_erase_order(const Reader& r, const json& v, const std::string& field,
   }
 }
 
+// The role must agree with the mix, so a role never claims what the phase
+// does not do (a "drain" that inserts more than it erases).
+void parse_role(const Reader& r, const json& v, const std::string& field, PhaseSpec& p) {
+  const std::string s = r.string(v, field);
+  const auto* it = std::find_if(std::begin(kPhaseRoleNames), std::end(kPhaseRoleNames),
+                                [&](const char* n) { return s == n; });
+  if (it == std::end(kPhaseRoleNames))
+    r.fail(field, "a phase role: \"load\", \"steady\", \"drain\", \"grow\" or \"probe\"", show(v));
+  p.role = static_cast<PhaseRole>(it - std::begin(kPhaseRoleNames));
+  const Mix& m = p.mix;
+  const bool ok = [&] {
+    switch (p.role) {
+      case PhaseRole::kLoad:
+      case PhaseRole::kGrow: return m.insert > m.erase;
+      case PhaseRole::kDrain: return m.erase > m.insert;
+      case PhaseRole::kProbe: return m.insert == 0 && m.erase == 0;
+      case PhaseRole::kSteady: return true;
+    }
+    return false;
+  }();
+  if (!ok) {
+    const char* want = p.role == PhaseRole::kProbe   ? "a find-only mix for role \"probe\""
+                       : p.role == PhaseRole::kDrain ? "more erases than inserts for role \"drain\""
+                                                     : "more inserts than erases for this role";
+    r.fail(field, want, "mix insert " + std::to_string(m.insert) + ", erase " + std::to_string(m.erase));
+  }
+}
+
+// "headline": phase names (or repeat-group base names); "retention_phase": one
+// drain-role phase. Both checked against the expanded phases.
+void parse_phase_choices(const Reader& r, const json& root, WorkloadSpec& spec) {
+  auto named = [&](const std::string& n) {
+    return std::any_of(spec.phases.begin(), spec.phases.end(),
+                       [&](const PhaseSpec& p) { return p.name == n || p.base_name == n; });
+  };
+  if (root.contains("headline")) {
+    const json& h = root["headline"];
+    if (!h.is_array() || h.empty()) r.fail("headline", "a non-empty list of phase names", type_name(h));
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      const std::string f = "headline[" + std::to_string(i) + "]";
+      const std::string n = r.string(h[i], f);
+      if (!named(n)) r.fail(f, "the name of a phase of this spec", "\"" + n + "\"");
+      spec.headline.push_back(n);
+    }
+  }
+  if (root.contains("retention_phase")) {
+    spec.retention_phase = r.string(root["retention_phase"], "retention_phase");
+    const auto it = std::find_if(spec.phases.begin(), spec.phases.end(),
+                                 [&](const PhaseSpec& p) { return p.name == spec.retention_phase; });
+    if (it == spec.phases.end() || it->role != PhaseRole::kDrain)
+      r.fail("retention_phase", "the name of a phase with role \"drain\"", show(root["retention_phase"]));
+  } else {
+    for (const PhaseSpec& p : spec.phases)
+      if (p.role == PhaseRole::kDrain) spec.retention_phase = p.name;
+  }
+  if (std::none_of(spec.phases.begin(), spec.phases.end(), [&](const PhaseSpec& p) { return spec.is_headline(p); }))
+    r.fail("headline", "at least one headline phase (every phase is a load phase: name one in \"headline\")", "none");
+}
+
 bool one_decimal(double pct) {
   const double tenths = pct * 10.0;
   return std::fabs(tenths - std::round(tenths)) < 1e-6;
@@ -188,7 +247,7 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
                       const std::vector<std::string>& profiles) {
   r.object(v, field);
   r.known_fields(v, field,
-                 {"name", "mix", "ops", "turnovers", "ops_per_live", "target_live", "keys", "erase_order",
+                 {"name", "role", "mix", "ops", "turnovers", "ops_per_live", "target_live", "keys", "erase_order",
                   "insert_keys", "miss_keys", "recent_window", "memory_probes"});
   PhaseSpec p;
   p.name = r.string(r.required(v, field, "name"), field + ".name");
@@ -196,6 +255,7 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
       }))
     r.fail(field + ".name", "a phase name of [a-z0-9_]", show(v["name"]));
+  p.base_name = p.name;
 
   // mix
   const std::string mf = field + ".mix";
@@ -296,6 +356,7 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
     if (p.length_kind == LengthKind::kTargetLive)
       r.fail(field + ".target_live", "no target with insert_keys \"reinsert\" (the live size cannot change)", "a target");
   }
+  parse_role(r, r.required(v, field, "role"), field + ".role", p);
   if (p.memory_probes && p.mix.erase <= 0)
     r.fail(field + ".memory_probes", "memory probes only on a phase with erases (they read memory after deletes)",
            "mix.erase 0");
@@ -317,6 +378,7 @@ void expand_phases(const Reader& r, const json& list, const std::string& field, 
         for (PhaseSpec p : body) {
           p.name += '_';
           p.name += std::to_string(c);  // (not "_" + ...: GCC 12 -Wrestrict false positive)
+          // base_name stays: "headline": ["grow"] means every grow_<c>.
           out.push_back(std::move(p));
         }
     } else {
@@ -340,6 +402,12 @@ const SizeProfile& WorkloadSpec::size(std::string_view profile) const {
   for (const auto& s : sizes) list += (list.empty() ? "" : ", ") + s.name;
   throw SpecError(source.string() + ": sizes." + std::string(profile) + ": expected a size profile of this spec (" +
                   list + "), got none named \"" + std::string(profile) + "\"");
+}
+
+bool WorkloadSpec::is_headline(const PhaseSpec& p) const {
+  if (headline.empty()) return p.role != PhaseRole::kLoad;
+  return std::find(headline.begin(), headline.end(), p.name) != headline.end() ||
+         std::find(headline.begin(), headline.end(), p.base_name) != headline.end();
 }
 
 unsigned WorkloadSpec::threads_for(std::string_view profile) const {
@@ -405,7 +473,7 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
   r.object(root, "");
   r.known_fields(root, "",
                  {"name", "description", "kv", "threads", "seed", "key_universe", "key_encoding", "fill", "reserve",
-                  "sizes", "phases"});
+                  "sizes", "phases", "headline", "retention_phase"});
   WorkloadSpec spec;
   spec.source = source;
   spec.name = r.string(r.required(root, "", "name"), "name");
@@ -493,6 +561,7 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
     if (!names.insert(spec.phases[i].name).second)
       r.fail("phases[" + std::to_string(i) + "].name", "a phase name used once (after repeat expansion)",
              "\"" + spec.phases[i].name + "\" again");
+  parse_phase_choices(r, root, spec);
 
   for (const auto& s : spec.sizes) check_feasible(spec, s.live, spec.threads_for(s.name), s.name);
   return spec;

@@ -65,6 +65,19 @@ enum class KeyEncoding : std::uint8_t {
   kDense,   // the id itself: sequential ids, like order or timer ids
 };
 
+// What a phase is for. The harness reads roles, never phase names: the
+// headline throughput defaults to every non-load phase, memory growth is read
+// over the first steady phase, retention after a drain phase.
+enum class PhaseRole : std::uint8_t {
+  kLoad,    // fills the table from empty (pays first-touch page faults)
+  kSteady,  // the live size stays put while keys come and go
+  kDrain,   // net erase: the live set shrinks
+  kGrow,    // net insert after an earlier drain
+  kProbe,   // lookups only
+};
+inline constexpr const char* kPhaseRoleNames[] = {"load", "steady", "drain", "grow", "probe"};
+inline const char* role_name(PhaseRole r) { return kPhaseRoleNames[static_cast<int>(r)]; }
+
 // Percentages of the four operation types; they sum to 100.
 struct Mix {
   double insert = 0, erase = 0, find_hit = 0, find_miss = 0;
@@ -79,6 +92,9 @@ enum class LengthKind : std::uint8_t {
 
 struct PhaseSpec {
   std::string name;
+  // The name before repeat expansion ("grow" for grow_1, grow_2, ...).
+  std::string base_name;
+  PhaseRole role = PhaseRole::kSteady;
   Mix mix;
   LengthKind length_kind = LengthKind::kOps;
   double length = 0;  // turnovers / ops_per_live / target_live
@@ -124,6 +140,16 @@ struct WorkloadSpec {
   bool reserve = false;
   std::vector<SizeProfile> sizes;  // at least "quick" and "full"
   std::vector<PhaseSpec> phases;   // repeat groups already expanded
+  // Phase names (or repeat-group base names) whose throughput is the
+  // workload's headline figure; from "headline" in the file, else every
+  // phase whose role is not load.
+  std::vector<std::string> headline;
+  // The drain phase retention is read after: "retention_phase" in the file,
+  // else the last drain-role phase; empty when there is none.
+  std::string retention_phase;
+
+  // Whether phase `p` counts towards the headline.
+  bool is_headline(const PhaseSpec& p) const;
 
   // The named profile; SpecError naming the file if there is none.
   const SizeProfile& size(std::string_view profile) const;

@@ -91,4 +91,35 @@ class LossyMap : public PlainMap<K, V> {
   std::uint64_t inserts_ = 0;
 };
 
+// Slow (~1 us per op) in the first instance a process ever creates, fast in
+// every later one: a container whose speed depends on what ran before it in
+// the same process. Repetitions that share a process would show one slow
+// first pass; independent ones show it in every repetition.
+template <class K, class V>
+class FirstInstanceSlowMap : public PlainMap<K, V> {
+ public:
+  FirstInstanceSlowMap() : slow_(instances()++ == 0) {}
+  bool insert(const K& k, V&& v) {
+    pause();
+    return PlainMap<K, V>::insert(k, std::move(v));
+  }
+  bool erase(const K& k) {
+    pause();
+    return PlainMap<K, V>::erase(k);
+  }
+
+ private:
+  static int& instances() {
+    static int n = 0;
+    return n;
+  }
+  void pause() const {
+    if (!slow_) return;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(1);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  }
+  bool slow_;
+};
+
 }  // namespace dstudy::harness_test

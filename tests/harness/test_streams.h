@@ -44,7 +44,15 @@ inline OperationStream make_churn_stream(const ChurnShape& shape) {
     s.key_seeds.push_back(0);  // never inserted
     return idx;
   }();
-  Phase load{"load", 0, 0, 0, {}, false};
+  auto phase = [](const char* name, const char* role, std::size_t begin) {
+    Phase p;
+    p.name = name;
+    p.role = role;
+    p.headline = std::string(role) != "load";
+    p.begin = begin;
+    return p;
+  };
+  Phase load = phase("load", "load", 0);
   for (std::size_t i = 0; i < shape.live; ++i) {
     const auto k = new_key();
     live.push_back(k);
@@ -53,7 +61,9 @@ inline OperationStream make_churn_stream(const ChurnShape& shape) {
   load.end = t.ops.size();
   load.live_after = live.size();
   t.phases.push_back(load);
-  Phase churn{"churn", t.ops.size(), 0, 0, shape.idle_probes_s, shape.purge_probe};
+  Phase churn = phase("churn", "steady", t.ops.size());
+  churn.idle_probes_s = shape.idle_probes_s;
+  churn.purge_probe = shape.purge_probe;
   for (std::size_t i = 0; i < shape.churn_steps; ++i) {
     const auto k = new_key();
     add(OpType::kInsert, k);
@@ -69,7 +79,10 @@ inline OperationStream make_churn_stream(const ChurnShape& shape) {
   churn.live_after = live.size();
   t.phases.push_back(churn);
   if (shape.drain_after) {
-    Phase drain{"drain", t.ops.size(), 0, 0, {0.01}, true};
+    Phase drain = phase("drain", "drain", t.ops.size());
+    drain.retention = true;
+    drain.idle_probes_s = {0.01};
+    drain.purge_probe = true;
     const std::size_t keep = live.size() / 10;
     while (live.size() > keep) {
       const std::size_t victim = rng() % live.size();

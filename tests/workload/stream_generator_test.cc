@@ -290,8 +290,8 @@ TEST(DeleteOrder, OrderBookCancelsYoungOrders) {
 TEST(DeleteOrder, LifoIterationAndFifoWindow) {
   const std::string base = R"({"name": "orders", "description": "Delete-order check at 2000 keys.", "kv": ["u64"],
     "seed": 3, "sizes": {"quick": {"live": 2000}, "full": {"live": 8000}}, "phases": [
-    {"name": "load", "mix": {"insert": 100}, "target_live": 1.0},
-    {"name": "drain", "mix": {"erase": 100}, "target_live": 0.0, "erase_order": ORDER}]})";
+    {"name": "load", "role": "load", "mix": {"insert": 100}, "target_live": 1.0},
+    {"name": "drain", "role": "drain", "mix": {"erase": 100}, "target_live": 0.0, "erase_order": ORDER}]})";
   auto make = [&](const std::string& order) {
     std::string text = base;
     text.replace(text.find("ORDER"), 5, order);
@@ -424,8 +424,8 @@ double chi_square_critical(double df) {
 std::vector<std::size_t> find_counts(const std::string& keys) {
   std::string text = R"({"name": "dist", "description": "Key choice check over 1000 keys.", "kv": ["u64"],
     "seed": 11, "key_universe": 1, "sizes": {"quick": {"live": 1000}, "full": {"live": 4000}}, "phases": [
-    {"name": "load", "mix": {"insert": 100}, "target_live": 1.0},
-    {"name": "probe", "mix": {"find_hit": 100}, "ops_per_live": 200, "keys": KEYS}]})";
+    {"name": "load", "role": "load", "mix": {"insert": 100}, "target_live": 1.0},
+    {"name": "probe", "role": "probe", "mix": {"find_hit": 100}, "ops_per_live": 200, "keys": KEYS}]})";
   text.replace(text.find("KEYS"), 4, keys);
   const auto spec = from_text("dist", text);
   const auto s = generate_stream(spec, "quick", "u64");

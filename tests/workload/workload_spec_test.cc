@@ -82,8 +82,8 @@ const char* kGood = R"({
   "seed": 7,
   "sizes": {"quick": {"live": 1000}, "full": {"live": 4000}},
   "phases": [
-    {"name": "load", "mix": {"insert": 100}, "target_live": 1.0},
-    {"name": "churn", "mix": {"insert": 25, "erase": 25, "find_hit": 40, "find_miss": 10}, "turnovers": 1}
+    {"name": "load", "role": "load", "mix": {"insert": 100}, "target_live": 1.0},
+    {"name": "churn", "role": "steady", "mix": {"insert": 25, "erase": 25, "find_hit": 40, "find_miss": 10}, "turnovers": 1}
   ]
 })";
 
@@ -185,9 +185,44 @@ TEST_F(BadSpecs, ImpossibleMix) {
     rejects(s, "phases[1]", {"impossible mix"});
   }
   // Finds in a phase that starts empty and never inserts.
-  rejects(edit("{\"name\": \"load\", \"mix\": {\"insert\": 100}, \"target_live\": 1.0}",
-               "{\"name\": \"look\", \"mix\": {\"find_hit\": 100}, \"ops\": 10}"),
+  rejects(edit("{\"name\": \"load\", \"role\": \"load\", \"mix\": {\"insert\": 100}, \"target_live\": 1.0}",
+               "{\"name\": \"look\", \"role\": \"probe\", \"mix\": {\"find_hit\": 100}, \"ops\": 10}"),
           "phases[0].mix", {"no erase or find_hit", "phase \"look\""});
+}
+
+TEST_F(BadSpecs, PhaseRoles) {
+  rejects(edit("\"role\": \"steady\", ", ""), "phases[1].role", {"missing required field"});
+  rejects(edit("\"role\": \"steady\"", "\"role\": \"churn\""), "phases[1].role", {"a phase role", "\"probe\""});
+  rejects(edit("\"role\": \"steady\"", "\"role\": \"probe\""), "phases[1].role", {"find-only mix"});
+  rejects(edit("\"role\": \"load\"", "\"role\": \"drain\""), "phases[0].role", {"more erases than inserts"});
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"headline\": [\"nosuch\"]"), "headline[0]", {"name of a phase", "nosuch"});
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"retention_phase\": \"churn\""), "retention_phase",
+          {"role \"drain\""});
+}
+
+TEST_F(BadSpecs, HeadlineAndRetentionDefaults) {
+  // Without "headline", every phase but the load counts; retention follows
+  // the last drain (none here).
+  const auto spec = load_workload_spec(write(kGood));
+  EXPECT_EQ(spec.phases[0].role, PhaseRole::kLoad);
+  EXPECT_FALSE(spec.is_headline(spec.phases[0]));
+  EXPECT_TRUE(spec.is_headline(spec.phases[1]));
+  EXPECT_EQ(spec.retention_phase, "");
+  const auto named = load_workload_spec(write(edit("\"seed\": 7", "\"seed\": 7, \"headline\": [\"load\"]")));
+  EXPECT_TRUE(named.is_headline(named.phases[0]));
+  EXPECT_FALSE(named.is_headline(named.phases[1]));
+}
+
+TEST(WorkloadPresets, HeadlinesAndRetentionPhases) {
+  const auto drain = load_workload_spec(default_workloads_dir() / "miss_after_drain.json");
+  for (const auto& p : drain.phases) EXPECT_EQ(drain.is_headline(p), p.name == "probe_miss") << p.name;
+  EXPECT_EQ(drain.retention_phase, "drain_90");
+  const auto cycles = load_workload_spec(default_workloads_dir() / "grow_shrink_cycles.json");
+  EXPECT_EQ(cycles.retention_phase, "shrink_10");
+  EXPECT_TRUE(cycles.is_headline(cycles.phases[0]));
+  for (const auto& s : load_workload_dir(default_workloads_dir()))
+    for (const auto& p : s.phases)
+      if (p.role == PhaseRole::kLoad) EXPECT_FALSE(s.is_headline(p)) << s.name << " " << p.name;
 }
 
 TEST_F(BadSpecs, PhaseLength) {

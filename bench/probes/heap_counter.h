@@ -1,0 +1,52 @@
+// The heap layer: bytes of the process's live `operator new` allocations,
+// each counted at its usable size (malloc_usable_size), as the harness sees
+// them. The four allocators under study differ in what their own statistics
+// mean (mimalloc's Debian build keeps no allocated-bytes counter at all), so
+// this is the one memory layer that means the same under every allocator.
+//
+// heap_counter.cc replaces the global operator new/delete of any binary that
+// links it. Counting is off by default and costs one predictable branch per
+// allocation; the harness switches it on only around the memory pass, so the
+// timed passes never pay for it. Each thread adds to its own cache line, so
+// concurrent cells do not contend on a shared counter.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+namespace dstudy::probes {
+
+// Starts (true) or stops (false) counting. Allocations made while counting
+// is off are never subtracted when freed, so switch it on before a
+// container exists and off after it is destroyed.
+void set_heap_counting(bool on) noexcept;
+bool heap_counting() noexcept;
+
+// Bytes counted in but not yet counted out since the process started
+// (usable sizes). Reads every thread's counter: not for timed regions.
+std::int64_t heap_bytes() noexcept;
+
+// Stops counting on the calling thread while the harness records its own
+// results (vectors of samples): the layer is the container's, not the
+// harness's bookkeeping.
+class HeapCountingPause {
+ public:
+  HeapCountingPause() noexcept;
+  ~HeapCountingPause();
+  HeapCountingPause(const HeapCountingPause&) = delete;
+  HeapCountingPause& operator=(const HeapCountingPause&) = delete;
+
+ private:
+  bool was_paused_;
+};
+
+// The counted allocation functions behind the replaced operator new/delete
+// (heap_counter.cc); `array` picks the new[]/delete[] form.
+void* allocate(std::size_t n, bool array);
+void* allocate(std::size_t n, std::align_val_t a, bool array);
+void release(void* p, bool array) noexcept;
+void release(void* p, std::size_t n, bool array) noexcept;
+void release(void* p, std::align_val_t a, bool array) noexcept;
+
+}  // namespace dstudy::probes

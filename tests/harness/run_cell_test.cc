@@ -1,0 +1,206 @@
+// The whole cell as dstudy_bench runs it: every repetition in a process of
+// its own (a container slow only in the first instance of a process is slow
+// in every repetition's cold pass and fast in every warm one), the headline
+// taken over the headline phases, every op timed so a rare stall reaches
+// P99.9, percentiles withheld below their minimum sample count, and the
+// sidecar's sections in the documented shape.
+#include <benchmark/benchmark.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <sys/wait.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "bench/cell_benchmark.h"
+#include "bench/cell_runner.h"
+#include "bench/probes/environment.h"
+#include "bench/probes/heap_counter.h"
+#include "bench/probes/machine_load.h"
+#include "bench/repetition_process.h"
+#include "bench/result_writer.h"
+#include "bench/workload/stream_generator.h"
+#include "bench/workload/workload_spec.h"
+#include "impls/core/value_types.h"
+#include "tests/harness/test_containers.h"
+#include "tests/harness/test_streams.h"
+
+namespace dstudy::bench {
+namespace {
+
+StreamFactory fixed(OperationStream s) {
+  return [s](std::optional<std::size_t>) { return s; };
+}
+
+// The sidecar of one cell, run as dstudy_bench runs it. Google Benchmark
+// runs once per process (a second RunSpecifiedBenchmarks in one process
+// crashes libbenchmark 1.7), so each cell runs in a process of its own, as
+// in dstudy_bench.
+template <template <class, class> class M>
+nlohmann::json sidecar(const StreamFactory& make, CellOptions options) {
+  return run_in_child_process("test cell", [&] {
+    static char name[] = "harness_tests";
+    static char* argv[] = {name, nullptr};
+    int argc = 1;
+    benchmark::Initialize(&argc, argv);
+    ContainerCellDriver<M<std::uint64_t, std::uint64_t>, KvU64> driver;
+    options.impl = "test";
+    options.workload = "test";
+    options.kv = "u64";
+    const CellRun r = run_cell(driver, options, make);
+    return sidecar_json(r, SidecarContext{"", nlohmann::json::object()}, probes::timer_calibration());
+  });
+}
+
+TEST(RunCell, EveryRepetitionIsAFreshProcess) {
+  const auto s = harness_test::make_churn_stream({.live = 3000, .churn_steps = 6000});
+  CellOptions o;
+  o.repetitions = 3;
+  o.latency = false;
+  const nlohmann::json j = sidecar<harness_test::FirstInstanceSlowMap>(fixed(s), o);
+  ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
+  const nlohmann::json& t = j["throughput"];
+  ASSERT_EQ(t["repetitions"].size(), 3u);
+  std::set<long> processes;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const long process = t["repetitions"][i]["process"];
+    processes.insert(process);
+    EXPECT_EQ(t["cold_repetitions"][i]["process"], process);
+    // The cold pass is the process's first instance (~1 us per insert/erase);
+    // in a shared process only the first repetition's would be.
+    const double cold = t["cold_repetitions"][i]["headline_ops_per_second"];
+    const double warm = t["repetitions"][i]["headline_ops_per_second"];
+    EXPECT_GT(warm, 2 * cold) << "repetition " << i;
+  }
+  EXPECT_EQ(processes.size(), 3u);
+  EXPECT_FALSE(processes.count(static_cast<long>(getpid())));
+  EXPECT_EQ(t["independence"], "process");
+  EXPECT_EQ(t["headline"]["samples"], 3);
+  EXPECT_EQ(t["headline"]["phases"], nlohmann::json::array({"churn"}));
+  EXPECT_GT(t["headline"]["median_ops_per_second"].get<double>(),
+            2 * t["cold"]["headline"]["median_ops_per_second"].get<double>());
+  EXPECT_EQ(t["build"]["phases"], nlohmann::json::array({"load"}));
+}
+
+TEST(RunCell, HeadlineIsTheHeadlinePhasesOnly) {
+  auto s = harness_test::make_churn_stream({.live = 3000, .churn_steps = 6000});
+  CellOptions o;
+  o.repetitions = 1;
+  o.latency = false;
+  const nlohmann::json j = sidecar<harness_test::PlainMap>(fixed(s), o);
+  const nlohmann::json& churn = j["throughput"]["repetitions"][0]["phases"][1];
+  EXPECT_EQ(churn["name"], "churn");
+  EXPECT_DOUBLE_EQ(j["throughput"]["headline"]["per_repetition"][0].get<double>(),
+                   churn["ops_per_second"].get<double>());
+  EXPECT_EQ(j["workload"]["phases"][0]["role"], "load");
+  EXPECT_EQ(j["workload"]["phases"][0]["headline"], false);
+  EXPECT_EQ(j["workload"]["headline_phases"], nlohmann::json::array({"churn"}));
+}
+
+// The quick profile's steady_churn at fill 0.85, three repetitions, as the
+// default run measures it: a container stalling ~20 us on every 1000th erase
+// must show the stall at erase P99.9 and max, never at P50.
+TEST(RunCell, StallEvery1000thEraseReachesP999InTheDefaultProfile) {
+  WorkloadSpec spec = find_workload(default_workloads_dir(), "steady_churn.fill85");
+  CellOptions o;
+  o.repetitions = 3;
+  o.latency = true;
+  o.fill = spec.fill;
+  o.size = "quick";
+  const StreamFactory make = [&](std::optional<std::size_t> live) { return generate_stream(spec, "quick", "u64", live); };
+  const nlohmann::json j = sidecar<harness_test::StallingMap>(make, o);
+  ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
+  const nlohmann::json erase = j["latency"]["per_op"]["erase"];
+  ASSERT_GE(erase["count"].get<double>(), 10000.0);
+  ASSERT_FALSE(erase["p999_ns"].is_null());
+  EXPECT_GE(erase["p999_ns"].get<double>(), 10000.0) << erase;
+  EXPECT_GE(erase["max_ns"].get<double>(), 15000.0);
+  EXPECT_LT(erase["p50_ns"].get<double>(), 5000.0);
+}
+
+TEST(RunCell, PercentilesNeedEnoughSamples) {
+  // 900 erases: P50 and P90 are reported, P99 (1000) and P99.9 (10000) not.
+  const auto s = harness_test::make_churn_stream({.live = 2000, .churn_steps = 900});
+  CellOptions o;
+  o.repetitions = 1;
+  o.latency = true;
+  const nlohmann::json lat = sidecar<harness_test::PlainMap>(fixed(s), o)["latency"];
+  const nlohmann::json erase = lat["per_op"]["erase"];
+  EXPECT_EQ(erase["count"], 900);
+  EXPECT_FALSE(erase["p50_ns"].is_null());
+  EXPECT_FALSE(erase["p90_ns"].is_null());
+  EXPECT_TRUE(erase["p99_ns"].is_null());
+  EXPECT_TRUE(erase["p999_ns"].is_null());
+  EXPECT_GT(erase["max_ns"].get<double>(), 0);
+  EXPECT_EQ(lat["min_samples"]["p999_ns"], 10000);
+  EXPECT_EQ(lat["min_samples"]["p99_ns"], 1000);
+  EXPECT_EQ(lat["sampling"]["mode"], "every");
+  EXPECT_GT(lat["resolution_ns"].get<double>(), 0);
+}
+
+TEST(RunCell, MemoryComesFromItsOwnProcessWithTheHeapLayer) {
+  const auto s = harness_test::make_churn_stream({.live = 20000, .churn_steps = 20000, .drain_after = true});
+  CellOptions o;
+  o.repetitions = 1;
+  o.latency = false;
+  const nlohmann::json m = sidecar<harness_test::PlainMap>(fixed(s), o)["memory"];
+  EXPECT_EQ(m["derived"]["headline_layer"], "heap_bytes");
+  EXPECT_EQ(m["derived"]["drain_phase"], "drain");
+  EXPECT_EQ(m["derived"]["retention"], m["derived"]["layers"]["heap_bytes"]["retention"]);
+  EXPECT_GE(m["phase_end"][0]["after"]["heap_bytes"].get<double>(), 20000.0 * 16);
+  // Baseline subtracted: before the first op the heap holds only the
+  // container object itself (an empty std::unordered_map allocates nothing).
+  EXPECT_LE(m["phase_end"][0]["at_begin"]["heap_bytes"].get<double>(), 64.0);
+}
+
+TEST(HeapCounter, CountsLiveBytesOnlyWhileOn) {
+  using namespace probes;
+  const std::int64_t before = heap_bytes();
+  set_heap_counting(true);
+  // (DoNotOptimize: a new/delete pair the compiler can see may be elided.)
+  auto* a = new char[1000];
+  benchmark::DoNotOptimize(a);
+  const std::int64_t with_a = heap_bytes();
+  {
+    const HeapCountingPause pause;
+    auto* c = new char[5000];  // the harness's own bookkeeping: not counted
+    benchmark::DoNotOptimize(c);
+    delete[] c;
+  }
+  EXPECT_EQ(heap_bytes(), with_a);
+  delete[] a;
+  EXPECT_EQ(heap_bytes(), before);
+  set_heap_counting(false);
+  auto* b = new char[1000];
+  benchmark::DoNotOptimize(b);
+  EXPECT_EQ(heap_bytes(), before);
+  delete[] b;
+  EXPECT_GE(with_a - before, 1000);
+  EXPECT_LT(with_a - before, 1100);
+}
+
+TEST(MachineLoad, AnotherBusyProcessIsSeen) {
+  probes::MachineLoadProbe probe(1);
+  // A child spinning for 0.4 s, reaped only after the probe finishes: its
+  // CPU time is someone else's.
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    _exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  const probes::MachineLoad m = probe.finish();
+  waitpid(pid, nullptr, 0);
+  EXPECT_GE(m.other_busy_cores, 0.6);
+  EXPECT_TRUE(m.competing);
+  EXPECT_FALSE(m.reason.empty());
+}
+
+}  // namespace
+}  // namespace dstudy::bench
