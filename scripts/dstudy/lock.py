@@ -38,7 +38,7 @@ class RunLock:
             holder = _read_holder(fd)
             os.close(fd)
             raise Held(f"{self.path.parent} is in use by another runner ({holder}); "
-                       f"wait for it to end or stop it, then resume") from None
+                       f"wait for it to end, or stop it first") from None
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "started": store.utc_now(),
                                  "command": self.command}).encode() + b"\n")
