@@ -1,4 +1,4 @@
-"""Command line: scripts/report RESULTS_DIR [--out DIR]
+"""Command line: scripts/report RESULTS_DIR [--out DIR] [--objective TEXT ...] [--svg] [--self-contained]
                  scripts/report compare BASE_DIR NEW_DIR [--out DIR]"""
 import argparse
 import sys
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .compare import Thresholds
 from .load import ReportError, load_run
+from .objectives import DEFAULT_CONSTRAINED, parse_objective
 from .render import render_compare, render_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,10 +23,20 @@ def render_main(argv):
     p.add_argument("results", help="run folder holding results.json (or the file itself)")
     p.add_argument("--out", help="output folder (default: reports/<run id>, or reports/latest "
                                  "when the run has no id)")
+    p.add_argument("--objective", action="append", default=[], metavar="TEXT",
+                   help="rank by this objective too, e.g. 'max throughput subject to erase.p999 < 2us' "
+                        "(repeatable; replaces the default constrained objectives: "
+                        + "; ".join(repr(t) for t in DEFAULT_CONSTRAINED) + "). docs/reports.md lists "
+                        "the metrics.")
+    p.add_argument("--svg", action="store_true", help="write every figure as SVG beside its PNG")
+    p.add_argument("--self-contained", action="store_true",
+                   help="embed the figures in report.html (one file to send; larger)")
     a = p.parse_args(argv)
+    for text in a.objective:
+        parse_objective(text)   # a typo stops here, before anything is read or drawn
     run = load_run(a.results)
     out = Path(a.out) if a.out else REPO / "reports" / (_slug(run.run_id) if run.run_id else "latest")
-    figures = render_run(run, out)
+    figures = render_run(run, out, a.objective, svg=a.svg, self_contained=a.self_contained)
     print(f"report: {len(run.cells)} cells ({len(run.failed)} failed), {len(figures)} figures -> "
           f"{out / 'report.html'} and {out / 'report.md'}")
 
@@ -48,12 +59,13 @@ def compare_main(argv):
                    help=f"significance level of the U test (default {d.alpha})")
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when any cell regressed")
+    p.add_argument("--svg", action="store_true", help="write every figure as SVG beside its PNG")
     a = p.parse_args(argv)
     base, new = load_run(a.base), load_run(a.new)
     out = Path(a.out) if a.out else REPO / "reports" / _slug(
         f"compare-{base.run_id or 'base'}-vs-{new.run_id or 'new'}")
     th = Thresholds(a.threshold, a.latency_threshold, a.memory_threshold, a.alpha)
-    diffs, _ = render_compare(base, new, out, th)
+    diffs, _ = render_compare(base, new, out, th, svg=a.svg)
     regressions = [d for d in diffs if d.verdict == "regression"]
     improvements = [d for d in diffs if d.verdict == "improvement"]
     print(f"compare: {len(diffs)} cells, {len(regressions)} regressions, {len(improvements)} "

@@ -1,12 +1,12 @@
-"""Comparison of two runs, cell by cell: new/base ratios of throughput, P99
-and peak memory, a Mann-Whitney U test on the per-repetition throughput, and
-a verdict per cell against thresholds."""
+"""Comparison of two runs, cell by cell: new/base ratios of steady-state
+throughput, P99 and peak memory (the headline layer), a Mann-Whitney U test
+on the per-repetition throughput, and a verdict per cell against thresholds."""
 from dataclasses import dataclass, field
 
+from dstudy.contract import OP_TYPES
 from scipy.stats import mannwhitneyu
 
-from .load import OP_TYPES
-from .metrics import fmt_ops
+from .metrics import THROUGHPUT, fmt_ops
 from .tables import TCell, Table
 
 
@@ -20,7 +20,7 @@ class Thresholds:
 
 @dataclass
 class CellDiff:
-    key: tuple                 # (impl, workload label, kv, allocator)
+    key: tuple                 # (impl, workload label, kv, allocator, size)
     id: str
     base: object               # Cell or None
     new: object
@@ -71,7 +71,7 @@ def diff_cell(key, base, new, th):
         d.status = "base FAILED, new ok"
         d.improvements.append("now passes")
         return d
-    d.throughput_ratio = _ratio(new.throughput, base.throughput)
+    d.throughput_ratio = _ratio(THROUGHPUT.value(new), THROUGHPUT.value(base))
     d.p_value = u_test(base.repetitions, new.repetitions)
     significant = d.p_value is None or d.p_value <= th.alpha
     if d.throughput_ratio is not None and significant:
@@ -80,15 +80,15 @@ def diff_cell(key, base, new, th):
         elif d.throughput_ratio > 1 + th.throughput:
             d.improvements.append("throughput")
     for op in OP_TYPES:
-        r = _ratio(new.p99(op), base.p99(op))
+        r = _ratio(new.percentile(op, "p99_ns"), base.percentile(op, "p99_ns"))
         if r is not None:
             d.p99_ratio[op] = r
     if any(r > 1 + th.latency for r in d.p99_ratio.values()):
         d.regressions.append("P99 " + ",".join(op for op, r in d.p99_ratio.items() if r > 1 + th.latency))
     elif any(r < 1 - th.latency for r in d.p99_ratio.values()):
         d.improvements.append("P99 " + ",".join(op for op, r in d.p99_ratio.items() if r < 1 - th.latency))
-    if base.memory_layer and base.memory_layer == new.memory_layer:
-        d.memory_ratio = _ratio(new.peak(base.memory_layer), base.peak(base.memory_layer))
+    if base.headline_layer == new.headline_layer:
+        d.memory_ratio = _ratio(new.peak_memory, base.peak_memory)
     if d.memory_ratio is not None:
         if d.memory_ratio > 1 + th.memory:
             d.regressions.append("memory")
@@ -103,7 +103,7 @@ def compare_runs(base, new, th=None):
     th = th or Thresholds()
 
     def index(run):
-        return {(c.impl, c.workload_label, c.kv, c.allocator): c for c in run.cells}
+        return {(c.impl, c.workload_label, c.kv, c.allocator, c.size): c for c in run.cells}
     b, n = index(base), index(new)
     keys = list(b) + [k for k in n if k not in b]
     return [diff_cell(k, b.get(k), n.get(k), th) for k in keys]
@@ -115,20 +115,20 @@ def _r(v, flag=None):
 
 
 def compare_table(diffs, th, only=None, key="compare", title="All cells"):
-    columns = (["Cell", "Status", "Base Mops/s", "New Mops/s", "Throughput new/base", "p (U test)"]
+    columns = (["Cell", "Size", "Status", "Base Mops/s", "New Mops/s", "Throughput new/base", "p (U test)"]
                + [f"P99 {op} new/base" for op in OP_TYPES]
                + ["Peak memory new/base", "Growth Δ (pp)", "Verdict"])
     table = Table(key, title, columns,
                   note=(f"Ratios are new/base. Throughput counts when it moves more than "
                         f"{th.throughput:.0%} and the two-sided Mann-Whitney U test on the "
-                        f"per-repetition ops/s gives p <= {th.alpha} (n/a: fewer than 2 "
+                        f"per-repetition steady-state ops/s gives p <= {th.alpha} (n/a: fewer than 2 "
                         f"repetitions on a side, the threshold alone decides); P99 counts beyond "
-                        f"{th.latency:.0%}, peak memory beyond {th.memory:.0%}."))
+                        f"{th.latency:.0%}, peak memory (headline layer) beyond {th.memory:.0%}."))
     for d in diffs:
         if only and d.verdict != only:
             continue
-        b_thr = d.base.throughput if d.base is not None and d.base.ok else None
-        n_thr = d.new.throughput if d.new is not None and d.new.ok else None
+        b_thr = THROUGHPUT.value(d.base) if d.base is not None and d.base.ok else None
+        n_thr = THROUGHPUT.value(d.new) if d.new is not None and d.new.ok else None
         tr = d.throughput_ratio
         tflag = ("bad" if "throughput" in d.regressions else
                  "good" if "throughput" in d.improvements else "")
@@ -136,7 +136,7 @@ def compare_table(diffs, th, only=None, key="compare", title="All cells"):
             p = TCell("n/a") if d.p_value is None else TCell(f"{d.p_value:.3g}", d.p_value)
         else:
             p = TCell("")
-        row = [TCell(d.id), TCell(d.status, None, "failed" if "FAILED" in d.status else ""),
+        row = [TCell(d.id), TCell(d.key[4]), TCell(d.status, None, "failed" if "FAILED" in d.status else ""),
                TCell(fmt_ops(b_thr), b_thr), TCell(fmt_ops(n_thr), n_thr), _r(tr, tflag), p]
         for op in OP_TYPES:
             r = d.p99_ratio.get(op)

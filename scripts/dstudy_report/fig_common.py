@@ -1,37 +1,59 @@
-"""What every figure shares: the Agg backend, saving as PNG and SVG, one
-colour per implementation, and the annotated matrix drawing."""
+"""What every figure shares: the Agg backend, where and in which formats a
+figure is saved, and one marker per allocator (the same in every figure)."""
 import re
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
 plt.rcParams.update({
-    "figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.titlesize": 10,
+    "figure.dpi": 100, "savefig.dpi": 100, "font.size": 9, "axes.titlesize": 10,
     "svg.fonttype": "none", "svg.hashsalt": "dstudy",  # stable SVG output
 })
 
-GOOD_CMAP = plt.get_cmap("RdYlGn")   # 0 = worst (red) .. 1 = best (green)
-FAILED_FACE = "#d9d9d9"
+FAILED_COLOUR = "#7f0000"
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+
+
+@dataclass(frozen=True)
+class FigureDir:
+    """Where figures go and in which formats (PNG always; SVG on request)."""
+    path: Path
+    formats: tuple = ("png",)
 
 
 @dataclass
 class FigureFile:
     name: str       # file stem, unique in the report
-    group: str      # section of the report it belongs to
+    group: str      # the (size, workload, kv) section it belongs to, as text
     title: str
     caption: str
-    png: Path
-    svg: Path
+    files: dict = field(default_factory=dict)   # format -> Path
+
+    @property
+    def png(self):
+        return self.files["png"]
+
+    def pixel_size(self):
+        """(width, height) of the PNG, read from its header."""
+        with open(self.png, "rb") as f:
+            head = f.read(24)
+        return struct.unpack(">II", head[16:24])
 
 
 def slug(text):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_") or "x"
+
+
+def allocator_styles(allocators):
+    """{allocator: (marker, colour)}: allocators are marks, the same in every figure."""
+    return {a: (MARKERS[i % len(MARKERS)], COLOURS[i % len(COLOURS)]) for i, a in enumerate(allocators)}
 
 
 def _frozen_extent(fig):
@@ -48,103 +70,23 @@ def _frozen_extent(fig):
     return bbox.padded(plt.rcParams["savefig.pad_inches"])
 
 
-def save(fig, outdir, name, group, title, caption):
-    """Writes fig as figures/<name>.png and .svg, closes it, returns a FigureFile."""
-    figdir = Path(outdir) / "figures"
-    figdir.mkdir(parents=True, exist_ok=True)
-    png, svg = figdir / f"{name}.png", figdir / f"{name}.svg"
+def save(fig, figdir, name, group, title, caption):
+    """Writes fig as figures/<name>.<format> for each format, closes it, returns a FigureFile."""
+    folder = Path(figdir.path) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
     bbox = _frozen_extent(fig)
-    fig.savefig(png, bbox_inches=bbox)
-    fig.savefig(svg, bbox_inches=bbox, metadata={"Date": None})
+    files = {}
+    for fmt in figdir.formats:
+        files[fmt] = folder / f"{name}.{fmt}"
+        fig.savefig(files[fmt], bbox_inches=bbox, **({"metadata": {"Date": None}} if fmt == "svg" else {}))
     plt.close(fig)
-    return FigureFile(name, group, title, caption, png, svg)
+    return FigureFile(name, group, title, caption, files)
 
 
-def per_workload_kv_allocator_jobs(run, figure):
-    """[(figure, (workload, kv, allocator, impls))] for every workload x kv x
-    allocator that has implementations: one figure each, drawn as
-    figure(run, outdir, *args)."""
-    jobs = []
-    for workload in run.workloads:
-        for kv in run.kvs:
-            impls = run.impls_for(workload, kv)
-            jobs += [(figure, (workload, kv, alloc, impls)) for alloc in run.allocators if impls]
-    return jobs
+def group_key(size, workload, kv):
+    """The text that ties a figure to its section of the page."""
+    return f"{size}/{workload}/{kv}"
 
 
-def impl_colours(impls):
-    """A fixed colour per implementation, the same in every figure."""
-    cmap = plt.get_cmap("tab10" if len(impls) <= 10 else "tab20")
-    return {impl: cmap(i % cmap.N) for i, impl in enumerate(impls)}
-
-
-@dataclass
-class MCell:
-    """One square of a matrix: its value text, its score (0 worst .. 1 best),
-    or the failure it stands for. An MCell of None is a missing cell."""
-    text: str = ""
-    score: float = None
-    failed: str = None   # failure reason, when the cell failed
-
-
-def _text_colour(rgba):
-    r, g, b = rgba[:3]
-    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-
-
-def wrap_label(text, width=13):
-    """Breaks a long column name after '_' or ' ' so it fits under one square
-    without rotating (rotated labels run into the panel below)."""
-    lines, line = [], ""
-    for part in re.split(r"(?<=[_ ])", str(text)):
-        if line and len(line) + len(part) > width:
-            lines.append(line)
-            line = ""
-        line += part
-    return "\n".join(lines + [line])
-
-
-def draw_matrix(ax, rows, cols, grid, cmap=GOOD_CMAP, vmin=0.0, vmax=1.0, show_rows=True):
-    """grid[r][c] is an MCell or None. Failed cells are grey and hatched with
-    FAILED written in them; missing cells stay blank."""
-    n_r, n_c = len(rows), len(cols)
-    ax.set_xlim(0, n_c)
-    ax.set_ylim(n_r, 0)
-    fontsize = 8 if n_c <= 8 else 7
-    norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax, clip=True)
-    for r in range(n_r):
-        for c in range(n_c):
-            cell = grid[r][c]
-            if cell is None:
-                continue
-            if cell.failed is not None:
-                ax.add_patch(Rectangle((c, r), 1, 1, facecolor=FAILED_FACE, edgecolor="#7f7f7f",
-                                       hatch="///", linewidth=0.5))
-                ax.text(c + 0.5, r + 0.5, f"FAILED\n{cell.failed}", ha="center", va="center",
-                        fontsize=fontsize - 1, color="#7f0000", fontweight="bold",
-                        bbox=dict(facecolor="white", edgecolor="none", alpha=0.75, pad=0.8))
-                continue
-            face = cmap(norm(cell.score)) if cell.score is not None else (1, 1, 1, 1)
-            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=face, edgecolor="white", linewidth=1))
-            ax.text(c + 0.5, r + 0.5, cell.text, ha="center", va="center", fontsize=fontsize,
-                    color=_text_colour(face))
-    ax.set_xticks([c + 0.5 for c in range(n_c)])
-    ax.set_xticklabels([wrap_label(c) for c in cols], fontsize=fontsize + 0.5)
-    ax.set_yticks([r + 0.5 for r in range(n_r)])
-    ax.set_yticklabels(rows if show_rows else [])
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    return matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-
-
-def panel_grid(n_panels, panel_w, panel_h, max_width=17.0):
-    """Figure and axes for n panels laid out in as few rows as fit max_width."""
-    ncols = max(1, min(n_panels, int(max_width // panel_w)))
-    nrows = (n_panels + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols, panel_h * nrows + 0.9),
-                             squeeze=False, layout="constrained")
-    flat = [ax for row in axes for ax in row]
-    for ax in flat[n_panels:]:
-        ax.set_visible(False)
-    return fig, flat[:n_panels], ncols
+def group_name(size, workload, kv):
+    return slug(f"{workload}_{kv}_{size}")

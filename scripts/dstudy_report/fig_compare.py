@@ -3,8 +3,10 @@ one panel per allocator. Green is better in the new run, red worse, on a log
 scale that saturates at 2x either way."""
 import math
 
-from .fig_common import MCell, draw_matrix, panel_grid, save
-from .load import KV_ORDER
+from dstudy.contract import KV_KINDS
+
+from .fig_common import save
+from .fig_matrix import MCell, draw_matrix, panel_grid
 
 PANELS = (
     ("throughput", "Throughput new/base", lambda d: d.throughput_ratio, True),
@@ -13,30 +15,31 @@ PANELS = (
 )
 
 
-def compare_figure(diffs, outdir, key, label, get, higher_is_better, alpha):
+def compare_figure(diffs, figdir, key, label, get, higher_is_better, alpha):
     allocators, rows, workloads = [], [], []
     kvs = {d.key[2] for d in diffs}
+    sizes = {d.key[4] for d in diffs}
     for d in diffs:
-        impl, w, kv, alloc = d.key
-        row = (impl, kv)
-        for lst, v in ((allocators, alloc), (rows, row), (workloads, w)):
+        impl, w, kv, alloc, size = d.key
+        for lst, v in ((allocators, alloc), (rows, (impl, kv, size)), (workloads, w)):
             if v not in lst:
                 lst.append(v)
     impl_order = [r[0] for r in rows]
-    kv_order = [k for k in KV_ORDER if k in kvs] + sorted(k for k in kvs if k not in KV_ORDER)
+    kv_order = [k for k in KV_KINDS if k in kvs] + sorted(k for k in kvs if k not in KV_KINDS)
     rows.sort(key=lambda r: (kv_order.index(r[1]), impl_order.index(r[0])))
     by_key = {d.key: d for d in diffs}
     if not any(get(d) is not None for d in diffs):
         return None
-    row_labels = [impl if len(kvs) == 1 else f"{impl} [{kv}]" for impl, kv in rows]
+    row_labels = [impl + (f" [{kv}]" if len(kvs) > 1 else "") + (f" ({size})" if len(sizes) > 1 else "")
+                  for impl, kv, size in rows]
     fig, axes, ncols = panel_grid(len(allocators), 1.05 * len(workloads) + 1.2, 0.42 * len(rows) + 1.4)
     mappable = None
     for k, (ax, alloc) in enumerate(zip(axes, allocators)):
         grid = []
-        for impl, kv in rows:
+        for impl, kv, size in rows:
             line = []
             for w in workloads:
-                d = by_key.get((impl, w, kv, alloc))
+                d = by_key.get((impl, w, kv, alloc, size))
                 if d is None:
                     line.append(None)
                 elif d.new is not None and not d.new.ok:
@@ -68,9 +71,9 @@ def compare_figure(diffs, outdir, key, label, get, higher_is_better, alpha):
                + ("A star marks a throughput change the U test finds significant. "
                   if key == "throughput" else "")
                + "Hatched cells failed in one of the runs.")
-    return save(fig, outdir, f"compare_{key}", "compare", label, caption)
+    return save(fig, figdir, f"compare_{key}", "compare", label, caption)
 
 
-def compare_figures(diffs, outdir, alpha):
-    return [f for f in (compare_figure(diffs, outdir, k, label, get, hib, alpha)
+def compare_figures(diffs, figdir, alpha):
+    return [f for f in (compare_figure(diffs, figdir, k, label, get, hib, alpha)
                         for k, label, get, hib in PANELS) if f]

@@ -1,41 +1,92 @@
-"""The self-contained HTML page: figures embedded as base64 PNG (the SVG
-files sit beside it), tables with the exact value of every number in a
-data-value attribute."""
+"""The HTML page: the report's blocks (content.py) as one light page. Figures
+are files beside it, loaded lazily (or embedded with --self-contained);
+tables carry the exact value of every number in data-value, sort on a click
+on their header and filter as you type, in plain inline JavaScript (the page
+fetches nothing from the network)."""
 import base64
 from html import escape
 
-from .markdown import FIGURE_GROUPS
-from .tables import (cells_table, environment_table, failures_table, headline_tables,
-                     manifest_table, retention_table, spread_table)
+from .content import Details, Para, Section
+from .fig_common import FigureFile
+from .tables import Table
 
 CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1400px;
- padding:0 24px 48px;color:#1d1d1d;line-height:1.4}
-h1{margin:24px 0 4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:36px}
-nav{background:#f5f5f5;padding:8px 12px;border-radius:6px;font-size:14px}
-nav a{margin-right:14px}
-table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#eef1f5;position:sticky;top:0}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1500px;
+ padding:0 20px 48px;color:#1d1d1d;line-height:1.35}
+h1{margin:14px 0 2px;font-size:22px}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:30px}
+h3{margin:14px 0 4px;font-size:15px}
+.meta{font-size:13px;color:#555;margin:0 0 6px}
+nav{background:#f5f5f5;padding:5px 10px;border-radius:6px;font-size:13px}nav a{margin-right:12px}
+table{border-collapse:collapse;margin:6px 0 16px;font-size:12.5px}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#eef1f5;position:sticky;top:0;cursor:pointer;user-select:none}
+th.asc:after{content:" \\25B2"}th.desc:after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.best{background:#e3f4e1}td.failed{background:#fbe3e3;color:#8a0000;font-weight:600}
+td.best{background:#e3f4e1}td.tie{background:#fff6d5}
+td.failed{background:#fbe3e3;color:#8a0000;font-weight:600}
 td.warn{background:#fff3cd;font-weight:600}td.good{background:#dff2dc}td.bad{background:#f9d6d5}
+table.answer td,table.answer td.num{text-align:left;max-width:300px}
 pre{margin:0;white-space:pre-wrap;font-size:11px;max-width:640px;max-height:160px;overflow:auto}
-figure{margin:12px 0 28px}figure img{max-width:100%;border:1px solid #e5e5e5}
+figure{margin:10px 0 24px}figure img{max-width:100%;height:auto;border:1px solid #e5e5e5}
 figcaption{font-size:13px;color:#444;max-width:1000px}
-.note{font-size:13px;color:#555}.summary li{margin:2px 0}
-details>summary{cursor:pointer;font-weight:600;margin:8px 0}
+p.note{font-size:13px;color:#555;max-width:1100px}
+p.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:4px 8px;margin:4px 0;font-size:13px}
+details>summary{cursor:pointer;font-weight:600;margin:6px 0}
+input.filter{margin:4px 0;padding:2px 6px;font-size:13px;width:260px}
 """
 
+# Sorting and filtering, nothing else: numbers sort by their exact data-value.
+SCRIPT = """
+document.querySelectorAll('table[data-table]').forEach(function (table) {
+  var body = table.tBodies[0];
+  table.querySelectorAll('th').forEach(function (th, col) {
+    th.addEventListener('click', function () {
+      var asc = !th.classList.contains('asc');
+      table.querySelectorAll('th').forEach(function (h) { h.classList.remove('asc', 'desc'); });
+      th.classList.add(asc ? 'asc' : 'desc');
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col], y = b.cells[col];
+        var vx = x && x.dataset.value !== undefined ? parseFloat(x.dataset.value) : NaN;
+        var vy = y && y.dataset.value !== undefined ? parseFloat(y.dataset.value) : NaN;
+        var r = (!isNaN(vx) && !isNaN(vy)) ? vx - vy :
+                isNaN(vx) !== isNaN(vy) ? (isNaN(vx) ? 1 : -1) :
+                (x ? x.textContent : '').localeCompare(y ? y.textContent : '');
+        return asc ? r : -r;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+document.querySelectorAll('input.filter').forEach(function (input) {
+  input.addEventListener('input', function () {
+    var q = input.value.toLowerCase();
+    var table = document.querySelector('table[data-table="' + input.dataset.for + '"]');
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
+      r.style.display = r.textContent.toLowerCase().indexOf(q) >= 0 ? '' : 'none';
+    });
+  });
+});
+"""
 
-def html_table(table):
-    out = [f'<h3 id="t-{escape(table.key)}">{escape(table.title)}</h3>']
+FILTER_ROWS = 15   # tables longer than this get a filter box
+
+
+def _text(text):
+    return escape(text).replace("\n", "<br>")
+
+
+def html_table(table, level=3):
+    out = [f'<h{level} id="t-{escape(table.key)}">{escape(table.title)}</h{level}>']
     if table.note:
         out.append(f'<p class="note">{escape(table.note)}</p>')
     if not table.rows:
         out.append("<p>(none)</p>")
         return "\n".join(out)
-    out.append(f'<table data-table="{escape(table.key)}"><thead><tr>'
+    if len(table.rows) > FILTER_ROWS:
+        out.append(f'<input class="filter" data-for="{escape(table.key)}" placeholder="filter rows...">')
+    cls = ' class="answer"' if table.key.startswith(("answer", "constrained")) else ""
+    out.append(f'<table data-table="{escape(table.key)}"{cls}><thead><tr>'
                + "".join(f"<th>{escape(c)}</th>" for c in table.columns) + "</tr></thead><tbody>")
     for row in table.rows:
         tds = []
@@ -46,68 +97,50 @@ def html_table(table):
                 classes.append("num")
                 attrs = f' data-value="{c.value!r}"'
             cls = f' class="{" ".join(classes)}"' if classes else ""
-            body = f"<pre>{escape(c.text)}</pre>" if c.pre and c.text else escape(c.text)
+            body = f"<pre>{escape(c.text)}</pre>" if c.pre and c.text else _text(c.text)
             tds.append(f"<td{cls}{attrs}>{body}</td>")
         out.append("<tr>" + "".join(tds) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
 
 
-def html_figure(fig):
-    data = base64.b64encode(fig.png.read_bytes()).decode("ascii")
-    return (f'<figure id="f-{escape(fig.name)}"><img alt="{escape(fig.title)}" '
-            f'src="data:image/png;base64,{data}">'
-            f'<figcaption><b>{escape(fig.title)}.</b> {escape(fig.caption)} '
-            f'(<a href="figures/{escape(fig.svg.name)}">SVG</a>, '
-            f'<a href="figures/{escape(fig.png.name)}">PNG</a>)</figcaption></figure>')
+def html_figure(fig, embed=False):
+    w, h = fig.pixel_size()
+    if embed:
+        src = "data:image/png;base64," + base64.b64encode(fig.png.read_bytes()).decode("ascii")
+    else:
+        src = f"figures/{fig.png.name}"
+    links = ", ".join(f'<a href="figures/{escape(p.name)}">{fmt.upper()}</a>' for fmt, p in fig.files.items())
+    return (f'<figure id="f-{escape(fig.name)}"><img alt="{escape(fig.title)}" src="{escape(src)}" '
+            f'width="{w}" height="{h}" loading="lazy">'
+            f'<figcaption><b>{escape(fig.title)}.</b> {escape(fig.caption)} ({links})</figcaption></figure>')
 
 
-def _figure_section(figures, group, collapse):
-    figs = [f for f in figures if f.group == group]
-    if not collapse:
-        return "\n".join(html_figure(f) for f in figs)
-    # Many figures: one collapsible block per workload (the second word of the title).
-    blocks, order = {}, []
-    for f in figs:
-        key = f.title.split(", ")[1] if ", " in f.title else f.title
-        if key not in blocks:
-            order.append(key)
-        blocks.setdefault(key, []).append(f)
-    return "\n".join(f"<details><summary>{escape(k)} ({len(blocks[k])} figures)</summary>"
-                     + "".join(html_figure(f) for f in blocks[k]) + "</details>" for k in order)
+def html_block(block, embed):
+    if isinstance(block, Table):
+        return html_table(block)
+    if isinstance(block, Para):
+        return f'<p class="{block.kind}">{_text(block.text)}</p>' if block.kind else f"<p>{_text(block.text)}</p>"
+    if isinstance(block, FigureFile):
+        return html_figure(block, embed)
+    if isinstance(block, Details):
+        inner = "\n".join(html_block(b, embed) for b in block.blocks)
+        return f"<details{' open' if block.open else ''}><summary>{escape(block.title)}</summary>{inner}</details>"
+    raise TypeError(f"no HTML for {type(block).__name__}")
 
 
-def page(title, summary_items, sections):
-    """sections: [(anchor, heading, html)]."""
-    nav = "".join(f'<a href="#{a}">{escape(h)}</a>' for a, h, _ in sections)
-    body = "\n".join(f'<h2 id="{a}">{escape(h)}</h2>\n{content}' for a, h, content in sections)
-    items = "".join(f"<li><b>{escape(k)}:</b> {escape(str(v))}</li>" for k, v in summary_items)
+def page(title, meta, sections, embed=False):
+    """sections: [Section]."""
+    nav = "".join(f'<a href="#{s.anchor}">{escape(s.heading)}</a>' for s in sections)
+    body = "\n".join(f'<h2 id="{s.anchor}">{escape(s.heading)}</h2>\n'
+                     + "\n".join(html_block(b, embed) for b in s.blocks) for s in sections)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-            f"<h1>{escape(title)}</h1><ul class=\"summary\">{items}</ul><nav>{nav}</nav>\n"
-            f"{body}\n</body></html>\n")
+            f"<h1>{escape(title)}</h1><p class=\"meta\">{escape(meta)}</p><nav>{nav}</nav>\n"
+            f"{body}\n<script>{SCRIPT}</script>\n</body></html>\n")
 
 
-def write_report_html(run, figures, path):
-    m = run.manifest
-    summary = [(k, v) for k, v in (
-        ("Run", m.get("run_id")), ("Profile", m.get("profile")), ("Started", m.get("started")),
-        ("Finished", m.get("finished")),
-        ("Cells", f"{m.get('cells_total', len(run.cells))} total, "
-                  f"{m.get('cells_ok', len(run.cells) - len(run.failed))} ok, "
-                  f"{m.get('cells_failed', len(run.failed))} failed"),
-        ("Source", str(run.path))) if v is not None]
-    sections = [("headline", "Headline", "\n".join(html_table(t) for t in headline_tables(run))),
-                ("problems", "Failures and spread warnings",
-                 html_table(failures_table(run)) + html_table(spread_table(run)))]
-    for group, heading in FIGURE_GROUPS:
-        if any(f.group == group for f in figures):
-            content = _figure_section(figures, group, collapse=group in ("timelines", "latency"))
-            if group == "retention":
-                content = html_table(retention_table(run)) + content
-            sections.append((group, heading, content))
-    sections += [("cells", "All cells", html_table(cells_table(run))),
-                 ("environment", "Environment and manifest",
-                  html_table(environment_table(run)) + html_table(manifest_table(run)))]
-    path.write_text(page(f"Delete-intensive container study — run {run.run_id or '(no id)'}",
-                         summary, sections), encoding="utf-8")
+def simple_sections(pairs):
+    """[Section] from [(anchor, heading, [blocks])]."""
+    return [Section(a, h, blocks) for a, h, blocks in pairs]

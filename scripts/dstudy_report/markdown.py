@@ -1,14 +1,8 @@
-"""Markdown rendering: tables and the report.md summary."""
-from .tables import headline_tables, cells_table, environment_table, failures_table, spread_table
-
-FIGURE_GROUPS = (
-    ("heatmaps", "Heatmaps: implementation x workload"),
-    ("alloc_matrices", "Implementation x allocator, per workload"),
-    ("retention", "Memory after deletes"),
-    ("timelines", "Memory over operations"),
-    ("latency", "Latency percentiles"),
-    ("compare", "Comparison"),
-)
+"""Markdown rendering of the report's blocks (content.py): the same sections
+as the HTML page, in the same order, figures as links."""
+from .content import Details, Para
+from .fig_common import FigureFile
+from .tables import Table
 
 
 def _md_text(cell, limit=300):
@@ -18,11 +12,11 @@ def _md_text(cell, limit=300):
         if len(text) > limit:
             text = "…" + text[-limit:]
         text = f"`{text.replace('`', chr(39))}`" if text else ""
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|").replace("\n", "<br>")
 
 
-def md_table(table):
-    lines = [f"### {table.title}", ""]
+def md_table(table, level=3):
+    lines = [f"{'#' * level} {table.title}", ""]
     if table.note:
         lines += [table.note, ""]
     if not table.rows:
@@ -34,30 +28,22 @@ def md_table(table):
     return "\n".join(lines + [""])
 
 
-def run_summary_lines(run):
-    m = run.manifest
-    fields = (("Run", m.get("run_id")), ("Profile", m.get("profile")), ("Started", m.get("started")),
-              ("Finished", m.get("finished")), ("Shard", m.get("shard")),
-              ("Cells", f"{m.get('cells_total', len(run.cells))} total, "
-                        f"{m.get('cells_ok', len(run.cells) - len(run.failed))} ok, "
-                        f"{m.get('cells_failed', len(run.failed))} failed"),
-              ("Command", f"`{m.get('command')}`" if m.get("command") else None),
-              ("Source", f"`{run.path}`"))
-    return [f"- **{k}:** {v}" for k, v in fields if v is not None]
+def md_block(block):
+    if isinstance(block, Table):
+        return md_table(block)
+    if isinstance(block, Para):
+        return {"warn": f"> **Warning:** {block.text}\n", "note": f"*{block.text}*\n"}.get(block.kind, block.text + "\n")
+    if isinstance(block, FigureFile):
+        links = " ".join(f"([{fmt.upper()}](figures/{p.name}))" for fmt, p in block.files.items())
+        return f"- {block.title} {links}"
+    if isinstance(block, Details):
+        inner = [md_block(b) for b in block.blocks]
+        return f"#### {block.title}\n\n" + "\n".join(inner) + "\n"
+    raise TypeError(f"no Markdown for {type(block).__name__}")
 
 
-def write_report_md(run, figures, path):
-    parts = [f"# Delete-intensive container study — run {run.run_id or '(no id)'}", ""]
-    parts += run_summary_lines(run) + ["", "Full report with every figure: `report.html`.", ""]
-    parts += ["## Headline", ""] + [md_table(t) for t in headline_tables(run)]
-    parts += ["## Problems", "", md_table(failures_table(run)), md_table(spread_table(run))]
-    parts += ["## Environment", "", md_table(environment_table(run))]
-    parts += ["## Figures", ""]
-    for group, title in FIGURE_GROUPS:
-        figs = [f for f in figures if f.group == group]
-        if figs:
-            parts += [f"### {title}", ""]
-            parts += [f"- [{f.title}](figures/{f.png.name}) ([SVG](figures/{f.svg.name}))" for f in figs]
-            parts.append("")
-    parts += ["## All cells", "", md_table(cells_table(run))]
-    path.write_text("\n".join(parts), encoding="utf-8")
+def md_page(title, meta, sections):
+    parts = [f"# {title}", "", meta, ""]
+    for s in sections:
+        parts += [f"## {s.heading}", ""] + [md_block(b) for b in s.blocks] + [""]
+    return "\n".join(parts)

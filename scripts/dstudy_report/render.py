@@ -5,15 +5,19 @@ import shutil
 from pathlib import Path
 
 from .compare import Thresholds, compare_runs, compare_table
-from .fig_alloc_matrix import alloc_matrix_jobs
+from .content import Para, report_content, run_line
+from .fig_common import FigureDir
 from .fig_compare import compare_figures
-from .fig_heatmaps import heatmap_jobs
-from .fig_latency import latency_jobs
-from .fig_retention import retention_jobs
-from .fig_timelines import timeline_jobs
-from .html import html_figure, html_table, page, write_report_html
-from .markdown import md_table, write_report_md
+from .fig_latency import latency_figure
+from .fig_ranked import ranked_figure
+from .fig_retention import retention_figure
+from .fig_timelines import timeline_figure
+from .fig_tradeoff import tradeoff_figure
+from .html import page, simple_sections
+from .markdown import md_page
+from .objectives import DEFAULT_CONSTRAINED, default_objectives, parse_objective
 from .parallel import draw_figures
+from .recommendations import answer
 from .tables import cells_table
 
 
@@ -33,38 +37,66 @@ def write_csv(table, path):
             w.writerow([c.value if c.value is not None else c.text for c in row])
 
 
-def render_run(run, outdir):
+def named_cells(a):
+    """Ids of the cells a group's recommendations name: leaders, runners-up,
+    tied sets and the Pareto set (what the per-workload figures show)."""
+    ids = []
+    for r in a.rankings:
+        for c in [r.best, r.runner_up] + r.tied:
+            if c is not None and c.id not in ids:
+                ids.append(c.id)
+    ids += [c.id for c in a.pareto if c.id not in ids]
+    return tuple(ids[:8])   # more lines than this no longer read
+
+
+def figure_jobs(answers):
+    """[(function, args)]: what the page shows per workload, nothing more."""
+    jobs = []
+    for a in answers:
+        g = (a.size, a.workload, a.kv)
+        named = named_cells(a)
+        recommended = tuple(c.id for r in a.rankings[:1] for c in r.tied)
+        jobs += [(ranked_figure, g + (recommended,)),
+                 (tradeoff_figure, g + (a.pareto_metrics[1].key, tuple(c.id for c in a.pareto))),
+                 (latency_figure, g + (named,)), (timeline_figure, g + (named,)),
+                 (retention_figure, g)]
+    return jobs
+
+
+def render_run(run, outdir, objectives=(), svg=False, self_contained=False):
+    """objectives: one-line objectives (--objective); the defaults when empty."""
     outdir = _fresh(outdir)
-    jobs = (heatmap_jobs(run) + alloc_matrix_jobs(run) + retention_jobs(run)
-            + timeline_jobs(run) + latency_jobs(run))
-    figures = draw_figures(run, outdir, jobs)
-    write_report_html(run, figures, outdir / "report.html")
-    write_report_md(run, figures, outdir / "report.md")
+    main = default_objectives()
+    constrained = [parse_objective(t) for t in (objectives or DEFAULT_CONSTRAINED)]
+    answers = answer(run, main)
+    figures = draw_figures(run, FigureDir(outdir, ("png", "svg") if svg else ("png",)), figure_jobs(answers))
+    sections = report_content(run, answers, main, constrained, answer(run, constrained), figures)
+    title = f"Delete-intensive container study — run {run.run_id or '(no id)'}"
+    (outdir / "report.html").write_text(page(title, run_line(run), sections, embed=self_contained),
+                                        encoding="utf-8")
+    (outdir / "report.md").write_text(md_page(title, run_line(run), sections), encoding="utf-8")
     write_csv(cells_table(run), outdir / "cells.csv")
     return figures
 
 
-def render_compare(base, new, outdir, th=None):
+def render_compare(base, new, outdir, th=None, svg=False):
     th = th or Thresholds()
     outdir = _fresh(outdir)
     diffs = compare_runs(base, new, th)
-    figures = compare_figures(diffs, outdir, th.alpha)
+    figures = compare_figures(diffs, FigureDir(outdir, ("png", "svg") if svg else ("png",)), th.alpha)
     counts = {v: sum(d.verdict == v for d in diffs) for v in ("regression", "improvement", "unchanged")}
     title = f"Comparison — base {base.run_id or base.path} vs new {new.run_id or new.path}"
-    summary = [("Base", f"{base.run_id} ({base.path})"), ("New", f"{new.run_id} ({new.path})"),
-               ("Cells compared", len(diffs)), ("Regressions", counts["regression"]),
-               ("Improvements", counts["improvement"]), ("Unchanged", counts["unchanged"])]
+    meta = (f"base {base.run_id} ({base.path}) · new {new.run_id} ({new.path}) · {len(diffs)} cells "
+            f"compared: {counts['regression']} regressions, {counts['improvement']} improvements, "
+            f"{counts['unchanged']} unchanged")
     tables = [compare_table(diffs, th, "regression", "regressions", "Regressions"),
               compare_table(diffs, th, "improvement", "improvements", "Improvements"),
               compare_table(diffs, th)]
-    md = [f"# {title}", ""] + [f"- **{k}:** {v}" for k, v in summary] + [""]
-    md += [md_table(t) for t in tables]
-    md += ["## Figures", ""] + [f"- [{f.title}](figures/{f.png.name})" for f in figures]
-    (outdir / "compare.md").write_text("\n".join(md) + "\n", encoding="utf-8")
-    sections = [("regressions", "Regressions", html_table(tables[0])),
-                ("improvements", "Improvements", html_table(tables[1])),
-                ("figures", "Figures", "\n".join(html_figure(f) for f in figures)),
-                ("all", "All cells", html_table(tables[2]))]
-    (outdir / "compare.html").write_text(page(title, summary, sections), encoding="utf-8")
+    sections = simple_sections([("regressions", "Regressions", [tables[0]]),
+                                ("improvements", "Improvements", [tables[1]]),
+                                ("figures", "Figures", figures or [Para("(none)")]),
+                                ("all", "All cells", [tables[2]])])
+    (outdir / "compare.md").write_text(md_page(title, meta, sections), encoding="utf-8")
+    (outdir / "compare.html").write_text(page(title, meta, sections), encoding="utf-8")
     write_csv(tables[2], outdir / "compare.csv")
     return diffs, figures

@@ -3,15 +3,19 @@ and HTML writers both render, so the two always show the same numbers."""
 import json
 from dataclasses import dataclass, field
 
-from .load import OP_TYPES
-from .metrics import GROWTH, P99, THROUGHPUT, fmt_bytes, fmt_ns, fmt_ratio
+from dstudy.contract import OP_TYPES, PERCENTILES
+
+from .metrics import (BUILD, COLD, GROWTH, MEMORY_PEAK, RETENTION, THROUGHPUT, fmt_bytes, fmt_count,
+                      fmt_ns, fmt_ratio, percentile_text)
+
+RETENTION_LAYERS = ("heap_bytes", "rss_bytes")   # what the program holds, what the OS charges
 
 
 @dataclass
 class TCell:
     text: str = ""
     value: float = None        # the exact number behind the text, if any
-    kind: str = ""             # "", "best", "failed", "warn", "good", "bad"
+    kind: str = ""             # "", "best", "tie", "failed", "warn", "good", "bad"
     pre: bool = False          # preformatted (stderr tails)
 
 
@@ -24,167 +28,142 @@ class Table:
     note: str = ""
 
 
-def _num(value, fmt, kind=""):
+def num(value, fmt, kind=""):
     return TCell(fmt(value), value, kind) if value is not None else TCell("")
 
 
-def _failed_text(cell):
+def failed_text(cell):
     return f"FAILED ({(cell.failure or {}).get('reason', 'unspecified')})"
 
 
-def _pairs(run):
-    """(workload, kv) pairs in run order."""
-    pairs = []
-    for c in run.cells:
-        if (c.workload_label, c.kv) not in pairs:
-            pairs.append((c.workload_label, c.kv))
-    kv_rank = {k: i for i, k in enumerate(run.kvs)}
-    wl_rank = {w: i for i, w in enumerate(run.workloads)}
-    return sorted(pairs, key=lambda p: (wl_rank[p[0]], kv_rank[p[1]]))
+def status_cell(cell):
+    if not cell.ok:
+        return TCell(failed_text(cell), None, "failed")
+    if cell.competing:
+        return TCell("ok, COMPETING", None, "warn")
+    return TCell("ok")
 
 
-def best_cell(run, metric, workload, kv, allocator):
-    """The ok cell with the best value of `metric`; None when there is none.
-    Ties go to the implementation listed first."""
-    best = None
-    for impl in run.impls:
-        c = run.get(impl, workload, kv, allocator)
-        if c is None or not c.ok or metric.get(c) is None:
-            continue
-        if best is None or metric.better(metric.get(c), metric.get(best)):
-            best = c
-    return best
-
-
-def best_table(run, metrics, key, title):
-    """Rows workload x kv (x metric when several), one column per allocator:
-    the best implementation and its value."""
-    several = len(metrics) > 1
-    columns = ["Workload", "KV"] + (["Metric"] if several else []) + run.allocators
-    table = Table(key, title, columns,
-                  note="Best implementation per workload and allocator; "
-                       + ("higher is better." if metrics[0].higher_is_better
-                          else "lower is better."))
-    for workload, kv in _pairs(run):
-        for metric in metrics:
-            row = [TCell(workload), TCell(kv)] + ([TCell(metric.label)] if several else [])
-            for alloc in run.allocators:
-                cells = [run.get(i, workload, kv, alloc) for i in run.impls]
-                cells = [c for c in cells if c is not None]
-                best = best_cell(run, metric, workload, kv, alloc)
-                if best is not None:
-                    v = metric.get(best)
-                    row.append(TCell(f"{best.impl} ({metric.fmt(v)})", v, "best"))
-                elif cells and all(not c.ok for c in cells):
-                    row.append(TCell("all FAILED", None, "failed"))
-                else:
-                    row.append(TCell(""))
-            if any(c.text for c in row[len(columns) - len(run.allocators):]):
-                table.rows.append(row)  # rows with nothing measured (no latency pass) are left out
-    return table
-
-
-def headline_tables(run):
-    return [
-        best_table(run, [THROUGHPUT], "best_throughput", "Best throughput (median ops/s)"),
-        best_table(run, [P99[op] for op in OP_TYPES], "best_p99", "Best P99 latency per operation type"),
-        best_table(run, [GROWTH], "best_growth", "Lowest memory growth (%)"),
-    ]
+def metric_cell(metric, cell):
+    """A value with its sample count and spread: '33.48 M (n=5, MAD 0.8%)'."""
+    v = metric.value(cell)
+    if v is None:
+        return TCell("")
+    spread = metric.spread_text(cell)
+    return TCell(f"{metric.fmt(v)} ({spread})" if spread else metric.fmt(v), v,
+                 "warn" if "WARNING" in spread else "")
 
 
 def cells_table(run):
-    columns = (["Cell", "Status", "Throughput (Mops/s)", "MAD %", "Spread"]
-               + [f"P99 {op}" for op in OP_TYPES]
-               + ["Growth %", "Retention", "Space amp.", "Peak memory"])
+    columns = ["Cell", "Size", "Status", "Throughput (steady state)", "Build (load)", "Cold (first pass)",
+               "Tail op", "P99", "P99.9", "Peak memory", "Growth %", "Retention", "Space amp."]
     table = Table("cells", "All cells", columns,
-                  note="Throughput is the median over repetitions; Spread warns when MAD >= 5%. "
-                       "Peak memory is the highest RSS sample (else allocator resident, "
-                       "else footprint) above the baseline.")
+                  note="Throughput: median ops/s of the headline (steady-state) phases over independent "
+                       "repetitions, with their count and spread (MAD). Build and cold are separate "
+                       "figures, never part of the headline. Tail: the op type that dominates the "
+                       "headline phases. Memory: the headline layer as the harness derived it "
+                       "(heap_bytes unless it says otherwise). COMPETING: measured beside another "
+                       "busy process.")
     for c in run.cells:
-        if not c.ok and c.sidecar is None:
-            row = [TCell(c.id), TCell(_failed_text(c), None, "failed")]
-            row += [TCell("") for _ in columns[2:]]
-            table.rows.append(row)
+        if c.sidecar is None:
+            table.rows.append([TCell(c.id), TCell(c.size), status_cell(c)] + [TCell("") for _ in columns[3:]])
             continue
-        row = [TCell(c.id), TCell("ok") if c.ok else TCell(_failed_text(c), None, "failed"),
-               _num(c.throughput, lambda v: f"{v / 1e6:.2f}"),
-               _num(c.mad_pct, lambda v: f"{v:.1f}"),
-               TCell("WARN", None, "warn") if c.spread_warning else TCell("")]
-        row += [_num(c.p99(op), fmt_ns) for op in OP_TYPES]
-        row += [_num(c.growth_pct, lambda v: f"{v:.1f}"), _num(c.retention, fmt_ratio),
-                _num(c.space_amplification, lambda v: f"{v:.2f}"), _num(c.peak_memory, fmt_bytes)]
+        op = c.dominant_op
+        row = [TCell(c.id), TCell(c.size), status_cell(c), metric_cell(THROUGHPUT, c),
+               metric_cell(BUILD, c), metric_cell(COLD, c), TCell(op or "")]
+        for key in ("p99_ns", "p999_ns"):
+            row.append(TCell(percentile_text(c, op, key), c.percentile(op, key)) if op else TCell(""))
+        row += [num(MEMORY_PEAK.value(c), fmt_bytes), num(GROWTH.value(c), lambda v: f"{v:.1f}"),
+                num(RETENTION.value(c), fmt_ratio), num(c.space_amplification, lambda v: f"{v:.2f}")]
         table.rows.append(row)
     return table
 
 
+def latency_table(run):
+    keys = [k for k, _, _ in PERCENTILES] + ["max_ns"]
+    columns = ["Cell", "Size", "Op", "Samples"] + [name for _, name, _ in PERCENTILES] + ["max", "Resolution"]
+    table = Table("latency", "Latency per operation type", columns,
+                  note="Every operation timed, closed loop (service time). A percentile needs "
+                       "10 / (1 - q) samples (P99.9: 10,000); with fewer it reads n/a with the count. "
+                       "max is the largest timed operation.")
+    for c in run.cells:
+        if not c.ok:
+            continue
+        for op in OP_TYPES:
+            if not c.latency(op):
+                continue
+            row = [TCell(c.id), TCell(c.size), TCell(op), TCell(fmt_count(c.count(op)), c.count(op))]
+            row += [TCell(percentile_text(c, op, k), c.percentile(op, k)) for k in keys]
+            row.append(num(c.resolution_ns, fmt_ns))
+            table.rows.append(row)
+    return table
+
+
 def failures_table(run):
-    table = Table("failures", "Failed cells", ["Cell", "Reason", "Exit code", "Signal", "stderr (tail)"],
-                  note="Failed cells stay in every figure, marked FAILED (hatched).")
+    table = Table("failures", "Failed cells", ["Cell", "Size", "Reason", "Exit code", "Signal", "stderr (tail)"],
+                  note="Failed cells are never candidates for a recommendation.")
     for c in run.failed:
         f = c.failure or {}
         table.rows.append([
-            TCell(c.id), TCell(str(f.get("reason", "unspecified")), None, "failed"),
+            TCell(c.id), TCell(c.size), TCell(str(f.get("reason", "unspecified")), None, "failed"),
             TCell("" if f.get("exit_code") is None else str(f.get("exit_code")), f.get("exit_code")),
             TCell(f.get("signal") or ""), TCell(f.get("stderr_tail") or "", pre=True)])
     return table
 
 
-def spread_table(run):
-    table = Table("spread", "Spread warnings",
-                  ["Cell", "MAD %", "Min (Mops/s)", "Median (Mops/s)", "Max (Mops/s)", "Repetitions"],
-                  note="Cells whose repetitions disagree (MAD >= 5% of the median): "
-                       "treat their throughput as indicative only.")
-    for c in run.cells:
-        if c.ok and c.spread_warning:
-            t = c.sidecar.get("throughput") or {}
-            table.rows.append([
-                TCell(c.id), _num(c.mad_pct, lambda v: f"{v:.1f}", "warn"),
-                _num(t.get("min_ops_per_second"), lambda v: f"{v / 1e6:.2f}"),
-                _num(t.get("median_ops_per_second"), lambda v: f"{v / 1e6:.2f}"),
-                _num(t.get("max_ops_per_second"), lambda v: f"{v / 1e6:.2f}"),
-                TCell(str(len(c.repetitions)), len(c.repetitions))])
+def competing_table(run):
+    table = Table("competing", "Cells measured beside another process",
+                  ["Cell", "Size", "Reason", "Other busy cores", "Steal %", "Load avg (1 min)"],
+                  note="machine_load says another process competed while these cells ran.")
+    for c in run.competing:
+        load = c.section("machine_load")
+        table.rows.append([TCell(c.id), TCell(c.size), TCell(load.get("reason") or "", None, "warn"),
+                           num(load.get("other_busy_cores"), lambda v: f"{v:.2f}"),
+                           num(load.get("steal_pct"), lambda v: f"{v:.1f}"),
+                           num(load.get("loadavg_1m"), lambda v: f"{v:.2f}")])
     return table
 
 
-def retention_layer(entry):
-    """The layer a phase_end entry is compared on: RSS when reported."""
-    after = entry.get("after") or {}
-    for layer in ("rss_bytes", "allocator_resident_bytes", "footprint_bytes"):
-        if after.get(layer) is not None:
-            return layer
-    return None
+def spread_table(run):
+    table = Table("spread", "Spread warnings",
+                  ["Cell", "Size", "Steady-state throughput", "Min", "Max", "Repetitions"],
+                  note="Cells whose independent repetitions disagree (MAD at or above the warning "
+                       "threshold): treat their throughput as indicative only.")
+    for c in run.cells:
+        h = c.headline
+        if c.ok and h and h.spread_warning:
+            table.rows.append([TCell(c.id), TCell(c.size), metric_cell(THROUGHPUT, c),
+                               num(h.low, lambda v: f"{v / 1e6:.2f} M"),
+                               num(h.high, lambda v: f"{v / 1e6:.2f} M"),
+                               TCell(", ".join(f"{v / 1e6:.2f}" for v in h.per_repetition), h.samples)])
+    return table
 
 
 def retention_table(run):
-    table = Table("retention", "Memory after deletes (phase ends)",
-                  ["Cell", "Phase", "Live keys", "Layer", "After", "After idle", "After purge",
-                   "Purge returned", "Tombstones", "Capacity"],
-                  note="Memory above the baseline when the phase ends, after each idle probe "
-                       "(seconds in brackets) and after the allocator's purge. What the purge "
-                       "returns was cached by policy; what stays is pinned.")
+    columns = ["Cell", "Size", "Drain phase"]
+    for layer in RETENTION_LAYERS:
+        columns += [f"{layer}: after", "after idle", "after purge"]
+    columns += ["Tombstones", "Capacity"]
+    table = Table("retention", "Memory after deletes (retention)", columns,
+                  note="Each layer after the drain, after the last idle probe and after the "
+                       "allocator's purge, as a fraction of its peak up to the end of the drain "
+                       "(memory.derived.drains, as the harness wrote it; the retention figure "
+                       "plots these same numbers). heap_bytes is what the program still holds "
+                       "(the same under every allocator); what RSS keeps above it is the "
+                       "allocator's.")
     for c in run.cells:
         if not c.ok:
             continue
-        for entry in c.phase_end:
-            layer = retention_layer(entry)
-            if layer is None:
-                continue
-            after = (entry.get("after") or {}).get(layer)
-            idle = "; ".join(f"{fmt_bytes(p.get(layer))} ({p.get('seconds'):g} s)"
-                             for p in entry.get("after_idle") or [] if p.get(layer) is not None)
-            purge = (entry.get("after_purge") or {}).get(layer)
-            returned = (after - purge) if after is not None and purge is not None else None
-            internals = entry.get("internals") or {}
-            table.rows.append([
-                TCell(c.id), TCell(str(entry.get("phase", ""))),
-                TCell("" if entry.get("live_keys") is None else str(entry["live_keys"]),
-                      entry.get("live_keys")),
-                TCell(layer), _num(after, fmt_bytes), TCell(idle), _num(purge, fmt_bytes),
-                _num(returned, fmt_bytes),
-                TCell("" if internals.get("tombstones") is None else str(internals["tombstones"]),
-                      internals.get("tombstones")),
-                TCell("" if internals.get("capacity") is None else str(internals["capacity"]),
-                      internals.get("capacity"))])
+        internals = {e.get("phase"): e.get("internals") or {} for e in c.phase_end}
+        for d in c.drains:
+            row = [TCell(c.id), TCell(c.size), TCell(str(d.get("phase")))]
+            for layer in RETENTION_LAYERS:
+                r = (d.get("layers") or {}).get(layer) or {}
+                row += [num(r.get(k), fmt_ratio) for k in ("retention", "retention_after_idle",
+                                                           "retention_after_purge")]
+            i = internals.get(d.get("phase"), {})
+            row += [num(i.get("tombstones"), fmt_count), num(i.get("capacity"), fmt_count)]
+            table.rows.append(row)
     return table
 
 
@@ -213,4 +192,3 @@ def manifest_table(run):
                           for a in v if isinstance(a, dict))
         table.rows.append([TCell(k), TCell(_kv_text(v))])
     return table
-

@@ -26,7 +26,16 @@ def fixture_doc(which=BASE):
 
 
 def fixture_cells(which=BASE):
-    return {c["id"]: c for c in fixture_doc(which)["cells"]}
+    """{(id, size): cell} of a fixture (ids repeat across sizes)."""
+    return {(c["id"], c["size"]): c for c in fixture_doc(which)["cells"]}
+
+
+def write_doc(doc, folder):
+    """Writes a (changed) results document into folder; returns its path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(doc))
+    return folder / "results.json"
 
 
 @functools.lru_cache(maxsize=None)
@@ -47,9 +56,10 @@ def rendered_compare():
 
 
 def md_table(text, title):
-    """Rows (dicts by column) of the Markdown table under '### title'."""
+    """Rows (dicts by column) of the first Markdown table under a '### ' heading
+    that starts with title."""
     lines = text.splitlines()
-    start = lines.index(f"### {title}")
+    start = next(k for k, line in enumerate(lines) if line.startswith(f"### {title}"))
     rows, header = [], None
     for line in lines[start + 1:]:
         if line.startswith("#"):

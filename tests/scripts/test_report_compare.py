@@ -13,28 +13,29 @@ REGRESSED = "tombstone_never/steady_churn/u64/jemalloc"
 IMPROVED = "std_unordered_map/drain/u64/glibc"
 P99_REGRESSED = "sorted_vector_lazy/steady_churn/u64/glibc"
 MEMORY_IMPROVED = "tombstone_never/drain/u64/jemalloc"
-NOISY = "std_unordered_map/steady_churn/u64/jemalloc"
+NOISY = "sorted_vector_lazy/steady_churn/string/glibc"
 
 
 @pytest.fixture(scope="module")
 def diffs():
-    return {d.id: d for d in compare_runs(load_run(BASE), load_run(NEW))}
+    """{id: CellDiff} of the quick cells (the full-size ones share ids)."""
+    return {d.id: d for d in compare_runs(load_run(BASE), load_run(NEW)) if d.key[4] == "quick"}
 
 
 def _median(cells, cid):
-    return cells[cid]["sidecar"]["throughput"]["median_ops_per_second"]
+    return cells[(cid, "quick")]["sidecar"]["throughput"]["headline"]["median_ops_per_second"]
 
 
 def test_ratios_are_new_over_base(diffs):
     base, new = fixture_cells(BASE), fixture_cells(NEW)
     for cid, d in diffs.items():
-        if base[cid]["status"] != "ok" or new[cid]["status"] != "ok":
+        if base[(cid, "quick")]["status"] != "ok" or new[(cid, "quick")]["status"] != "ok":
             assert d.throughput_ratio is None
             continue
         assert d.throughput_ratio == pytest.approx(_median(new, cid) / _median(base, cid))
         for op in ("insert", "erase", "find_hit", "find_miss"):
-            b = base[cid]["sidecar"]["latency"]["per_op"][op]["p99_ns"]
-            n = new[cid]["sidecar"]["latency"]["per_op"][op]["p99_ns"]
+            b = base[(cid, "quick")]["sidecar"]["latency"]["per_op"][op]["p99_ns"]
+            n = new[(cid, "quick")]["sidecar"]["latency"]["per_op"][op]["p99_ns"]
             assert d.p99_ratio[op] == pytest.approx(n / b)
     assert diffs[REGRESSED].throughput_ratio == pytest.approx(0.70, abs=0.001)
     assert diffs[P99_REGRESSED].p99_ratio["erase"] == pytest.approx(1.5, abs=0.01)
@@ -43,7 +44,7 @@ def test_ratios_are_new_over_base(diffs):
 
 def test_verdicts(diffs):
     assert diffs[REGRESSED].verdict == "regression" and "throughput" in diffs[REGRESSED].regressions
-    assert diffs[REGRESSED].p_value == pytest.approx(0.1)  # 3 vs 3, fully separated: exact two-sided p
+    assert diffs[REGRESSED].p_value == pytest.approx(2 / 252)  # 5 vs 5, fully separated: exact two-sided p
     assert diffs[P99_REGRESSED].verdict == "regression"
     assert diffs[IMPROVED].verdict == "improvement"
     assert diffs[MEMORY_IMPROVED].verdict == "improvement"
@@ -64,7 +65,8 @@ def test_single_repetition_reads_n_a_and_threshold_decides(tmp_path):
     doc = fixture_doc(NEW)
     for c in doc["cells"]:
         if c["sidecar"]:
-            c["sidecar"]["throughput"]["repetitions"] = c["sidecar"]["throughput"]["repetitions"][:1]
+            h = c["sidecar"]["throughput"]["headline"]
+            h["per_repetition"], h["samples"] = h["per_repetition"][:1], 1
     (tmp_path / "new").mkdir()
     (tmp_path / "new" / "results.json").write_text(json.dumps(doc))
     proc = run_report("compare", BASE, tmp_path / "new", "--out", tmp_path / "out")
@@ -79,7 +81,7 @@ def test_newly_failed_cell_is_a_regression():
     new = copy.deepcopy(base)
     victim = next(c for c in new.cells if c.ok)
     victim.status, victim.failure = "failed", {"reason": "oom"}
-    d = {x.id: x for x in compare_runs(base, new, Thresholds())}[victim.id]
+    d = {(x.id, x.key[4]): x for x in compare_runs(base, new, Thresholds())}[(victim.id, victim.size)]
     assert d.verdict == "regression" and d.status == "base ok, new FAILED"
 
 
@@ -91,14 +93,14 @@ def test_compare_outputs(tmp_path):
     assert set(regressions) == {REGRESSED, P99_REGRESSED}
     assert regressions[REGRESSED]["Throughput new/base"] == "0.700"
     assert regressions[REGRESSED]["Verdict"] == "REGRESSION (throughput)"
-    assert regressions[REGRESSED]["p (U test)"] == "0.1"
+    assert regressions[REGRESSED]["p (U test)"] == "0.00794"
     html = html_tables(out / "compare.html")
     row = {r["Cell"]["text"]: r for r in html["compare"]}[REGRESSED]
     assert "bad" in row["Throughput new/base"]["class"] and "bad" in row["Verdict"]["class"]
     for key in ("throughput", "p99", "memory"):
         assert (out / "figures" / f"compare_{key}.png").stat().st_size > 5000
-        assert (out / "figures" / f"compare_{key}.svg").exists()
-    assert 'src="data:image/png;base64,' in (out / "compare.html").read_text()
+        assert not (out / "figures" / f"compare_{key}.svg").exists()   # SVG only with --svg
+        assert f'src="figures/compare_{key}.png"' in (out / "compare.html").read_text()
 
 
 def test_fail_on_regression_exit_code(tmp_path):

@@ -1,24 +1,17 @@
-"""scripts/report on the base fixture: every figure and table is produced,
-the numbers in the tables are the fixture's, failed cells show as failed."""
+"""scripts/report on the base fixture: the figures the page shows and only
+those, the numbers in the tables are the fixture's (headline, build and cold
+kept apart; null percentiles as n/a with their count; memory as derived),
+failed and competing cells are marked."""
 import csv
 import re
 
 import pytest
 
-from report_helpers import fixture_cells, html_tables, md_table, rendered_base
+from report_helpers import BASE, fixture_cells, html_tables, md_table, rendered_base, run_report
 
-OPS = ("insert", "erase", "find_hit", "find_miss")
-IMPLS = ("tombstone_never", "sorted_vector_lazy", "std_unordered_map")
-PAIRS = (("steady_churn", "u64"), ("steady_churn", "string"), ("drain", "u64"))
-ALLOCS = ("glibc", "jemalloc")
-
-
-def expected_figures():
-    names = [f"heatmap_{m}_{kv}" for m in ["throughput"] + [f"p99_{op}" for op in OPS] + ["growth"]
-             for kv in ("u64", "string")]
-    names += ["alloc_matrix_steady_churn", "alloc_matrix_drain", "retention_drain_u64_drain"]
-    names += [f"{kind}_{w}_{kv}_{a}" for kind in ("timeline", "latency") for w, kv in PAIRS for a in ALLOCS]
-    return names
+GROUPS = (("steady_churn", "u64", "quick"), ("steady_churn", "string", "quick"), ("drain", "u64", "quick"),
+          ("steady_churn", "u64", "full"))
+KINDS = ("ranked", "tradeoff", "latency", "memory")
 
 
 @pytest.fixture(scope="module")
@@ -26,129 +19,154 @@ def out():
     return rendered_base()
 
 
-def test_every_figure_is_written_as_png_and_svg(out):
-    for name in expected_figures():
-        png, svg = out / "figures" / f"{name}.png", out / "figures" / f"{name}.svg"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
-        assert png.stat().st_size > 5000, name
-        assert "<svg" in svg.read_text()[:2000], name
+def expected_figures():
+    names = [f"{kind}_{w}_{kv}_{size}" for kind in KINDS for w, kv, size in GROUPS]
+    return sorted(names + ["retention_drain_u64_quick"])
 
 
-def test_html_is_self_contained_and_embeds_every_figure(out):
+def test_figures_are_what_the_page_shows_as_png(out):
+    pngs = sorted(p.stem for p in (out / "figures").glob("*.png"))
+    assert pngs == expected_figures()
+    assert not list((out / "figures").glob("*.svg"))   # SVG only on request
     html = (out / "report.html").read_text()
-    srcs = re.findall(r'src="([^"]*)"', html)
-    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
-    assert len(srcs) == len(list((out / "figures").glob("*.png")))
-    assert "<link" not in html and "<script" not in html
+    srcs = re.findall(r'<img [^>]*src="([^"]*)"', html)
+    assert sorted(srcs) == sorted(f"figures/{n}.png" for n in expected_figures())
+    assert all('loading="lazy"' in tag for tag in re.findall(r"<img [^>]*>", html))
+    for name in expected_figures():
+        assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def _mops(text):
-    return float(text.split()[0])
+def test_self_contained_and_svg_on_request(tmp_path):
+    proc = run_report(BASE, "--out", tmp_path, "--svg", "--self-contained")
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "report.html").read_text()
+    srcs = re.findall(r'<img [^>]*src="([^"]*)"', html)
+    assert len(srcs) == len(expected_figures())
+    assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.svg")) == expected_figures()
 
 
-def test_markdown_cells_table_matches_fixture(out):
-    rows = {r["Cell"]: r for r in md_table((out / "report.md").read_text(), "All cells")}
-    cells = fixture_cells()
-    assert set(rows) == set(cells)
-    for cid, c in cells.items():
+def test_page_fetches_nothing_from_the_network(out):
+    html = (out / "report.html").read_text()
+    assert "<link" not in html and "<script src" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def _rows(out, key):
+    return {(r["Cell"]["text"], r["Size"]["text"]): r for r in html_tables(out / "report.html")[key]}
+
+
+def test_headline_is_the_steady_state_with_count_and_spread(out):
+    rows = _rows(out, "cells")
+    for key, c in fixture_cells().items():
+        row = rows[key]
         if c["sidecar"] is None:
+            assert row["Throughput (steady state)"]["value"] is None
             continue
-        sc = c["sidecar"]
-        assert _mops(rows[cid]["Throughput (Mops/s)"]) == pytest.approx(
-            sc["throughput"]["median_ops_per_second"] / 1e6, abs=0.0051)
-        assert float(rows[cid]["Growth %"]) == pytest.approx(sc["memory"]["derived"]["growth_pct"], abs=0.051)
-        for op in OPS:
-            text = rows[cid][f"P99 {op}"]
-            value = float(text.split()[0]) * {"ns": 1, "µs": 1e3, "ms": 1e6}[text.split()[1]]
-            assert value == pytest.approx(sc["latency"]["per_op"][op]["p99_ns"], rel=0.01)
+        t = c["sidecar"]["throughput"]
+        cell = row["Throughput (steady state)"]
+        assert cell["value"] == t["headline"]["median_ops_per_second"]
+        assert f"n={t['headline']['samples']}" in cell["text"] and "MAD" in cell["text"]
+        # Build and first-pass figures are their own columns, never the headline.
+        assert row["Build (load)"]["value"] == t["build"]["median_ops_per_second"]
+        assert row["Cold (first pass)"]["value"] == t["cold"]["headline"]["median_ops_per_second"]
+        assert t["build"]["median_ops_per_second"] != t["headline"]["median_ops_per_second"]
 
 
-def test_html_cells_table_carries_exact_values(out):
-    rows = {r["Cell"]["text"]: r for r in html_tables(out / "report.html")["cells"]}
-    for cid, c in fixture_cells().items():
-        sc = c["sidecar"]
-        if sc is None:
-            assert rows[cid]["Throughput (Mops/s)"]["value"] is None
+def test_null_percentile_prints_n_a_with_its_count_and_max_is_the_true_max(out):
+    rows = {(r["Cell"]["text"], r["Size"]["text"], r["Op"]["text"]): r
+            for r in html_tables(out / "report.html")["latency"]}
+    nulls = 0
+    for (cid, size), c in fixture_cells().items():
+        if c["status"] != "ok":
             continue
-        assert rows[cid]["Throughput (Mops/s)"]["value"] == sc["throughput"]["median_ops_per_second"]
-        assert rows[cid]["MAD %"]["value"] == sc["throughput"]["mad_pct"]
-        assert rows[cid]["Retention"]["value"] == sc["memory"]["derived"]["retention"]
-        for op in OPS:
-            assert rows[cid][f"P99 {op}"]["value"] == sc["latency"]["per_op"][op]["p99_ns"]
+        for op, lat in c["sidecar"]["latency"]["per_op"].items():
+            row = rows[(cid, size, op)]
+            assert row["Samples"]["value"] == lat["count"]
+            assert row["max"]["value"] == lat["max_ns"]
+            for key, name in (("p50_ns", "P50"), ("p90_ns", "P90"), ("p99_ns", "P99"), ("p999_ns", "P99.9")):
+                if lat[key] is None:
+                    nulls += 1
+                    assert row[name]["value"] is None
+                    assert row[name]["text"].startswith(f"n/a (n={lat['count']:,}")
+                else:
+                    assert row[name]["value"] == lat[key]
+    assert nulls >= 4   # drain's find_miss has too few samples for P99.9
 
 
-def _best(cells, workload, kv, alloc, get, higher):
-    ok = [c for c in cells.values() if (c["workload"], c["kv"], c["allocator"]) == (workload, kv, alloc)
-          and c["status"] == "ok"]
-    if not ok:
-        return None
-    pick = (max if higher else min)(ok, key=get)
-    return pick["impl"], get(pick)
+def test_stalls_show_in_the_tail(out):
+    rows = {(r["Cell"]["text"], r["Op"]["text"]): r for r in html_tables(out / "report.html")["latency"]}
+    assert rows[("sorted_vector_lazy/steady_churn/u64/jemalloc", "erase")]["P99.9"]["value"] >= 10_000
 
 
-def test_headline_tables_name_the_best_implementation(out):
-    cells = fixture_cells()
-    md = (out / "report.md").read_text()
-    html = html_tables(out / "report.html")
-    thr = {(r["Workload"], r["KV"]): r for r in md_table(md, "Best throughput (median ops/s)")}
-    growth = {(r["Workload"]["text"], r["KV"]["text"]): r for r in html["best_growth"]}
-    p99 = {(r["Workload"]["text"], r["KV"]["text"], r["Metric"]["text"]): r for r in html["best_p99"]}
-    for w, kv in PAIRS:
-        for a in ALLOCS:
-            impl, v = _best(cells, w, kv, a, lambda c: c["sidecar"]["throughput"]["median_ops_per_second"], True)
-            m = re.fullmatch(r"(\S+) \(([\d.]+) M\)", thr[(w, kv)][a])
-            assert m and m.group(1) == impl and float(m.group(2)) == pytest.approx(v / 1e6, abs=0.0051)
-            impl, v = _best(cells, w, kv, a, lambda c: c["sidecar"]["memory"]["derived"]["growth_pct"], False)
-            assert growth[(w, kv)][a]["text"].startswith(impl + " ") and growth[(w, kv)][a]["value"] == v
-            for op in OPS:
-                impl, v = _best(cells, w, kv, a, lambda c: c["sidecar"]["latency"]["per_op"][op]["p99_ns"], False)
-                cell = p99[(w, kv, f"P99 {op} latency")][a]
-                assert cell["text"].startswith(impl + " ") and cell["value"] == v
+def test_memory_is_read_as_derived(out):
+    rows = _rows(out, "cells")
+    for key, c in fixture_cells().items():
+        if c["status"] != "ok":
+            continue
+        d = c["sidecar"]["memory"]["derived"]
+        assert rows[key]["Retention"]["value"] == d["retention"]
+        assert rows[key]["Growth %"]["value"] == d["growth_pct"]
+        peak = max(s[d["headline_layer"]] for s in c["sidecar"]["memory"]["series"])
+        assert rows[key]["Peak memory"]["value"] == peak
+
+
+def test_retention_table_and_figure_read_the_same_numbers(out):
+    from dstudy_report.fig_retention import drain_values
+    from dstudy_report.load import load_run
+
+    run = load_run(BASE)
+    rows = _rows(out, "retention")
+    drained = [c for c in run.cells if c.ok and c.drains]
+    assert drained and len(rows) == len(drained)
+    for c in drained:
+        row = rows[(c.id, c.size)]
+        for layer, first in (("heap_bytes", "heap_bytes: after"), ("rss_bytes", "rss_bytes: after")):
+            fig = drain_values(c, c.derived["drain_phase"], layer)
+            derived = c.drains[0]["layers"][layer]
+            assert fig == (derived["retention"], derived["retention_after_idle"], derived["retention_after_purge"])
+            assert row[first]["value"] == fig[0]
+        # The headline retention is the heap_bytes layer's, the same number again.
+        assert c.retention == c.drains[0]["layers"]["heap_bytes"]["retention"]
 
 
 def test_failed_cells_appear_as_failed(out):
-    failed = {cid: c for cid, c in fixture_cells().items() if c["status"] == "failed"}
+    failed = {key: c for key, c in fixture_cells().items() if c["status"] == "failed"}
     assert len(failed) == 2
     md = (out / "report.md").read_text()
-    cells = {r["Cell"]: r for r in md_table(md, "All cells")}
-    listed = {r["Cell"]: r for r in md_table(md, "Failed cells")}
-    html = html_tables(out / "report.html")
-    html_failures = {r["Cell"]["text"]: r for r in html["failures"]}
-    for cid, c in failed.items():
-        reason = c["failure"]["reason"]
-        assert cells[cid]["Status"] == f"FAILED ({reason})"
-        assert listed[cid]["Reason"] == reason
-        assert html_failures[cid]["stderr (tail)"]["text"] == c["failure"]["stderr_tail"]
-    # Marked in the matrices too, not hidden.
-    assert "FAILED" in (out / "figures" / "heatmap_throughput_u64.svg").read_text()
-    assert "FAILED" in (out / "figures" / "heatmap_throughput_string.svg").read_text()
-    assert "FAILED" in (out / "figures" / "alloc_matrix_drain.svg").read_text()
+    cells = {(r["Cell"], r["Size"]): r for r in md_table(md, "All cells")}
+    listed = {r["Cell"]["text"]: r for r in html_tables(out / "report.html")["failures"]}
+    for (cid, size), c in failed.items():
+        assert cells[(cid, size)]["Status"] == f"FAILED ({c['failure']['reason']})"
+        assert listed[cid]["stderr (tail)"]["text"] == c["failure"]["stderr_tail"]
 
 
-def test_spread_warnings_and_environment_are_shown(out):
-    cells = fixture_cells()
-    noisy = [cid for cid, c in cells.items() if c["sidecar"] and c["sidecar"]["throughput"]["spread_warning"]]
-    assert noisy
-    spread = {r["Cell"]["text"]: r for r in html_tables(out / "report.html")["spread"]}
-    assert set(spread) == set(noisy)
-    for cid in noisy:
-        assert spread[cid]["MAD %"]["value"] == cells[cid]["sidecar"]["throughput"]["mad_pct"]
-    env = {r["Field"]: r["Value"] for r in md_table((out / "report.md").read_text(), "Environment")}
-    assert env["cpu_model"] == "Fixture CPU @ 3.00GHz" and env["cores"] == "4"
+def test_competing_cells_are_flagged_with_their_reason(out):
+    competing = {key: c for key, c in fixture_cells().items()
+                 if c["sidecar"] and c["sidecar"]["machine_load"]["competing"]}
+    assert len(competing) == 1
+    rows = _rows(out, "cells")
+    listed = _rows(out, "competing")
+    for key, c in competing.items():
+        assert "COMPETING" in rows[key]["Status"]["text"]
+        assert listed[key]["Reason"]["text"] == c["sidecar"]["machine_load"]["reason"]
+    assert sum("COMPETING" in r["Status"]["text"] for r in rows.values()) == 1
 
 
-def test_retention_table_matches_phase_end(out):
-    rows = html_tables(out / "report.html")["retention"]
-    drained = [r for r in rows if r["Phase"]["text"] == "drain"]
-    cells = fixture_cells()
-    assert len(drained) == sum(1 for c in cells.values() if c["workload"] == "drain" and c["status"] == "ok")
-    for r in drained:
-        entry = cells[r["Cell"]["text"]]["sidecar"]["memory"]["phase_end"][0]
-        assert r["After"]["value"] == entry["after"]["rss_bytes"]
-        assert r["After purge"]["value"] == entry["after_purge"]["rss_bytes"]
+def test_spread_warnings_are_listed(out):
+    noisy = {key for key, c in fixture_cells().items()
+             if c["sidecar"] and c["sidecar"]["throughput"]["headline"]["spread_warning"]}
+    assert noisy and set(_rows(out, "spread")) == noisy
+
+
+def test_timer_resolution_and_overhead_are_stated(out):
+    md = (out / "report.md").read_text()
+    assert "resolution 10 ns–12 ns, overhead 30.5 ns–31 ns" in md
+    html = (out / "report.html").read_text()
+    assert "resolution 10 ns–12 ns, overhead 30.5 ns–31 ns" in html
 
 
 def test_csv_has_every_cell(out):
     with open(out / "cells.csv") as f:
-        rows = {r["Cell"]: r for r in csv.DictReader(f)}
-    assert set(rows) == set(fixture_cells())
+        rows = {(r["Cell"], r["Size"]) for r in csv.DictReader(f)}
+    assert rows == set(fixture_cells())

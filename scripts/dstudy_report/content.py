@@ -1,0 +1,105 @@
+"""What a run's report says, in order, as plain blocks (paragraphs, tables,
+figures, collapsible groups) that html.py and markdown.py both render: the
+two files always say the same thing in the same order, the answer first."""
+from dataclasses import dataclass, field
+
+from .conditions import (competing_statement, environment_warnings, generalisation_note, size_regimes,
+                         timer_statement)
+from .fig_common import group_key
+from .ranking import ALPHA, MANN_WHITNEY_MIN_SAMPLES
+from .recommendations import detail_table, evidence_table, summary_table
+from .tables import (cells_table, competing_table, environment_table, failures_table, latency_table,
+                     manifest_table, retention_table, spread_table)
+
+
+@dataclass
+class Para:
+    text: str
+    kind: str = ""            # "", "warn", "note"
+
+
+@dataclass
+class Details:
+    """A collapsible group (HTML <details>; a sub-heading in Markdown)."""
+    title: str
+    blocks: list
+    open: bool = False
+
+
+@dataclass
+class Section:
+    anchor: str
+    heading: str
+    blocks: list = field(default_factory=list)
+
+
+HOW_TO_READ = (f"How to read: each square names the container + allocator recommended for that "
+               f"objective, its value with the sample count and spread, and its margin over the "
+               f"runner-up (a factor, with its range over the repetitions). 'tie' lists every "
+               f"cell the leader does not beat beyond noise: with {MANN_WHITNEY_MIN_SAMPLES}+ "
+               f"repetitions a side a one-sided Mann-Whitney test at p < {ALPHA}, with fewer "
+               f"every repetition must be better; latency differences under the timer's "
+               f"tie floor and memory differences under 1% are ties. Tail: P99 / P99.9 of the "
+               f"op type that dominates the workload's headline phases.")
+
+
+def run_line(run):
+    m = run.manifest
+    cells = len(run.cells)
+    parts = [f"profile {m.get('profile')}" if m.get("profile") else None,
+             f"{cells} cells ({len(run.failed)} failed, {len(run.competing)} competing)",
+             f"sizes: {', '.join(run.sizes)}",
+             f"{m.get('started')} – {m.get('finished')}" if m.get("started") else None,
+             f"source {run.path}"]
+    return " · ".join(p for p in parts if p)
+
+
+def _answer_section(run, answers, objectives, regimes):
+    s = Section("answer", "Recommendations")
+    for w in environment_warnings(run) + [competing_statement(run)]:
+        if w:
+            s.blocks.append(Para(w, "warn"))
+    for regime in regimes:
+        mine = [a for a in answers if a.size == regime.size]
+        s.blocks.append(summary_table(mine, objectives, f"answer_{regime.size}" if len(regimes) > 1 else "answer",
+                                      f"Recommendations, {regime.text}", "", with_pareto=True))
+    note = generalisation_note(regimes)
+    if note:
+        s.blocks.append(Para(note, "warn"))
+    s.blocks += [Para(timer_statement(run), "note"), Para(HOW_TO_READ, "note")]
+    return s
+
+
+def _workload_section(answers, figures):
+    s = Section("workloads", "Per workload: the evidence")
+    for a in answers:
+        figs = [f for f in figures if f.group == group_key(a.size, a.workload, a.kv)]
+        if figs:
+            s.blocks.append(Details(f"{a.workload}, kv {a.kv}, size {a.size}", figs))
+    return s
+
+
+def report_content(run, answers, objectives, constrained, constrained_answers, figures):
+    """[Section] of a run's report. answers: GroupAnswer per group for
+    objectives; constrained_answers: the same for the constrained objectives."""
+    regimes = size_regimes(run)
+    sections = [_answer_section(run, answers, objectives, regimes)]
+    if constrained:
+        c = Section("objectives", "Constrained objectives")
+        c.blocks.append(summary_table(constrained_answers, constrained, "constrained",
+                                      "Recommendations under constraints", "", with_pareto=False))
+        sections.append(c)
+    details = Section("details", "Recommendations in detail")
+    details.blocks += [detail_table(answers, o, k, f"detail_{k}") for k, o in enumerate(objectives)]
+    details.blocks += [detail_table(constrained_answers, o, k, f"detail_c{k}") for k, o in enumerate(constrained)]
+    details.blocks.append(evidence_table(answers))
+    sections += [details, _workload_section(answers, figures)]
+    sections.append(Section("problems", "Problems",
+                            [failures_table(run), competing_table(run), spread_table(run)]))
+    sections.append(Section("cells", "All cells", [cells_table(run), Details("Latency per operation type",
+                                                                             [latency_table(run)])]))
+    sections.append(Section("retention", "Memory after deletes", [retention_table(run)]))
+    sections.append(Section("conditions", "Measurement conditions",
+                            [Para(timer_statement(run))] + [Para(r.text) for r in regimes]
+                            + [environment_table(run), manifest_table(run)]))
+    return sections

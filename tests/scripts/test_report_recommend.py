@@ -1,0 +1,221 @@
+"""Recommendations: a winner only beyond noise (Mann-Whitney or every
+repetition, the timer's resolution for latency), ties name the tied set,
+the Pareto set, objectives, and the answer comes first in both files."""
+import copy
+
+import pytest
+
+from report_helpers import BASE, fixture_doc, html_tables, md_table, rendered_base, run_report, write_doc
+
+from dstudy_report.load import Cell, ReportError, Summary, load_run
+from dstudy_report.metrics import MEMORY_PEAK, TAIL_P99, THROUGHPUT, Metric
+from dstudy_report.objectives import default_objectives, parse_objective
+from dstudy_report.ranking import beats, pareto, rank
+from dstudy_report.recommendations import answer, summary_table
+
+TOMB_G, TOMB_J = "tombstone_never + glibc", "tombstone_never + jemalloc"
+
+
+@pytest.fixture(scope="module")
+def run():
+    return load_run(BASE)
+
+
+@pytest.fixture(scope="module")
+def answers(run):
+    return {(a.size, a.workload, a.kv): a for a in answer(run, default_objectives())}
+
+
+def _throughput(a):
+    return a.rankings[0]
+
+
+def test_clear_win_with_five_repetitions_uses_mann_whitney(answers):
+    r = _throughput(answers[("quick", "steady_churn", "u64")])
+    assert r.verdict == "clear" and r.best.candidate == TOMB_J and r.runner_up.candidate == TOMB_G
+    assert r.decision.wins and "Mann-Whitney" in r.decision.why
+    assert r.margin == pytest.approx(1.08, abs=0.001)
+    low, high = r.margin_range
+    assert low < r.margin < high
+
+
+def test_overlapping_repetitions_are_a_tie_naming_the_tied_set(answers):
+    r = _throughput(answers[("quick", "steady_churn", "string")])
+    assert r.verdict == "tie"
+    assert {c.candidate for c in r.tied} == {TOMB_G, TOMB_J}
+    assert "overlap" in r.decision.why
+
+
+def test_three_repetitions_win_only_when_every_one_is_better(answers):
+    r = _throughput(answers[("quick", "drain", "u64")])
+    assert r.verdict == "clear" and r.best.candidate == TOMB_J
+    assert r.decision.why.startswith("every repetition better")
+
+
+def test_failed_cells_are_never_candidates(answers):
+    for a in answers.values():
+        for r in a.rankings:
+            assert all(c.ok for c in r.ordered)
+
+
+def _cell(run, cid, size="quick"):
+    return next(c for c in run.cells if c.id == cid and c.size == size)
+
+
+def _with(cell, **sidecar_changes):
+    c = copy.deepcopy(cell)
+    for path, value in sidecar_changes.items():
+        d = c.sidecar
+        keys = path.split("__")
+        for k in keys[:-1]:
+            d = d[k]
+        d[keys[-1]] = value
+    return c
+
+
+def test_one_repetition_a_side_declares_nothing(run):
+    a = _with(_cell(run, "tombstone_never/drain/u64/jemalloc"))
+    b = _with(_cell(run, "std_unordered_map/drain/u64/glibc"))
+    for c in (a, b):
+        h = c.sidecar["throughput"]["headline"]
+        h["per_repetition"], h["samples"] = h["per_repetition"][:1], 1
+    d = beats(THROUGHPUT, a, b)
+    assert not d.wins and "spread unknown" in d.why
+    assert rank(THROUGHPUT, [a, b]).verdict == "tie"
+
+
+def test_latency_within_twice_the_resolution_is_a_tie(run):
+    a = _cell(run, "tombstone_never/steady_churn/string/glibc")
+    b = _with(a)
+    op = a.dominant_op
+    lat = b.sidecar["latency"]["per_op"][op]
+    floor = 2 * max(a.resolution_ns, b.resolution_ns)
+    lat["p99_ns"] = a.percentile(op, "p99_ns") + floor   # exactly at the floor: still a tie
+    for rep in lat["per_repetition"]:
+        rep["p99_ns"] = rep["p99_ns"] + 10 * floor       # repetitions well apart
+    d = beats(TAIL_P99, a, b)
+    assert not d.wins and "tie floor" in d.why
+    lat["p99_ns"] += 1
+    assert beats(TAIL_P99, a, b).wins
+
+
+def test_memory_under_one_percent_is_a_tie(run):
+    a = _cell(run, "tombstone_never/drain/u64/glibc")
+    b = _with(a)
+    for s in b.sidecar["memory"]["series"]:
+        s["heap_bytes"] = int(s["heap_bytes"] * 1.009)
+    assert not beats(MEMORY_PEAK, a, b).wins
+    for s in b.sidecar["memory"]["series"]:
+        s["heap_bytes"] = int(s["heap_bytes"] * 1.02)
+    assert beats(MEMORY_PEAK, a, b).wins
+
+
+def _stub(name, x, y):
+    return Cell(name, name, "w", "u64", "glibc", 1, "quick", "ok", None,
+                {"x": x, "y": y})
+
+
+def test_pareto_keeps_what_nothing_beats_on_every_metric():
+    hi = Metric("x", "x", lambda c: c.sidecar["x"], True, str)
+    lo = Metric("y", "y", lambda c: c.sidecar["y"], False, str)
+    cells = [_stub("a", 10, 5), _stub("b", 8, 3), _stub("c", 7, 4), _stub("d", 10, 5), _stub("e", 6, 9)]
+    assert [c.id for c in pareto(cells, [hi, lo])] == ["a", "b", "d"]
+
+
+def test_summary_reads_the_headline_figure():
+    s = Summary.read({"median_ops_per_second": 5.0, "per_repetition": [4.0, 5.0, 6.0], "samples": 3})
+    assert s.median == 5.0 and s.per_repetition == (4.0, 5.0, 6.0)
+    assert Summary.read(None) is None
+
+
+@pytest.mark.parametrize("text", ["max throughput", "min tail.p999", "min memory.peak",
+                                  "max throughput subject to erase.p999 < 2us",
+                                  "max throughput where erase.p999 <= 2 us and find_hit.p99 < 500ns",
+                                  "min memory.after_drain within 10% of best throughput"])
+def test_objectives_parse(text):
+    assert parse_objective(text).metric is not None
+
+
+@pytest.mark.parametrize("text,words", [("max latency", ["unknown metric"]),
+                                        ("min throughput", ["higher", "max throughput"]),
+                                        ("max throughput subject to erase.p999 < fast", ["condition"]),
+                                        ("fastest please", ["expected"])])
+def test_bad_objectives_say_why(text, words):
+    with pytest.raises(ReportError) as e:
+        parse_objective(text)
+    assert all(w in str(e.value) for w in words)
+
+
+def test_constraint_excludes_the_stalling_cell(run):
+    o = parse_objective("max throughput subject to erase.p999 < 2us")
+    r = o.rank(run.cells_of("quick", "steady_churn", "u64"))
+    excluded = {c.candidate: why for c, why in r.excluded}
+    assert "fails" in excluded["sorted_vector_lazy + jemalloc"]
+    assert all(c.percentile("erase", "p999_ns") < 2000 for c in r.ordered)
+
+
+def test_within_keeps_only_cells_near_the_best(run):
+    o = parse_objective("min memory.after_drain within 10% of best throughput")
+    r = o.rank(run.cells_of("quick", "drain", "u64"))
+    best = max(THROUGHPUT.value(c) for c in run.cells_of("quick", "drain", "u64") if c.ok)
+    assert r.ordered and all(THROUGHPUT.value(c) >= 0.9 * best for c in r.ordered)
+
+
+def test_answer_comes_first_in_both_files():
+    out = rendered_base()
+    md = (out / "report.md").read_text()
+    first_heading = next(line for line in md.splitlines() if line.startswith("## "))
+    assert first_heading == "## Recommendations"
+    rows = md_table(md, "Recommendations, size quick")
+    assert [(r["Workload"], r["KV"]) for r in rows] == [("steady_churn", "u64"), ("steady_churn", "string"),
+                                                        ("drain", "u64")]
+    assert rows[0]["Throughput"].startswith(TOMB_J) and "1.08x" in rows[0]["Throughput"]
+    assert rows[1]["Throughput"].startswith("tie (2):")
+    html = (out / "report.html").read_text()
+    assert html.index("<table") == html.index('<table data-table="answer_quick"')
+
+
+def test_recommendations_are_grouped_per_size_with_the_cache_stated():
+    out = rendered_base()
+    tables = html_tables(out / "report.html")
+    assert len(tables["answer_quick"]) == 3 and len(tables["answer_full"]) == 1
+    md = (out / "report.md").read_text()
+    assert "size full: 1,000,000 live keys" in md and "beyond the last-level cache (L3 8.00 MiB)" in md
+
+
+def test_objective_on_the_command_line(tmp_path):
+    proc = run_report(BASE, "--out", tmp_path, "--objective", "max throughput subject to find_hit.p99 < 150ns")
+    assert proc.returncode == 0, proc.stderr
+    rows = md_table((tmp_path / "report.md").read_text(), "Recommendations under constraints")
+    assert list(rows[0])[2] == "max throughput subject to find_hit.p99 < 150ns"
+    assert rows[0]["max throughput subject to find_hit.p99 < 150ns"].startswith(TOMB_J)
+
+
+def test_bad_objective_on_the_command_line_stops_before_rendering(tmp_path):
+    proc = run_report(BASE, "--out", tmp_path / "o", "--objective", "max speed")
+    assert proc.returncode == 2 and "unknown metric 'speed'" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_run_with_one_repetition_declares_no_winner(tmp_path):
+    doc = fixture_doc()
+    for c in doc["cells"]:
+        if c["sidecar"]:
+            h = c["sidecar"]["throughput"]["headline"]
+            h["per_repetition"], h["samples"] = h["per_repetition"][:1], 1
+    run = load_run(write_doc(doc, tmp_path))
+    for a in answer(run, default_objectives()):
+        assert a.rankings[0].verdict in ("tie", "only candidate")
+
+
+def test_a_competing_winner_is_flagged_where_it_is_named(tmp_path):
+    doc = fixture_doc()
+    winner = next(c for c in doc["cells"] if c["id"] == "tombstone_never/steady_churn/u64/jemalloc")
+    winner["sidecar"]["machine_load"].update(competing=True, reason="steal 12% > 5%")
+    run = load_run(write_doc(doc, tmp_path))
+    objectives = default_objectives()
+    a = next(a for a in answer(run, objectives) if (a.size, a.workload, a.kv) == ("quick", "steady_churn", "u64"))
+    table = summary_table([a], objectives, "answer", "t", "", with_pareto=True)
+    throughput, pareto_set = table.rows[0][2].text, table.rows[0][-1].text
+    assert throughput.startswith(TOMB_J + " [COMPETING]")
+    assert TOMB_J + " [COMPETING]" in pareto_set
