@@ -11,14 +11,16 @@ from .metrics import fmt_bytes, fmt_count
 
 
 def _range(values, fmt):
-    values = sorted({v for v in values if is_num(v)})
+    """'a–b' over the values as written (one value when they print the same)."""
+    values = sorted(v for v in values if is_num(v))
     if not values:
         return None
-    return fmt(values[0]) if len(values) == 1 else f"{fmt(values[0])}–{fmt(values[-1])}"
+    low, high = fmt(values[0]), fmt(values[-1])
+    return low if low == high else f"{low}–{high}"
 
 
 def _ns(v):
-    return f"{v:g} ns"
+    return f"{v:.3g} ns"
 
 
 def timer_statement(run):

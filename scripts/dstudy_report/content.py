@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from .conditions import (competing_statement, environment_warnings, generalisation_note, size_regimes,
                          timer_statement)
-from .fig_common import group_key
+from .fig_common import group_key, group_name
 from .ranking import ALPHA, MANN_WHITNEY_MIN_SAMPLES
 from .recommendations import detail_table, evidence_table, summary_table
 from .tables import (cells_table, competing_table, environment_table, failures_table, latency_table,
@@ -24,6 +24,7 @@ class Details:
     title: str
     blocks: list
     open: bool = False
+    anchor: str = ""          # id the page links to (HTML only)
 
 
 @dataclass
@@ -56,9 +57,9 @@ def run_line(run):
 
 def _answer_section(run, answers, objectives, regimes):
     s = Section("answer", "Recommendations")
-    for w in environment_warnings(run) + [competing_statement(run)]:
-        if w:
-            s.blocks.append(Para(w, "warn"))
+    warnings = [w for w in environment_warnings(run) + [competing_statement(run)] if w]
+    if warnings:
+        s.blocks.append(Para("\n".join(warnings), "warn"))
     for regime in regimes:
         mine = [a for a in answers if a.size == regime.size]
         s.blocks.append(summary_table(mine, objectives, f"answer_{regime.size}" if len(regimes) > 1 else "answer",
@@ -75,7 +76,8 @@ def _workload_section(answers, figures):
     for a in answers:
         figs = [f for f in figures if f.group == group_key(a.size, a.workload, a.kv)]
         if figs:
-            s.blocks.append(Details(f"{a.workload}, kv {a.kv}, size {a.size}", figs))
+            s.blocks.append(Details(f"{a.workload}, kv {a.kv}, size {a.size}", figs,
+                                    anchor=f"w-{group_name(a.size, a.workload, a.kv)}"))
     return s
 
 

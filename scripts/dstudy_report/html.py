@@ -35,7 +35,8 @@ details>summary{cursor:pointer;font-weight:600;margin:6px 0}
 input.filter{margin:4px 0;padding:2px 6px;font-size:13px;width:260px}
 """
 
-# Sorting and filtering, nothing else: numbers sort by their exact data-value.
+# Sorting (numbers by their exact data-value), filtering, and opening the
+# collapsed section a link jumps to; nothing else.
 SCRIPT = """
 document.querySelectorAll('table[data-table]').forEach(function (table) {
   var body = table.tBodies[0];
@@ -58,6 +59,12 @@ document.querySelectorAll('table[data-table]').forEach(function (table) {
     });
   });
 });
+function openTarget() {
+  var d = location.hash && document.getElementById(location.hash.slice(1));
+  if (d && d.tagName === 'DETAILS') { d.open = true; d.scrollIntoView(); }
+}
+window.addEventListener('hashchange', openTarget);
+openTarget();
 document.querySelectorAll('input.filter').forEach(function (input) {
   input.addEventListener('input', function () {
     var q = input.value.toLowerCase();
@@ -98,6 +105,9 @@ def html_table(table, level=3):
                 attrs = f' data-value="{c.value!r}"'
             cls = f' class="{" ".join(classes)}"' if classes else ""
             body = f"<pre>{escape(c.text)}</pre>" if c.pre and c.text else _text(c.text)
+            if c.anchor:
+                body = f'<a href="#{escape(c.anchor)}" title="the figures behind this row">{body}</a>'
+
             tds.append(f"<td{cls}{attrs}>{body}</td>")
         out.append("<tr>" + "".join(tds) + "</tr>")
     out.append("</tbody></table>")
@@ -125,7 +135,9 @@ def html_block(block, embed):
         return html_figure(block, embed)
     if isinstance(block, Details):
         inner = "\n".join(html_block(b, embed) for b in block.blocks)
-        return f"<details{' open' if block.open else ''}><summary>{escape(block.title)}</summary>{inner}</details>"
+        ident = f' id="{escape(block.anchor)}"' if block.anchor else ""
+        return (f"<details{ident}{' open' if block.open else ''}><summary>{escape(block.title)}</summary>"
+                f"{inner}</details>")
     raise TypeError(f"no HTML for {type(block).__name__}")
 
 

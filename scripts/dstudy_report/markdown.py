@@ -32,7 +32,9 @@ def md_block(block):
     if isinstance(block, Table):
         return md_table(block)
     if isinstance(block, Para):
-        return {"warn": f"> **Warning:** {block.text}\n", "note": f"*{block.text}*\n"}.get(block.kind, block.text + "\n")
+        if block.kind == "warn":
+            return "\n>\n".join(f"> **Warning:** {line}" for line in block.text.splitlines()) + "\n"
+        return f"*{block.text}*\n" if block.kind == "note" else block.text + "\n"
     if isinstance(block, FigureFile):
         links = " ".join(f"([{fmt.upper()}](figures/{p.name}))" for fmt, p in block.files.items())
         return f"- {block.title} {links}"

@@ -126,7 +126,8 @@ def latency_metric(op, short):
         reps = c.percentile_by_repetition(o, key) if o else []
         text = f"n={fmt_count(n)}" if n is not None else ""
         if len(reps) >= 2:
-            text += f", per repetition {fmt_ns(min(reps))}–{fmt_ns(max(reps))}"
+            low, high = fmt_ns(min(reps)), fmt_ns(max(reps))
+            text += f", per repetition {low}–{high}" if low != high else f", every repetition {low}"
         return text
     name = f"{op or 'tail'}.{short}"
     label = f"{PCT_NAMES[key]} {op or 'dominant op'} latency"

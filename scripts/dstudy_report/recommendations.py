@@ -3,6 +3,7 @@ container x allocator for each objective, by how much, and whether that is
 beyond noise; plus the Pareto set (throughput vs tail vs memory)."""
 from dataclasses import dataclass
 
+from .fig_common import group_name
 from .metrics import MEMORY_PEAK, TAIL_P99, TAIL_P999, THROUGHPUT, fmt_count, fmt_ns, fmt_ratio
 from .ranking import pareto
 from .tables import TCell, Table, num
@@ -43,8 +44,15 @@ def label(cell):
     return cell.candidate + (" [COMPETING]" if cell.competing else "")
 
 
-def names(cells):
-    return ", ".join(label(c) for c in cells)
+def names(cells, limit=None):
+    """The cells' labels; past limit, 'and N more' (the detail tables list them all)."""
+    shown = cells if limit is None or len(cells) <= limit else cells[:limit]
+    more = f" and {len(cells) - len(shown)} more" if len(shown) < len(cells) else ""
+    return ", ".join(label(c) for c in shown) + more
+
+
+SQUARE_NAMES = 4   # names a square of the summary lists before 'and N more'
+
 
 
 def margin_text(r):
@@ -53,8 +61,8 @@ def margin_text(r):
         return ""
     if r.metric.margin_as == "difference":
         return f"{r.metric.fmt(m)} apart"
-    text = f"{m:.2f}x"
-    return text + (f" ({rng[0]:.2f}–{rng[1]:.2f}x)" if rng else "")
+    text = f"{m:.3f}x"
+    return text + (f" ({rng[0]:.3f}–{rng[1]:.3f}x)" if rng else "")
 
 
 def summary_cell(r):
@@ -67,7 +75,7 @@ def summary_cell(r):
     if r.verdict == "only candidate":
         return TCell(f"{label(best)}\n{value}\nonly candidate", m.value(best), "best")
     if r.verdict == "tie":
-        return TCell(f"tie ({len(r.tied)}): {names(r.tied)}\n{value} for {label(best)}\n"
+        return TCell(f"tie ({len(r.tied)}): {names(r.tied, SQUARE_NAMES)}\n{value} for {label(best)}\n"
                      f"vs runner-up: {r.decision.why}", m.value(best), "tie")
     return TCell(f"{label(best)}\n{value}\n{margin_text(r)} over {label(r.runner_up)}",
                  m.value(best), "best")
@@ -77,9 +85,10 @@ def summary_table(answers, objectives, key, title, note, with_pareto):
     columns = ["Workload", "KV"] + [o.name for o in objectives] + (["Pareto set"] if with_pareto else [])
     table = Table(key, title, columns, note=note)
     for a in answers:
-        row = [TCell(a.workload), TCell(a.kv)] + [summary_cell(r) for r in a.rankings]
+        why = f"w-{group_name(a.size, a.workload, a.kv)}"    # the figures behind this row
+        row = [TCell(a.workload, anchor=why), TCell(a.kv)] + [summary_cell(r) for r in a.rankings]
         if with_pareto:
-            row.append(TCell(names(a.pareto) if a.pareto else "n/a"))
+            row.append(TCell(names(a.pareto, SQUARE_NAMES) if a.pareto else "n/a"))
         table.rows.append(row)
     return table
 

@@ -17,6 +17,7 @@ class TCell:
     value: float = None        # the exact number behind the text, if any
     kind: str = ""             # "", "best", "tie", "failed", "warn", "good", "bad"
     pre: bool = False          # preformatted (stderr tails)
+    anchor: str = ""           # the page section it links to (HTML only)
 
 
 @dataclass

@@ -44,6 +44,17 @@ def test_recommendations_table_is_on_the_first_screen(page):
     assert "tombstone_never" in box["firstText"]
 
 
+def test_a_workload_links_to_its_figures(page):
+    section = page.evaluate("""(async () => {
+        const link = document.querySelector('table[data-table^="answer"] a[href^="#w-"]');
+        link.click();
+        await new Promise(r => setTimeout(r, 200));
+        const d = document.getElementById(link.getAttribute('href').slice(1));
+        return {tag: d.tagName, open: d.open, images: d.querySelectorAll('img').length};
+    })()""")
+    assert section == {"tag": "DETAILS", "open": True, "images": 4}
+
+
 def test_every_image_loads(page):
     images = page.evaluate("""(async () => {
         document.querySelectorAll('details').forEach(d => d.open = true);
