@@ -31,6 +31,14 @@
 #include "bench/result_writer.h"
 #include "bench/workload/stream_generator.h"
 #include "bench/workload/workload_spec.h"
+#include "impls/core/value_types.h"
+
+// The workload library names kv kinds without knowing their types; they
+// must be the types' own names, in the same order.
+static_assert(std::string_view(dstudy::kKvKinds[0]) == dstudy::KvU64::kName);
+static_assert(std::string_view(dstudy::kKvKinds[1]) == dstudy::KvInline32::kName);
+static_assert(std::string_view(dstudy::kKvKinds[2]) == dstudy::KvString::kName);
+static_assert(std::string_view(dstudy::kKvKinds[3]) == dstudy::KvBlob1K::kName);
 
 namespace {
 
@@ -61,6 +69,28 @@ std::vector<std::string> impl_names() {
   return names;
 }
 
+// The result contract's constants as this binary defines them; the Python
+// side defines its own once (scripts/dstudy/contract.py) and a test compares
+// the two (tests/scripts/test_contract.py).
+nlohmann::json contract() {
+  nlohmann::json layers = {"payload_bytes"};
+  for (const char* l : dstudy::bench::kDerivedLayers) layers.push_back(l);
+  nlohmann::json min_samples = nlohmann::json::object();
+  for (const auto& [key, q] : {std::pair{"p50_ns", 0.50}, {"p90_ns", 0.90}, {"p99_ns", 0.99}, {"p999_ns", 0.999}})
+    min_samples[key] = dstudy::bench::min_samples_for(q);
+  return {{"schema_version", dstudy::bench::kSchemaVersion},
+          {"op_types", dstudy::kOpTypeNames},
+          {"kv_kinds", dstudy::kKvKinds},
+          {"phase_roles", dstudy::kPhaseRoleNames},
+          {"layers", layers},
+          {"headline_layer", dstudy::bench::kHeadlineLayer},
+          {"min_samples", min_samples},
+          {"spread_warning_pct", dstudy::bench::kSpreadWarningPct},
+          {"exit_codes",
+           {{"ok", kExitOk}, {"error", kExitError}, {"usage", kExitUsage}, {"check", kExitCheck},
+            {"allocator", kExitAllocator}}}};
+}
+
 int list(const fs::path& dir) {
   nlohmann::json out;
   out["impls"] = nlohmann::json::array();
@@ -73,11 +103,19 @@ int list(const fs::path& dir) {
   out["workloads"] = nlohmann::json::array();
   try {
     for (const dstudy::WorkloadSpec& s : dstudy::load_workload_dir(dir))
-      out["workloads"].push_back(
-          {{"name", s.name}, {"description", s.description}, {"kv", s.kv}, {"threads", s.threads}});
+    {
+      std::vector<std::string> sizes;
+      for (const dstudy::SizeProfile& p : s.sizes) sizes.push_back(p.name);
+      out["workloads"].push_back({{"name", s.name},
+                                  {"description", s.description},
+                                  {"kv", s.kv},
+                                  {"threads", s.threads},
+                                  {"sizes", sizes}});
+    }
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());
   }
+  out["contract"] = contract();
   std::cout << out.dump(2) << '\n';
   return kExitOk;
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -70,6 +71,37 @@ std::string compiler() {
 #endif
 }
 
+// Cache sizes of CPU 0 in bytes by level ("L1d", "L1i", "L2", "L3"), from
+// sysfs; empty when the kernel does not say. The report states the sizes a
+// run covered against them (an in-cache ranking is not a large-table one).
+nlohmann::json cache_bytes() {
+  nlohmann::json out = nlohmann::json::object();
+  for (int i = 0; i < 8; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    const std::string level = read_first_line(dir + "level"), type = read_first_line(dir + "type"),
+                      size = read_first_line(dir + "size");
+    if (level.empty() || size.empty()) continue;
+    std::size_t bytes = std::strtoull(size.c_str(), nullptr, 10);
+    if (size.back() == 'K') bytes <<= 10;
+    if (size.back() == 'M') bytes <<= 20;
+    std::string name = "L" + level;
+    if (type == "Data") name += "d";
+    if (type == "Instruction") name += "i";
+    out[name] = bytes;
+  }
+  return out;
+}
+
+// Frequency boost: acpi-cpufreq's boost switch or intel_pstate's no_turbo;
+// null when neither exists (as in most virtual machines).
+nlohmann::json turbo() {
+  const std::string boost = read_first_line("/sys/devices/system/cpu/cpufreq/boost");
+  if (!boost.empty()) return boost == "1";
+  const std::string no_turbo = read_first_line("/sys/devices/system/cpu/intel_pstate/no_turbo");
+  if (!no_turbo.empty()) return no_turbo == "0";
+  return nullptr;
+}
+
 }  // namespace
 
 std::string git_revision(const std::string& source_dir) {
@@ -101,6 +133,8 @@ nlohmann::json collect_environment(const std::vector<std::string>& argv, const n
   env["cores"] = std::thread::hardware_concurrency();
   const std::string governor = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   env["governor"] = governor.empty() ? nlohmann::json(nullptr) : nlohmann::json(governor);
+  env["cache_bytes"] = cache_bytes();
+  env["turbo"] = turbo();
   struct utsname u {};
   if (::uname(&u) == 0) {
     env["kernel"] = std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine;

@@ -1,4 +1,5 @@
-// The environment every result file carries (DESIGN.md section 7): CPU,
+// The environment every result file carries, so a figure can be traced to the
+// machine and build that made it: CPU,
 // cores, governor, kernel, compiler and flags, allocator, library versions,
 // git revision and the exact command line. Collected once at start-up.
 #pragma once

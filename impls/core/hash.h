@@ -24,13 +24,19 @@ inline std::uint64_t mix64(std::uint64_t x) noexcept {
 template <class K>
 struct Hash;
 
+// Both specialisations declare is_avalanching: boost::unordered_flat_map
+// otherwise mixes every hash a second time (its own mulx step), a cost no
+// other table pays. mix64 already spreads every input bit over the output,
+// which is what the declaration promises.
 template <>
 struct Hash<std::uint64_t> {
+  using is_avalanching = void;
   std::size_t operator()(std::uint64_t key) const noexcept { return mix64(key); }
 };
 
 template <>
 struct Hash<std::string> {
+  using is_avalanching = void;
   std::size_t operator()(const std::string& key) const noexcept {
     // libstdc++ hashes bytes with 64-bit MurmurHash2; the final mix spreads
     // its output over the high bits that H1/H2 splits depend on.

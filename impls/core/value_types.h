@@ -1,5 +1,6 @@
-// The key/value types of the study (DESIGN.md section 5) and how the harness
-// and the tests make them from a 64-bit seed.
+// The key/value types of the study (what a key and a value stand for in the
+// services it models) and how the harness and the tests make them from a
+// 64-bit seed.
 //
 //   kind      key            value                        what it stands for
 //   u64       uint64_t       uint64_t                     ids, handles
