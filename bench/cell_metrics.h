@@ -52,7 +52,8 @@ std::optional<double> percentile_if_enough(const probes::LatencyHistogram& h, do
 // The layers memory figures are derived on, and the one the headline
 // figures use: the harness's heap count, which means the same under every
 // allocator.
-inline constexpr const char* kDerivedLayers[] = {"heap_bytes", "footprint_bytes", "allocator_allocated_bytes",
+// In order from the container's own view down to the operating system's.
+inline constexpr const char* kDerivedLayers[] = {"footprint_bytes", "heap_bytes", "allocator_allocated_bytes",
                                                  "allocator_resident_bytes", "rss_bytes"};
 inline constexpr const char* kHeadlineLayer = "heap_bytes";
 

@@ -1,5 +1,6 @@
 #include "bench/result_writer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -96,14 +97,23 @@ json cell_json(const CellRun& run, const SidecarContext& ctx) {
 json workload_json(const CellRun& run) {
   json phases = json::array();
   std::string retention;
+  OpCounts headline_ops{};
   for (std::size_t i = 0; i < run.phases.size(); ++i) {
     const Phase& p = run.phases[i];
     const std::size_t ops = i < run.memory_pass.phases.size() ? run.memory_pass.phases[i].ops : 0;
-    phases.push_back({{"name", p.name}, {"role", p.role}, {"headline", p.headline}, {"ops", ops}});
+    json by_type = json::object();
+    for (int t = 0; t < kOpTypeCount; ++t) {
+      by_type[kOpTypeNames[t]] = p.op_counts[t];
+      if (p.headline) headline_ops[t] += p.op_counts[t];
+    }
+    phases.push_back({{"name", p.name}, {"role", p.role}, {"headline", p.headline}, {"ops", ops}, {"ops_by_type", by_type}});
     if (p.retention) retention = p.name;
   }
+  // The op type the headline phases do most: the one whose tail matters.
+  const auto dominant = std::max_element(headline_ops.begin(), headline_ops.end()) - headline_ops.begin();
   return {{"phases", phases},
           {"headline_phases", phase_set_names(run.phases, PhaseSet::kHeadline)},
+          {"dominant_op", kOpTypeNames[dominant]},
           {"retention_phase", retention.empty() ? json(nullptr) : json(retention)}};
 }
 

@@ -22,6 +22,8 @@ packages=(
   libsparsehash-dev libflathashmap-dev libtsl-hopscotch-map-dev
   # reports and script tests (Debian's Python: /usr/bin/python3)
   python3 python3-matplotlib python3-numpy python3-scipy python3-pytest
+  # the report's browser test (headless)
+  chromium
 )
 
 as_root() {

@@ -39,6 +39,8 @@ struct Phase {
   std::string role;       // "load", "steady", "drain", "grow" or "probe" (the spec's)
   bool headline = false;  // counts towards the workload's headline throughput
   bool retention = false; // the drain phase retention is read after
+  // Ops of each type in this phase (this thread's): which op dominates it.
+  std::uint64_t op_counts[kOpTypeCount] = {};
   std::size_t begin = 0;  // first operation index
   std::size_t end = 0;    // one past the last
   // Live keys expected when the phase ends (sum over threads for concurrent

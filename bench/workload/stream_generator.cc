@@ -490,6 +490,7 @@ class ThreadGen {
     }
     phase.end = ops.size();
     phase.live_after = live_ids_.size();
+    for (std::size_t i = phase.begin; i < phase.end; ++i) ++phase.op_counts[static_cast<int>(ops[i].type)];
     if (p.memory_probes) {
       phase.idle_probes_s = size_.idle_probes_s;
       phase.purge_probe = true;

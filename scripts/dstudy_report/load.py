@@ -181,19 +181,13 @@ class Cell:
 
     @property
     def dominant_op(self):
-        """The op type with the most operations in the headline phases: from the
-        phases' mix when the sidecar carries it, else the op type with the most
-        timed operations."""
-        counts = {}
-        heads = set(self.headline_phases)
-        for p in self.section("workload").get("phases") or []:
-            mix = p.get("mix") or {}
-            total = sum(v for v in mix.values() if is_num(v))
-            if p.get("name") in heads and total and is_num(p.get("ops")):
-                for op, w in mix.items():
-                    counts[op] = counts.get(op, 0) + p["ops"] * w / total
-        if not counts:
-            counts = {op: self.count(op) or 0 for op in OP_TYPES if self.latency(op)}
+        """The op type the headline phases do most, as the harness wrote it
+        (sidecar.workload.dominant_op); else the op type with the most timed
+        operations."""
+        op = self.section("workload").get("dominant_op")
+        if op in OP_TYPES:
+            return op
+        counts = {op: self.count(op) or 0 for op in OP_TYPES if self.latency(op)}
         counts = {op: n for op, n in counts.items() if n > 0}
         return max(counts, key=lambda op: (counts[op], -OP_TYPES.index(op))) if counts else None
 
