@@ -35,7 +35,7 @@ def listing(bench, workloads_dir=None):
 
 def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=None):
     argv = [str(bench), "--impl", cell.impl, "--workload", cell.workload, "--kv", cell.kv,
-            "--size", settings["size"], "--out-dir", str(out_dir),
+            "--size", cell.size or settings["size"], "--out-dir", str(out_dir),
             "--repetitions", str(settings["repetitions"])]
     if workloads_dir:
         argv += ["--workloads-dir", str(workloads_dir)]

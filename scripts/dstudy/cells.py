@@ -1,5 +1,5 @@
-"""Cells: impl x workload x kv x allocator, enumerated from dstudy_bench's
-listing, narrowed by glob filters and split into shards."""
+"""Cells: impl x workload x kv x allocator (x size), enumerated from
+dstudy_bench's listing, narrowed by glob filters and split into shards."""
 import fnmatch
 from dataclasses import dataclass
 
@@ -17,11 +17,15 @@ class Cell:
     kv: str
     allocator: str
     threads: int = 1
+    # None: the run's main size. A cell of a section at another size carries
+    # it, and its id ends in @SIZE, so cells of two sizes share a run folder.
+    size: str | None = None
 
     @property
     def id(self):
         base = f"{self.impl}/{self.workload}/{self.kv}/{self.allocator}"
-        return base + (f"/t{self.threads}" if self.threads > 1 else "")
+        base += f"/t{self.threads}" if self.threads > 1 else ""
+        return base + (f"@{self.size}" if self.size else "")
 
     @property
     def file_stem(self):
@@ -61,16 +65,16 @@ def valid_pairs(listing, first_kv_only=False):
                     yield impl["name"], wl["name"], kv, threads
 
 
-def enumerate_cells(listing, allocator_names, filters, first_kv_only=False):
+def enumerate_cells(listing, allocator_names, filters, first_kv_only=False, size=None):
     """All valid cells passing the filters, sorted by id. filters maps a
     dimension to its pattern list (the allocator dimension is applied by the
-    caller choosing allocator_names)."""
+    caller choosing allocator_names); size is None for the run's main size."""
     cells = []
     for impl, wl, kv, threads in valid_pairs(listing, first_kv_only):
         if not (matches(impl, filters.get("impl")) and matches(wl, filters.get("workload"))
                 and matches(kv, filters.get("kv"))):
             continue
-        cells.extend(Cell(impl, wl, kv, a, threads) for a in allocator_names)
+        cells.extend(Cell(impl, wl, kv, a, threads, size) for a in allocator_names)
     return sorted(cells, key=lambda c: c.id)
 
 

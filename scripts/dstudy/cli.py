@@ -36,8 +36,11 @@ def add_selection_args(p):
     p.add_argument("--profile", choices=sorted(PROFILES), default=None,
                    help="quick (default) or full")
     p.add_argument("--size", metavar="NAME",
-                   help="size profile of the workload specs (quick, medium, full, ...); "
-                        "default: the profile's")
+                   help="size profile of the workload specs (quick, medium, full, ...) for the "
+                        "whole run, without the profile's extra sections; default: the profile's")
+    p.add_argument("--no-large", action="store_true",
+                   help="leave out the profile's extra sections (quick: the large-table section, "
+                        "hash maps at size full under glibc)")
     for dim in cells_mod.DIMENSIONS:
         p.add_argument(f"--{dim}", action="append", default=[], metavar="PATTERN",
                        help=f"only these {dim}s (glob; comma-separated or repeated)")
@@ -111,7 +114,7 @@ def fresh_plan(args, bench_path, listing):
     known = alloc_mod.load(args.allocators_file, args.add_allocator)
     shard = cells_mod.parse_shard(args.shard) if getattr(args, "shard", None) else None
     settings = profile_settings(profile, getattr(args, "repetitions", None), getattr(args, "timeout", None),
-                                args.size)
+                                args.size, sections=not args.no_large)
     p = plan_mod.build_plan(listing, known, profile, settings, filters_from(args), shard,
                             args.skip_missing_allocators)
     p.bench, p.workloads_dir = str(bench_path), args.workloads_dir
@@ -140,7 +143,8 @@ def check_resume_args(args, stored, run_dir):
                              ("--repetitions", args.repetitions), ("--seed", args.seed),
                              ("--workloads-dir", args.workloads_dir),
                              ("--allocators-file", args.allocators_file),
-                             ("--add-allocator", args.add_allocator)) if v]
+                             ("--add-allocator", args.add_allocator),
+                             ("--no-large", args.no_large)) if v]
     if given:
         raise UsageError(f"--resume takes its settings from RUN_DIR/manifest.json; "
                          f"drop {', '.join(given)}")
@@ -167,15 +171,26 @@ def read_resumable(run_dir):
 
 
 def describe(p):
-    """'N cells (quick profile, size quick[, shard k/n of M])'."""
+    """'N cells (quick profile, size quick[, shard k/n of M])', then for each
+    section ', K of them in section NAME at size S'."""
     shard = f", shard {p.shard[0]}/{p.shard[1]} of {p.cells_unsharded}" if p.shard else ""
-    return f"{len(p.cells)} cells ({p.profile} profile, size {p.settings['size']}{shard})"
+    text = f"{len(p.cells)} cells ({p.profile} profile, size {p.settings['size']}{shard})"
+    for sec in p.sections:
+        text += f", {sec['cells']} of them in section {sec['name']} at size {sec['size']}"
+    return text
 
 
-def warn_skipped_workloads(p):
+def warn_plan(p):
+    """What the plan leaves out, said before anything runs."""
     if p.skipped_workloads:
         err(f"warning: size '{p.settings['size']}' is not defined by workload(s) "
             f"{', '.join(p.skipped_workloads)}: left out")
+    for sec in p.sections:
+        if sec["skipped_workloads"]:
+            err(f"warning: size '{sec['size']}' of section {sec['name']} is not defined by "
+                f"workload(s) {', '.join(sec['skipped_workloads'])}: left out")
+    for w in p.warnings:
+        err(f"warning: {w}")
 
 
 def cmd_run(args, argv):
@@ -200,7 +215,7 @@ def cmd_run(args, argv):
             runner.pin_prefix(p.pin)  # taskset present?
             if any(c.threads > 1 for c in p.cells) and "," not in p.pin and "-" not in p.pin:
                 err(f"warning: --pin {p.pin} puts multi-threaded cells on one CPU")
-        warn_skipped_workloads(p)
+        warn_plan(p)
 
         if args.list:
             for c in p.cells:
@@ -227,6 +242,7 @@ def run_plan(args, argv, p, run_dir, stored):
         manifest["interrupted"] = False
         manifest["options"]["pin"] = p.pin
         manifest["settings"] = p.settings
+        manifest["sizes"], manifest["sections"] = p.sizes, [dict(x) for x in p.sections]
     else:
         manifest = manifest_mod.new(p, run_dir.name, command_line(argv))
     records = store.load_cells(run_dir)
@@ -272,7 +288,8 @@ def run_plan(args, argv, p, run_dir, stored):
     competing = manifest["cells_competing"]
     err(f"done: {manifest['cells_ok']} ok, {manifest['cells_failed']} failed, "
         f"{competing} cell{'s' if competing != 1 else ''} measured beside another process; "
-        f"{run_dir / store.RESULTS}")
+        f"{run_dir / store.RESULTS} ({store.megabytes(run_dir / store.RESULTS)}; "
+        f"the folder {store.megabytes(run_dir)})")
     return EXIT_FAILED if manifest["cells_failed"] else EXIT_OK
 
 
@@ -285,7 +302,7 @@ def cmd_list(args):
         out["impls"], out["workloads"] = listing["impls"], listing["workloads"]
         if args.what in ("all", "cells"):
             p = fresh_plan(args, bench_path, listing)
-            warn_skipped_workloads(p)
+            warn_plan(p)
             out["cells"] = [c.id for c in p.cells]
             planned = describe(p)
     if args.what != "all":

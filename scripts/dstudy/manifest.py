@@ -51,7 +51,8 @@ def environment():
 
 def new(plan, run_id, command, retry_failed=False):
     return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "profile": plan.profile,
-            "size": plan.settings["size"],
+            "size": plan.settings["size"], "sizes": plan.sizes,
+            "sections": [dict(sec) for sec in plan.sections],
             "filters": {d: plan.filters.get(d, []) for d in ("impl", "workload", "kv", "allocator")},
             "allocators": [dict(a.to_json(), version=alloc_mod.version(a))
                            for a in plan.allocators.values()],

@@ -8,7 +8,7 @@ from . import lock, manifest as manifest_mod, results, store
 from .contract import SCHEMA_VERSION
 
 # Settings that must agree for cells to belong to one matrix.
-SAME_SETTINGS = ("size", "repetitions", "latency", "memory_sample_every")
+SAME_SETTINGS = ("size", "repetitions", "latency", "memory_sample_every", "sections")
 
 
 class MergeError(ValueError):
@@ -90,9 +90,22 @@ def merged_manifest(runs, out_dir, command):
         for a in m.get("allocators", []):
             allocators.setdefault(a["name"], a)
     finished = [m.get("finished") for _, m, _ in runs]
+    size = first.get("size", (first.get("settings") or {}).get("size"))
+    sizes = [size] if size else []
+    for r in records.values():  # the main size first, then as the cells have them
+        if r.get("size") and r["size"] not in sizes:
+            sizes.append(r["size"])
+    sections = []
+    for _, m, _ in runs:  # each section once, its cells summed over the folders
+        for sec in m.get("sections") or []:
+            have = next((x for x in sections if x["name"] == sec["name"]), None)
+            if have is None:
+                sections.append(dict(sec))
+            else:
+                have["cells"] = have.get("cells", 0) + sec.get("cells", 0)
     return {"schema_version": SCHEMA_VERSION, "run_id": Path(out_dir).name,
             "profile": first.get("profile"),
-            "size": first.get("size", (first.get("settings") or {}).get("size")),
+            "size": size, "sizes": sizes, "sections": sections,
             "filters": first.get("filters"),
             "allocators": sorted(allocators.values(), key=lambda a: a["name"]),
             "skipped_allocators": sorted({n for _, m, _ in runs for n in m.get("skipped_allocators", [])}),

@@ -22,10 +22,24 @@ class Plan:
     cells_unsharded: int = 0
     skipped_allocators: list = field(default_factory=list)
     skipped_workloads: list = field(default_factory=list)  # those without the run's size
+    sections: list = field(default_factory=list)  # [{name, size, cells, skipped_workloads}]
+    warnings: list = field(default_factory=list)  # said before anything runs
     bench: str = ""
     workloads_dir: str | None = None
     seed: int | None = None
     pin: str | None = None
+
+    def size_of(self, cell):
+        return cell.size or self.settings["size"]
+
+    @property
+    def sizes(self):
+        """The sizes the planned cells run at: the main size first."""
+        out = []
+        for size in [self.settings["size"]] + [s["size"] for s in self.sections]:
+            if size not in out and any(self.size_of(c) == size for c in self.cells):
+                out.append(size)
+        return out
 
     def options(self):
         """What a resumed run needs to rebuild this plan (stored in the manifest)."""
@@ -76,6 +90,26 @@ def without_size(listing, size):
                   if "sizes" in w and size not in w["sizes"])
 
 
+def _unknown(patterns, names):
+    """The plain names (no glob) among patterns that names lack."""
+    return [p for p in patterns if not any(c in p for c in "*?[") and p not in names]
+
+
+def section_cells(listing, section, selected, filters, first_kv_only, main_size):
+    """A section's cells: its impls x workloads under its allocators, narrowed
+    by the run's filters and allocators; (cells, names the listing lacks)."""
+    names = {"impl": [i["name"] for i in listing["impls"]],
+             "workload": [w["name"] for w in listing["workloads"]]}
+    missing = _unknown(section.get("impls", []), names["impl"]) + \
+        _unknown(section.get("workloads", []), names["workload"])
+    allocators = sorted(n for n in selected if cells_mod.matches(n, section.get("allocators")))
+    size = None if section["size"] == main_size else section["size"]
+    cells = [c for c in cells_mod.enumerate_cells(listing, allocators, filters, first_kv_only, size)
+             if cells_mod.matches(c.impl, section.get("impls"))
+             and cells_mod.matches(c.workload, section.get("workloads"))]
+    return cells, missing
+
+
 def build_plan(listing, known_allocators, profile, settings, filters, shard=None,
                skip_missing=False, check_filters=True, preselected=False):
     impls = [i["name"] for i in listing["impls"]]
@@ -94,23 +128,45 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
     # The quick profile runs each workload's first kv kind only, unless the
     # user asked for kinds explicitly.
     first_kv_only = settings.get("kv_scope") == "first" and not filters.get("kv")
+    main_size = settings["size"]
     cells = cells_mod.enumerate_cells(listing, sorted(selected), filters, first_kv_only)
     cells = apply_panel(cells, settings.get("allocator_panel"), filters.get("allocator"))
-    if not cells:
+    # parts: (section name or None for the main matrix, size, its cells)
+    parts, warnings = [(None, main_size, cells)], []
+    for section in settings.get("sections") or []:
+        sec_cells, missing = section_cells(listing, section, selected, filters, first_kv_only,
+                                           main_size)
+        if missing:
+            warnings.append(f"section '{section['name']}' names {', '.join(missing)}, which "
+                            f"dstudy_bench --list does not list: left out")
+        parts.append((section["name"], section["size"], sec_cells))
+    if not any(part_cells for _, _, part_cells in parts):
         raise PlanError("the filters leave no valid cell (impl x workload x kv x allocator); "
                         "see `scripts/study list cells`")
     # A workload without the size profile cannot run at it: leave it out
     # rather than record a failed cell for each of its impls and allocators.
-    no_size = without_size(listing, settings["size"])
-    sized = [c for c in cells if c.workload not in no_size]
-    if not sized:
-        raise PlanError(f"no selected workload defines size '{settings['size']}' "
+    by_id, section_of, skipped_workloads, sections = {}, {}, [], []
+    for name, size, part_cells in parts:
+        no_size = without_size(listing, size)
+        left_out = sorted({c.workload for c in part_cells} & set(no_size))
+        for c in part_cells:
+            if c.workload not in no_size and c.id not in by_id:  # a cell runs once
+                by_id[c.id], section_of[c.id] = c, name
+        if name is None:
+            skipped_workloads = left_out
+        else:
+            sections.append({"name": name, "size": size, "skipped_workloads": left_out})
+    if not by_id:
+        raise PlanError(f"no selected workload defines size '{main_size}' "
                         f"(see `sizes` in workloads/*.json)")
-    skipped_workloads = sorted({c.workload for c in cells} & set(no_size))
+    sized = sorted(by_id.values(), key=lambda c: c.id)
     plan = Plan(profile=profile, settings=settings, filters=filters, shard=shard,
                 allocators=selected, cells_unsharded=len(sized), skipped_allocators=skipped,
-                skipped_workloads=skipped_workloads)
+                skipped_workloads=skipped_workloads, warnings=warnings)
     plan.cells = cells_mod.shard(sized, *shard) if shard else sized
+    for sec in sections:
+        sec["cells"] = sum(1 for c in plan.cells if section_of[c.id] == sec["name"])
+    plan.sections = sections
     return plan
 
 

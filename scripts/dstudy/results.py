@@ -1,7 +1,8 @@
-"""The merged results.json of a run folder (docs/result-schema.md)."""
+"""The merged results.json of a run folder (docs/result-schema.md), and
+cells.csv beside it."""
 import copy
 
-from . import store
+from . import cells_csv, store
 from .contract import SCHEMA_VERSION
 
 # Harness-side environment fields copied from the first successful cell.
@@ -35,7 +36,9 @@ def document(manifest, records):
 
 
 def write(run_dir, manifest, records_by_id):
-    """manifest.json and results.json, both atomically."""
+    """manifest.json (indented: people read it), results.json (compact) and
+    cells.csv, each atomically."""
     records = list(records_by_id.values())
     store.write_json(run_dir / store.MANIFEST, manifest)
-    store.write_json(run_dir / store.RESULTS, document(manifest, records))
+    store.write_json(run_dir / store.RESULTS, document(manifest, records), compact=True)
+    cells_csv.write(run_dir / store.CSV, records)

@@ -119,10 +119,12 @@ def run_cell(plan, cell, run_dir, tick=None, stopper=None):
     duration = time.monotonic() - t0
     stderr = (raw / "stderr.txt").read_text(errors="replace")
     status, failure, sidecar = outcome.classify(returncode, timed_out, stderr, raw, timeout)
-    # gbench.json stays in the raw folder (compare.py reads it there)
+    # gbench.json stays in the raw folder (compare.py reads it there); the
+    # sidecar moves into the record (execute() drops the raw copy once the
+    # record is on disk), its memory series as columns
     return {"id": cell.id, "impl": cell.impl, "workload": cell.workload, "kv": cell.kv,
-            "allocator": cell.allocator, "threads": cell.threads, "size": plan.settings["size"],
-            "status": status, "failure": failure, "sidecar": sidecar,
+            "allocator": cell.allocator, "threads": cell.threads, "size": plan.size_of(cell),
+            "status": status, "failure": failure, "sidecar": store.columnar_series(sidecar),
             "started": started, "duration_s": round(duration, 3),
             "command": printable(plan, cell, raw),
             "raw_dir": str(Path(store.RAW) / cell.file_stem)}
@@ -146,6 +148,7 @@ def execute(plan, run_dir, records, progress, on_record, retry_failed=False):
             progress.start(cell)
             record = run_cell(plan, cell, run_dir, tick=progress.tick, stopper=stopper)
             store.write_cell(run_dir, record)
+            store.drop_raw_sidecar(run_dir, record)  # stored once: in the record
             records[cell.id] = record
             progress.finish(record)
             on_record(records)

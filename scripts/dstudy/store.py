@@ -1,5 +1,10 @@
 """Run folders on disk: atomic JSON writes, one file per cell, the
-results/<timestamp> folder and the results/latest link."""
+results/<timestamp> folder and the results/latest link.
+
+Each cell's sidecar is stored once in the folder's cells/: its record embeds
+it (memory series as columns) and the raw folder keeps only what the record
+does not hold (gbench.json, stdout, stderr). results.json merges the records;
+cells/ and results.json are written without indentation."""
 import json
 import os
 import tempfile
@@ -10,6 +15,10 @@ CELLS = "cells"
 RAW = "raw"
 MANIFEST = "manifest.json"
 RESULTS = "results.json"
+CSV = "cells.csv"
+SIDECAR = "sidecar.json"
+COMPACT = {"separators": (",", ":")}
+READABLE = {"indent": 1}
 
 
 def utc_now():
@@ -22,17 +31,25 @@ def _umask():
     return mask
 
 
-def write_json(path, data):
+def write_json(path, data, compact=False):
     """Write to a temp file beside path, fsync, then rename over it: a reader
-    (or a crash) sees the old file or the new one, never half of one."""
+    (or a crash) sees the old file or the new one, never half of one.
+    compact: no indentation, no spaces after separators."""
+    def write(f):
+        json.dump(data, f, **(COMPACT if compact else READABLE))
+        f.write("\n")
+    write_text(path, write)
+
+
+def write_text(path, write):
+    """write(f) into a temp file beside path, then rename it over path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
+        with os.fdopen(fd, "w", newline="") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -85,7 +102,40 @@ def cell_path(run_dir, cell_id):
 
 
 def write_cell(run_dir, record):
-    write_json(cell_path(run_dir, record["id"]), record)
+    write_json(cell_path(run_dir, record["id"]), record, compact=True)
+
+
+def columnar_series(sidecar):
+    """The sidecar with memory.series as one list per field ({"op": [...],
+    "phase": [...], "heap_bytes": [...], ...}, all of one length) instead of
+    a list of objects that repeat every field name; other parts as they are.
+    A sidecar whose series is already columnar, or absent, is returned as is."""
+    memory = sidecar.get("memory") if isinstance(sidecar, dict) else None
+    series = memory.get("series") if isinstance(memory, dict) else None
+    if not isinstance(series, list) or not all(isinstance(e, dict) for e in series):
+        return sidecar
+    fields = list(dict.fromkeys(k for e in series for k in e))
+    columns = {k: [e.get(k) for e in series] for k in fields}
+    return dict(sidecar, memory=dict(memory, series=columns))
+
+
+def series_rows(series):
+    """memory.series as a list of objects, whichever way it is stored."""
+    if isinstance(series, dict):
+        fields = list(series)
+        return [dict(zip(fields, values)) for values in zip(*series.values())]
+    return list(series or [])
+
+
+def drop_raw_sidecar(run_dir, record):
+    """The raw folder's sidecar.json once the cell's record holds it (a
+    sidecar the record does not hold, such as one of another schema
+    version, stays for diagnosis)."""
+    if record.get("sidecar") is not None and record.get("raw_dir"):
+        try:
+            (Path(run_dir) / record["raw_dir"] / SIDECAR).unlink()
+        except FileNotFoundError:
+            pass
 
 
 def load_cells(run_dir):
@@ -103,3 +153,16 @@ def load_cells(run_dir):
         except (OSError, ValueError, KeyError, TypeError):
             continue  # unreadable: the cell runs again
     return records
+
+
+def megabytes(path):
+    """'12.3 MB': a file's size, or a folder's (every file under it)."""
+    path = Path(path)
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    total = 0
+    for f in files:
+        try:
+            total += f.stat().st_size
+        except OSError:
+            pass
+    return f"{total / 1e6:.1f} MB"

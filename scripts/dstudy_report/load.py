@@ -391,9 +391,20 @@ def _check_latency(ck, lat, where):
                     ck.fail(f"{w}.histogram.counts[{k}]", "expected [lower_bound_ns, count]")
 
 
+def _series_rows(ck, columns, where):
+    """memory.series stored as columns (one list per field, as the runner
+    writes it) -> the list of samples the rest of the report reads."""
+    lengths = {len(ck.lst(values, f"{where}.{name}")) for name, values in columns.items()}
+    if len(lengths) > 1:
+        ck.fail(where, f"columns of different lengths {sorted(lengths)}")
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+
+
 def _check_memory(ck, mem, where):
     if ck.obj(mem, where, nullable=True) is None:
         return
+    if isinstance(mem.get("series"), dict):
+        mem["series"] = _series_rows(ck, mem["series"], f"{where}.series")
     for j, s in enumerate(ck.lst(mem.get("series") or [], f"{where}.series")):
         w = f"{where}.series[{j}]"
         ck.obj(s, w)

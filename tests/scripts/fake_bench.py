@@ -8,6 +8,7 @@ environment variable (comma-separated impls):
   FAKE_BENCH_OOM        die of std::bad_alloc in these impls
   FAKE_BENCH_CHECK      exit 3 (correctness check failed) in these impls
   FAKE_BENCH_COMPETING  these impls' cells say machine_load.competing (with a reason)
+  FAKE_BENCH_OLD_SCHEMA these impls write a sidecar of schema version 1
   FAKE_BENCH_SLEEP      seconds every cell takes
   FAKE_BENCH_LOG        append one JSON line per cell run (argv, LD_PRELOAD, env)
 """
@@ -46,6 +47,8 @@ PHASES = {
     "conc": [("load", "load", False, 0.2), ("churn", "steady", True, 0.8)],
 }
 SIZE_OPS = {"quick": 10_000, "medium": 100_000, "full": 1_000_000}
+# workload -> the op type its headline phases do most (sidecar.workload.dominant_op)
+DOMINANT = {"churn": "find_hit", "drain": "erase", "conc": "find_hit"}
 FAMILIES = ("jemalloc", "mimalloc", "tcmalloc")
 MEASURED_LAYERS = [layer for layer in LAYERS if layer != "payload_bytes"]
 
@@ -127,10 +130,15 @@ def layers(value, glibc):
 
 
 def memory(phases, glibc, sample_every):
+    """Series samples at each phase's first op, every sample_every ops (by
+    default about 256 over the stream, as dstudy_bench) and after the last op."""
+    total = sum(ops for *_, ops in phases)
+    every = sample_every or max(total // 256, 1)
     series, phase_end, op = [], [], 0
     for name, role, _, ops in phases:
-        series.append({"op": op, "phase": name, "live_keys": op, **layers(op * 16, glibc)})
         at_begin = layers(op * 16, glibc)
+        for at in [op] + [k for k in range(op - op % every + every, op + ops, every)]:
+            series.append({"op": at, "phase": name, "live_keys": at, **layers(at * 16, glibc)})
         op += ops
         phase_end.append({"phase": name, "role": role, "begin_op": op - ops, "end_op": op,
                           "live_keys": op, "peak_rss_bytes": op * 32, "at_begin": at_begin,
@@ -162,7 +170,8 @@ def memory(phases, glibc, sample_every):
                           for n, role, _, _ in phases if role == "drain"]}
     baseline = {k: 0 for k in ("heap_bytes", "rss_bytes", "allocator_allocated_bytes",
                                "allocator_resident_bytes")}
-    return {"sample_every_ops": sample_every or 1024, "from_repetition": 0, "baseline": baseline,
+    series.append({"op": op, "phase": phases[-1][0], "live_keys": op, **layers(op * 16, glibc)})
+    return {"sample_every_ops": every, "from_repetition": 0, "baseline": baseline,
             "series": series, "phase_end": phase_end, "derived": derived}
 
 
@@ -183,15 +192,17 @@ def sidecar(a, wl, threads):
     ops = {op: total // len(OP_TYPES) for op in OP_TYPES}
     on = a.latency or (not a.no_latency and threads == 1)
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": 1 if named("FAKE_BENCH_OLD_SCHEMA", a.impl) else SCHEMA_VERSION,
         "cell": {"impl": a.impl, "workload": a.workload, "kv": a.kv, "threads": threads,
                  "size": a.size, "seed": a.seed or 42, "initial_size": phases[0][3], "fill": None,
                  "fill_requested": None, "growth_point": None, "nominal_initial_size": phases[0][3],
                  "reserved": None, "total_ops": total, "repetitions": reps,
                  "allocator_requested": a.expect_allocator},
-        "workload": {"phases": [{"name": n, "role": role, "headline": h, "ops": o}
+        "workload": {"phases": [{"name": n, "role": role, "headline": h, "ops": o,
+                                 "ops_by_type": {op: o // len(OP_TYPES) for op in OP_TYPES}}
                                 for n, role, h, o in phases],
                      "headline_phases": [n for n, _, h, _ in phases if h],
+                     "dominant_op": DOMINANT[a.workload],
                      "retention_phase": next((n for n, role, _, _ in phases if role == "drain"), None)},
         "environment": {"cpu_model": "fake", "cores": 2, "governor": None, "kernel": "fake",
                         "compiler": "fake-c++ 1.0", "cxx_flags": "-O3", "build_type": "Release",

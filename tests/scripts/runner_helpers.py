@@ -16,7 +16,7 @@ from dstudy.contract import LAYERS, MIN_SAMPLES, PHASE_ROLES, SCHEMA_VERSION  # 
 FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
 STUDY = REPO / "scripts" / "study"
 
-MANIFEST_FIELDS = ("run_id", "profile", "size", "filters", "allocators", "shard", "started",
+MANIFEST_FIELDS = ("run_id", "profile", "size", "sizes", "sections", "filters", "allocators", "shard", "started",
                    "finished", "environment", "cells_total", "cells_ok", "cells_failed",
                    "cells_competing", "command")
 CELL_FIELDS = ("id", "impl", "workload", "kv", "allocator", "threads", "size", "status",
@@ -103,13 +103,18 @@ def validate_results(doc):
     assert m["cells_ok"] + m["cells_failed"] <= m["cells_total"]
     assert m["cells_competing"] == sum(
         1 for c in doc["cells"] if c["status"] == "ok" and c["sidecar"]["machine_load"]["competing"])
+    assert m["sizes"] and m["sizes"][0] == m["size"] and len(set(m["sizes"])) == len(m["sizes"])
+    assert {c["size"] for c in doc["cells"]} <= set(m["sizes"])
     for c in doc["cells"]:
         for k in CELL_FIELDS:
             assert k in c, f"cell lacks {k}"
         assert "gbench" not in c  # stays in the raw folder
         assert c["status"] in ("ok", "failed")
-        assert c["size"] == m["size"]
-        parts = c["id"].split("/")
+        # a cell at another size than the run's main one says so in its id
+        base, at, size = c["id"].partition("@")
+        assert (size or m["size"]) == c["size"]
+        assert bool(at) == (c["size"] != m["size"])
+        parts = base.split("/")
         assert parts[:4] == [c["impl"], c["workload"], c["kv"], c["allocator"]]
         assert (c["threads"] > 1) == (len(parts) == 5)
         if c["status"] == "ok":
@@ -148,7 +153,10 @@ def validate_sidecar(s):
     derived = s["memory"]["derived"]
     assert derived["headline_layer"] == "heap_bytes"
     assert set(derived["layers"]) == set(LAYERS) - {"payload_bytes"}
-    assert all("heap_bytes" in e for e in s["memory"]["series"])
+    # stored as columns: one list per field, all of one length
+    series = s["memory"]["series"]
+    assert isinstance(series, dict) and {"op", "phase", "heap_bytes"} <= set(series)
+    assert len({len(v) for v in series.values()}) == 1
 
 
 def run_study_process(args, env_extra=None, **kw):
