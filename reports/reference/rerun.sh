@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The reference study's focused runs, as committed in reports/reference/.
+# Results go to RESULTS (default results/reference-runs); each run renders
+# its report with scripts/report. The quick matrix is the README's main
+# command (./scripts/run_suite.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${RESULTS:-results/reference-runs}
+run() {  # name, study run arguments...
+  local name=$1; shift
+  ./scripts/study run --no-build --results-dir "$out/$name" "$@"
+  ./scripts/report "$out/$name/latest" --out "$out/$name/report" >/dev/null
+}
+# 1. The tombstone question: find-miss cost after a 90% drain, low and high fill.
+run tombstone --profile full --impl 'tombstone_never,tombstone_rehash,absl_flat_hash_map,boost_unordered_flat_map,dense_hash_map' \
+  --workload 'miss_after_drain.*' --allocator glibc --repetitions 5
+# 2. Steady churn beyond the cache: 1.0M and 1.56M live keys.
+run steady --profile full --impl 'tombstone_*,absl_flat_hash_map,boost_unordered_flat_map' \
+  --workload 'steady_churn.*' --kv u64 --allocator glibc --repetitions 5
+# 3. Sorted vectors: erase cost at ~100k live keys.
+run sorted --size medium --impl 'sorted_vector_lazy,sorted_vector_eager,boost_flat_map' \
+  --workload steady_churn.fill85 --allocator glibc
+# 4. Concurrent maps: 2 threads, 1M live keys.
+run concurrent --size medium --impl 'concurrent_map,tbb_concurrent_hash_map,libcuckoo,libcds_map' \
+  --workload concurrent_churn --allocator glibc --repetitions 3
