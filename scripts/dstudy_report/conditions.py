@@ -91,6 +91,20 @@ class Regime:
     size: str
     text: str                # one line: sizes against the caches
     beyond_cache: bool       # None when the caches are unknown
+    allocators: tuple = ()   # the allocators its ok cells ran under
+    impls: tuple = ()        # the containers
+
+    @property
+    def one_allocator(self):
+        return len(self.allocators) == 1
+
+    @property
+    def matrix_text(self):
+        """'7 containers under glibc only' / '24 containers, 4 allocators'."""
+        n = len(self.impls)
+        if self.one_allocator:
+            return f"{n} container{'s' if n != 1 else ''} under {self.allocators[0]} only"
+        return f"{n} containers, {len(self.allocators)} allocators"
 
 
 def size_regimes(run):
@@ -110,16 +124,27 @@ def size_regimes(run):
                      "tables fit in cache is not known")
             beyond = None
         elif peaks and min(peaks) > llc:
-            text += f" — beyond the last-level cache ({llc_name} {fmt_bytes(llc)})"
+            text += f" — beyond the last-level cache ({llc_name} {fmt_bytes(llc)}): large tables, out of cache"
             beyond = True
         elif peaks and max(peaks) > llc:
             text += f" — around the last-level cache ({llc_name} {fmt_bytes(llc)}): some tables fit, some do not"
             beyond = True
         else:
-            text += f" — within the last-level cache ({llc_name} {fmt_bytes(llc)})"
+            text += f" — in cache: every table within the last-level cache ({llc_name} {fmt_bytes(llc)})"
             beyond = False
-        out.append(Regime(size, text, beyond))
+        allocators = tuple(a for a in run.allocators if any(c.allocator == a for c in cells))
+        impls = tuple(i for i in run.impls if any(c.impl == i for c in cells))
+        out.append(Regime(size, text, beyond, allocators, impls))
     return out
+
+
+def sizes_note(regimes):
+    """How a run of several sizes is read (None for one size)."""
+    if len(regimes) < 2:
+        return None
+    return ("Each size is ranked on its own, in its own table: cells of different sizes are never "
+            "compared with each other, and a ranking in cache does not carry over to tables beyond "
+            "the last-level cache, nor the reverse.")
 
 
 def generalisation_note(regimes):

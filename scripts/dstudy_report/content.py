@@ -4,7 +4,7 @@ two files always say the same thing in the same order, the answer first."""
 from dataclasses import dataclass, field
 
 from .conditions import (competing_statement, environment_warnings, generalisation_note, size_regimes,
-                         timer_statement)
+                         sizes_note, timer_statement)
 from .fig_common import group_key, group_name
 from .ranking import ALPHA, MANN_WHITNEY_MIN_SAMPLES
 from .recommendations import detail_table, evidence_table, summary_table
@@ -62,40 +62,52 @@ def _answer_section(run, answers, objectives, regimes):
         s.blocks.append(Para("\n".join(warnings), "warn"))
     for regime in regimes:
         mine = [a for a in answers if a.size == regime.size]
+        note = (f"Every cell of this size ran under {regime.allocators[0]}: the squares name the "
+                f"container alone, and allocators are not compared here." if regime.one_allocator
+                and len(run.allocators) > 1 else "")
         s.blocks.append(summary_table(mine, objectives, f"answer_{regime.size}" if len(regimes) > 1 else "answer",
-                                      f"Recommendations, {regime.text}", "", with_pareto=True))
-    note = generalisation_note(regimes)
-    if note:
-        s.blocks.append(Para(note, "warn"))
+                                      f"Recommendations, {regime.text} · {regime.matrix_text}", note,
+                                      with_pareto=True, alloc=not (regime.one_allocator and len(run.allocators) > 1)))
+    for text, kind in ((generalisation_note(regimes), "warn"), (sizes_note(regimes), "note")):
+        if text:
+            s.blocks.append(Para(text, kind))
     s.blocks += [Para(timer_statement(run), "note"), Para(HOW_TO_READ, "note")]
     return s
 
 
-def _workload_section(answers, figures):
+def _workload_section(answers, figures, charts):
+    """Per group: its interactive charts first (each standing in for its PNG
+    twin, which report.md shows), then the other figures."""
     s = Section("workloads", "Per workload: the evidence")
     for a in answers:
-        figs = [f for f in figures if f.group == group_key(a.size, a.workload, a.kv)]
-        if figs:
-            s.blocks.append(Details(f"{a.workload}, kv {a.kv}, size {a.size}", figs,
+        key = group_key(a.size, a.workload, a.kv)
+        mine = [c for c in charts if c.group == key]
+        replaced = {id(c.fallback) for c in mine}
+        blocks = mine + [f for f in figures if f.group == key and id(f) not in replaced]
+        if blocks:
+            s.blocks.append(Details(f"{a.workload}, kv {a.kv}, size {a.size}", blocks,
                                     anchor=f"w-{group_name(a.size, a.workload, a.kv)}"))
     return s
 
 
-def report_content(run, answers, objectives, constrained, constrained_answers, figures):
+def report_content(run, answers, objectives, constrained, constrained_answers, figures, charts=()):
     """[Section] of a run's report. answers: GroupAnswer per group for
-    objectives; constrained_answers: the same for the constrained objectives."""
+    objectives; constrained_answers: the same for the constrained objectives;
+    charts: the page's interactive charts (chart_ranked.Chart)."""
     regimes = size_regimes(run)
     sections = [_answer_section(run, answers, objectives, regimes)]
     if constrained:
         c = Section("objectives", "Constrained objectives")
         c.blocks.append(summary_table(constrained_answers, constrained, "constrained",
-                                      "Recommendations under constraints", "", with_pareto=False))
+                                      "Recommendations under constraints", "", with_pareto=False,
+                                      detail="dc"))
         sections.append(c)
     details = Section("details", "Recommendations in detail")
     details.blocks += [detail_table(answers, o, k, f"detail_{k}") for k, o in enumerate(objectives)]
-    details.blocks += [detail_table(constrained_answers, o, k, f"detail_c{k}") for k, o in enumerate(constrained)]
+    details.blocks += [detail_table(constrained_answers, o, k, f"detail_c{k}", "dc")
+                       for k, o in enumerate(constrained)]
     details.blocks.append(evidence_table(answers))
-    sections += [details, _workload_section(answers, figures)]
+    sections += [details, _workload_section(answers, figures, charts)]
     sections.append(Section("problems", "Problems",
                             [failures_table(run), competing_table(run), spread_table(run)]))
     sections.append(Section("cells", "All cells", [cells_table(run), Details("Latency per operation type",

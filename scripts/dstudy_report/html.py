@@ -6,6 +6,7 @@ fetches nothing from the network)."""
 import base64
 from html import escape
 
+from .chart_ranked import Chart, marker_svg
 from .content import Details, Para, Section
 from .fig_common import FigureFile
 from .tables import Table
@@ -33,10 +34,16 @@ p.note{font-size:13px;color:#555;max-width:1100px}
 p.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:4px 8px;margin:4px 0;font-size:13px}
 details>summary{cursor:pointer;font-weight:600;margin:6px 0}
 input.filter{margin:4px 0;padding:2px 6px;font-size:13px;width:260px}
+figure.chart svg{max-width:100%;height:auto;border:1px solid #e5e5e5;background:#fff}
+.toggles{font-size:13px;margin:2px 0 4px}.toggles label{margin-right:12px;white-space:nowrap;cursor:pointer}
+.toggles svg{vertical-align:middle;margin:0 2px}.toggles b{margin-right:6px;font-weight:600}
+g.mark.off{display:none}
+tr:target td{outline:2px solid #e0a800}
 """
 
-# Sorting (numbers by their exact data-value), filtering, and opening the
-# collapsed section a link jumps to; nothing else.
+# Sorting (numbers by their exact data-value), filtering, opening the
+# collapsed section a link jumps to, and showing or hiding a chart's series
+# (one checkbox per allocator / size); nothing else.
 SCRIPT = """
 document.querySelectorAll('table[data-table]').forEach(function (table) {
   var body = table.tBodies[0];
@@ -65,6 +72,18 @@ function openTarget() {
 }
 window.addEventListener('hashchange', openTarget);
 openTarget();
+document.querySelectorAll('figure.chart').forEach(function (chart) {
+  var boxes = Array.prototype.slice.call(chart.querySelectorAll('input[data-toggle]'));
+  function update() {
+    var off = {};
+    boxes.forEach(function (b) { if (!b.checked) { off[b.dataset.toggle + ':' + b.value] = true; } });
+    Array.prototype.forEach.call(chart.querySelectorAll('g.mark'), function (g) {
+      g.classList.toggle('off', !!(off['alloc:' + g.dataset.alloc] || off['size:' + g.dataset.size]));
+    });
+  }
+  boxes.forEach(function (b) { b.addEventListener('change', update); });
+  update();
+});
 document.querySelectorAll('input.filter').forEach(function (input) {
   input.addEventListener('input', function () {
     var q = input.value.toLowerCase();
@@ -95,7 +114,7 @@ def html_table(table, level=3):
     cls = ' class="answer"' if table.key.startswith(("answer", "constrained")) else ""
     out.append(f'<table data-table="{escape(table.key)}"{cls}><thead><tr>'
                + "".join(f"<th>{escape(c)}</th>" for c in table.columns) + "</tr></thead><tbody>")
-    for row in table.rows:
+    for k, row in enumerate(table.rows):
         tds = []
         for c in row:
             classes = [c.kind] if c.kind else []
@@ -107,9 +126,12 @@ def html_table(table, level=3):
             body = f"<pre>{escape(c.text)}</pre>" if c.pre and c.text else _text(c.text)
             if c.anchor:
                 body = f'<a href="#{escape(c.anchor)}" title="the figures behind this row">{body}</a>'
+            for text, anchor in c.links:
+                body += f'<br><a href="#{escape(anchor)}">{escape(text)}</a>'
 
             tds.append(f"<td{cls}{attrs}>{body}</td>")
-        out.append("<tr>" + "".join(tds) + "</tr>")
+        ident = f' id="{escape(table.row_ids[k])}"' if k in table.row_ids else ""
+        out.append(f"<tr{ident}>" + "".join(tds) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
 
@@ -126,6 +148,27 @@ def html_figure(fig, embed=False):
             f'<figcaption><b>{escape(fig.title)}.</b> {escape(fig.caption)} ({links})</figcaption></figure>')
 
 
+def html_chart(chart):
+    """An inline SVG chart with a checkbox per series (allocator, size)."""
+    groups = {"alloc": "Allocators", "size": "Sizes"}
+    controls = []
+    for kind, heading in groups.items():
+        boxes = []
+        for t in (t for t in chart.toggles if t.kind == kind):
+            icon = (f'<svg width="12" height="12" viewBox="0 0 12 12">'
+                    f'{marker_svg(t.marker, 6, 6, 4, t.colour, t.colour)}</svg>' if t.marker else "")
+            boxes.append(f'<label><input type="checkbox" data-toggle="{kind}" value="{escape(t.value)}"'
+                         f'{" checked" if t.checked else ""}>{icon}{escape(t.value)}'
+                         f'{" (hollow)" if kind == "size" and not t.checked else ""}</label>')
+        if boxes:
+            controls.append(f"<b>{heading}:</b>" + "".join(boxes))
+    link = (f' (<a href="figures/{escape(chart.fallback.png.name)}">PNG</a>)'
+            if chart.fallback is not None else "")
+    return (f'<figure class="chart" id="{escape(chart.name)}"><div class="toggles">{" ".join(controls)}</div>'
+            f'{chart.svg}<figcaption><b>{escape(chart.title)}.</b> {escape(chart.caption)}{link}'
+            f'</figcaption></figure>')
+
+
 def html_block(block, embed):
     if isinstance(block, Table):
         return html_table(block)
@@ -133,6 +176,8 @@ def html_block(block, embed):
         return f'<p class="{block.kind}">{_text(block.text)}</p>' if block.kind else f"<p>{_text(block.text)}</p>"
     if isinstance(block, FigureFile):
         return html_figure(block, embed)
+    if isinstance(block, Chart):
+        return html_chart(block)
     if isinstance(block, Details):
         inner = "\n".join(html_block(b, embed) for b in block.blocks)
         ident = f' id="{escape(block.anchor)}"' if block.anchor else ""

@@ -1,12 +1,13 @@
 """Markdown rendering of the report's blocks (content.py): the same sections
 as the HTML page, in the same order, figures as links."""
+from .chart_ranked import Chart
 from .content import Details, Para
 from .fig_common import FigureFile
 from .tables import Table
 
 
 def _md_text(cell, limit=300):
-    text = cell.text
+    text = "\n".join([cell.text] + [t for t, _ in cell.links])
     if cell.pre:
         text = " / ".join(line.strip() for line in text.splitlines() if line.strip())
         if len(text) > limit:
@@ -38,6 +39,10 @@ def md_block(block):
     if isinstance(block, FigureFile):
         links = " ".join(f"([{fmt.upper()}](figures/{p.name}))" for fmt, p in block.files.items())
         return f"- {block.title} {links}"
+    if isinstance(block, Chart):   # interactive on the HTML page; here its PNG
+        if block.fallback is not None:
+            return md_block(block.fallback)
+        return f"- {block.title} (interactive chart in report.html)"
     if isinstance(block, Details):
         inner = [md_block(b) for b in block.blocks]
         return f"#### {block.title}\n\n" + "\n".join(inner) + "\n"

@@ -79,6 +79,10 @@ class Metric:
     spread_text: Callable = lambda c: ""
     # "ratio": margins read as a factor (1.08x); "difference": as a difference (growth, points).
     margin_as: str = "ratio"
+    # What the tie floor is, in words ("" when the metric has none): the
+    # summary says "within <floor_short>" and "tie floor 20 ns = <floor_rule>".
+    floor_short: str = ""
+    floor_rule: str = ""
 
     def better(self, a, b):
         return a > b if self.higher_is_better else a < b
@@ -133,7 +137,8 @@ def latency_metric(op, short):
     label = f"{PCT_NAMES[key]} {op or 'dominant op'} latency"
     return Metric(name, label, lambda c: c.percentile(which(c), key) if which(c) else None, False,
                   fmt_ns, samples=lambda c: c.percentile_by_repetition(which(c), key) if which(c) else [],
-                  floor=_resolution_floor, spread_text=spread)
+                  floor=_resolution_floor, spread_text=spread, floor_short="the timer's resolution",
+                  floor_rule=f"{LATENCY_TIE_RESOLUTIONS:g}x the timer's resolution")
 
 
 LATENCY = {f"{op}.{short}": latency_metric(op, short) for op in OP_TYPES for short in PCT_SHORT}
@@ -169,16 +174,21 @@ def _after_drain(c):
     return None
 
 
-def _memory_metric(key, label, read, fmt, floor=None, margin_as="ratio"):
+def _memory_metric(key, label, read, fmt, floor=None, margin_as="ratio", floor_short="", floor_rule=""):
+    # The memory pass is one process (the first pass of the first repetition):
+    # one value per cell, so there is no spread to show or to test.
     return Metric(key, label, read, False, fmt, samples=None,
                   floor=floor or _relative_floor(read),
-                  spread_text=lambda c: f"one measurement, {c.headline_layer}",
-                  margin_as=margin_as)
+                  spread_text=lambda c: f"{c.headline_layer}; the memory pass is one process: no spread",
+                  margin_as=margin_as, floor_short=floor_short or f"{MEMORY_TIE_FRACTION:.0%}",
+                  floor_rule=floor_rule or f"{MEMORY_TIE_FRACTION:.0%} of the larger value")
 
 
 MEMORY_PEAK = _memory_metric("memory.peak", "Peak memory", lambda c: c.peak_memory, fmt_bytes)
 GROWTH = _memory_metric("memory.growth", "Memory growth over the steady phase", lambda c: c.growth_pct,
-                        fmt_pct, floor=lambda a, b: GROWTH_TIE_POINTS, margin_as="difference")
+                        fmt_pct, floor=lambda a, b: GROWTH_TIE_POINTS, margin_as="difference",
+                        floor_short=f"{GROWTH_TIE_POINTS:g} percentage point",
+                        floor_rule=f"{GROWTH_TIE_POINTS:g} percentage point")
 RETENTION = _memory_metric("memory.retention", "Memory retention after the drain",
                            lambda c: c.retention, fmt_ratio)
 AFTER_DRAIN = _memory_metric("memory.after_drain", "Memory just after the drain", _after_drain, fmt_bytes)

@@ -39,7 +39,7 @@ def beats(metric, a, b):
         return Decision(False, f"difference {metric.fmt(abs(va - vb)).strip()} within the tie floor "
                                f"{metric.fmt(floor).strip()}")
     if metric.samples is None:
-        return Decision(True, "one measurement each, beyond the tie floor")
+        return Decision(True, "one measurement each (no spread), beyond the tie floor")
     sa, sb = metric.samples(a), metric.samples(b)
     if len(sa) < 2 or len(sb) < 2:
         return Decision(False, f"spread unknown (n={len(sa)} vs {len(sb)})")

@@ -4,9 +4,10 @@ import csv
 import shutil
 from pathlib import Path
 
+from .chart_ranked import ranked_chart
 from .compare import Thresholds, compare_runs, compare_table
 from .content import Para, report_content, run_line
-from .fig_common import FigureDir
+from .fig_common import FigureDir, group_name
 from .fig_compare import compare_figures
 from .fig_latency import latency_figure
 from .fig_ranked import ranked_figure
@@ -49,14 +50,30 @@ def named_cells(a):
     return tuple(ids[:8])   # more lines than this no longer read
 
 
+def recommended_ids(a):
+    """The cells a group's throughput recommendation names (the leader and its tied set)."""
+    return tuple(c.id for r in a.rankings[:1] for c in r.tied)
+
+
+def ranked_charts(run, answers, figures):
+    """The page's interactive throughput rankings, each with its PNG twin."""
+    pngs = {f.name: f for f in figures}
+    charts = []
+    for a in answers:
+        png = pngs.get(f"ranked_{group_name(a.size, a.workload, a.kv)}")
+        chart = ranked_chart(run, a.size, a.workload, a.kv, recommended_ids(a), png)
+        if chart is not None:
+            charts.append(chart)
+    return charts
+
+
 def figure_jobs(answers):
     """[(function, args)]: what the page shows per workload, nothing more."""
     jobs = []
     for a in answers:
         g = (a.size, a.workload, a.kv)
         named = named_cells(a)
-        recommended = tuple(c.id for r in a.rankings[:1] for c in r.tied)
-        jobs += [(ranked_figure, g + (recommended,)),
+        jobs += [(ranked_figure, g + (recommended_ids(a),)),
                  (tradeoff_figure, g + (a.pareto_metrics[1].key, tuple(c.id for c in a.pareto))),
                  (latency_figure, g + (named,)), (timeline_figure, g + (named,)),
                  (retention_figure, g)]
@@ -70,7 +87,8 @@ def render_run(run, outdir, objectives=(), svg=False, self_contained=False):
     constrained = [parse_objective(t) for t in (objectives or DEFAULT_CONSTRAINED)]
     answers = answer(run, main)
     figures = draw_figures(run, FigureDir(outdir, ("png", "svg") if svg else ("png",)), figure_jobs(answers))
-    sections = report_content(run, answers, main, constrained, answer(run, constrained), figures)
+    sections = report_content(run, answers, main, constrained, answer(run, constrained), figures,
+                              ranked_charts(run, answers, figures))
     title = f"Delete-intensive container study — run {run.run_id or '(no id)'}"
     (outdir / "report.html").write_text(page(title, run_line(run), sections, embed=self_contained),
                                         encoding="utf-8")

@@ -18,6 +18,7 @@ class TCell:
     kind: str = ""             # "", "best", "tie", "failed", "warn", "good", "bad"
     pre: bool = False          # preformatted (stderr tails)
     anchor: str = ""           # the page section it links to (HTML only)
+    links: tuple = ()          # (text, anchor): extra lines that link elsewhere on the page
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Table:
     columns: list
     rows: list = field(default_factory=list)
     note: str = ""
+    row_ids: dict = field(default_factory=dict)   # row index -> HTML id a link can jump to
 
 
 def num(value, fmt, kind=""):

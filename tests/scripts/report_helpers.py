@@ -120,3 +120,49 @@ def html_tables(path):
                 c["value"] = float(c["value"]) if c["value"] is not None else None
             out[key].append(dict(zip(header, row)))
     return out
+
+
+class _Charts(HTMLParser):
+    """The interactive charts of a report page (figure.chart): toggles, rows, marks."""
+
+    def __init__(self):
+        super().__init__()
+        self.charts, self._chart, self._mark, self._row = {}, None, None, False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "figure" and "chart" in (a.get("class") or "").split():
+            self._chart = self.charts[a["id"]] = {"toggles": [], "rows": [], "marks": []}
+        elif self._chart is None:
+            return
+        elif tag == "input" and a.get("data-toggle"):
+            self._chart["toggles"].append((a["data-toggle"], a["value"], "checked" in a))
+        elif tag == "text" and a.get("class") == "row":
+            self._row = True
+        elif tag == "g" and "mark" in (a.get("class") or "").split():
+            self._mark = {"alloc": a["data-alloc"], "size": a["data-size"], "impl": a["data-impl"],
+                          "off": "off" in a["class"].split(), "text": "",
+                          "value": float(a["data-value"]) if a.get("data-value") else None}
+            self._chart["marks"].append(self._mark)
+
+    def handle_endtag(self, tag):
+        if tag == "figure":
+            self._chart = None
+        elif tag == "g":
+            self._mark = None
+        elif tag == "text":
+            self._row = False
+
+    def handle_data(self, data):
+        if self._row:
+            self._chart["rows"].append(data)
+        elif self._mark is not None:
+            self._mark["text"] += data
+
+
+def html_charts(path):
+    """{chart id: {'toggles': [(kind, value, checked)], 'rows': [container names, top
+    to bottom], 'marks': [{'alloc', 'size', 'impl', 'off', 'value', 'text'}]}}."""
+    p = _Charts()
+    p.feed(Path(path).read_text())
+    return p.charts

@@ -1,7 +1,8 @@
 """The fixture's report.html in a real browser (headless Chromium): the
 recommendations table is on the first screen, every image loads, the page
-logs no error, its tables sort, and it is ready within a few seconds.
-Skipped only where Chromium is not installed."""
+logs no error, its tables sort, its charts' checkboxes show and hide series,
+and it is ready within a few seconds. Skipped only where Chromium is not
+installed."""
 import time
 
 import pytest
@@ -50,9 +51,10 @@ def test_a_workload_links_to_its_figures(page):
         link.click();
         await new Promise(r => setTimeout(r, 200));
         const d = document.getElementById(link.getAttribute('href').slice(1));
-        return {tag: d.tagName, open: d.open, images: d.querySelectorAll('img').length};
+        return {tag: d.tagName, open: d.open, images: d.querySelectorAll('img').length,
+                charts: d.querySelectorAll('figure.chart > svg').length};
     })()""")
-    assert section == {"tag": "DETAILS", "open": True, "images": 4}
+    assert section == {"tag": "DETAILS", "open": True, "images": 3, "charts": 1}
 
 
 def test_every_image_loads(page):
@@ -77,6 +79,53 @@ def test_tables_sort_on_a_click(page):
                     .filter(v => v !== undefined).map(parseFloat);
     })()""")
     assert len(values) > 5 and values == sorted(values)
+
+
+# Marks drawn on screen, per series: a hidden one has no box.
+VISIBLE = """((id) => {
+    const chart = document.getElementById(id);
+    chart.closest('details').open = true;
+    const out = {};
+    chart.querySelectorAll('g.mark').forEach(g => {
+        const key = g.dataset.alloc + '@' + g.dataset.size;
+        const r = g.getBoundingClientRect();
+        out[key] = (out[key] || 0) + (r.width > 0 && r.height > 0 ? 1 : 0);
+    });
+    return out;
+})"""
+
+
+def _visible(page, chart):
+    return page.evaluate(f"{VISIBLE}({chart!r})")
+
+
+def _click(page, chart, kind, value):
+    page.evaluate(f"""document.getElementById({chart!r})
+        .querySelector('input[data-toggle="{kind}"][value="{value}"]').click()""")
+
+
+def test_unticking_an_allocator_hides_its_marks(page):
+    chart = "chart-steady_churn_u64_quick"
+    before = _visible(page, chart)
+    assert before["glibc@quick"] == 3 and before["jemalloc@quick"] == 3
+    _click(page, chart, "alloc", "jemalloc")
+    after = _visible(page, chart)
+    assert after["jemalloc@quick"] == 0 and after["glibc@quick"] == 3
+    _click(page, chart, "alloc", "jemalloc")
+    assert _visible(page, chart) == before
+
+
+def test_ticking_a_size_shows_its_marks_beside_the_ranking(page):
+    chart = "chart-steady_churn_u64_quick"
+    assert _visible(page, chart)["glibc@full"] == 0          # hidden until its size is ticked
+    _click(page, chart, "size", "full")
+    assert _visible(page, chart)["glibc@full"] == 2
+    _click(page, chart, "alloc", "glibc")                     # the allocator's box governs them too
+    assert _visible(page, chart)["glibc@full"] == 0
+    _click(page, chart, "alloc", "glibc")
+    _click(page, chart, "size", "quick")
+    shown = _visible(page, chart)
+    assert shown["glibc@quick"] == shown["jemalloc@quick"] == 0 and shown["glibc@full"] == 2
 
 
 def test_no_console_errors(page):

@@ -2,16 +2,25 @@
 repetition, the timer's resolution for latency), ties name the tied set,
 the Pareto set, objectives, and the answer comes first in both files."""
 import copy
+import sys
 
 import pytest
 
-from report_helpers import BASE, fixture_doc, html_tables, md_table, rendered_base, run_report, write_doc
+from report_helpers import (BASE, FIXTURES, fixture_doc, html_tables, md_table, rendered_base, run_report,
+                            write_doc)
 
+from dstudy_report.conditions import size_regimes
+from dstudy_report.content import report_content
+from dstudy_report.html import html_table
 from dstudy_report.load import Cell, ReportError, Summary, load_run
+from dstudy_report.markdown import md_page
 from dstudy_report.metrics import MEMORY_PEAK, TAIL_P99, THROUGHPUT, Metric
-from dstudy_report.objectives import default_objectives, parse_objective
+from dstudy_report.objectives import DEFAULT_CONSTRAINED, default_objectives, parse_objective
 from dstudy_report.ranking import beats, pareto, rank
-from dstudy_report.recommendations import answer, summary_table
+from dstudy_report.recommendations import answer, detail_table, summary_cell, summary_table
+
+sys.path.insert(0, str(FIXTURES))
+import make_fixtures  # noqa: E402
 
 TOMB_G, TOMB_J = "tombstone_never + glibc", "tombstone_never + jemalloc"
 
@@ -170,7 +179,7 @@ def test_answer_comes_first_in_both_files():
     assert [(r["Workload"], r["KV"]) for r in rows] == [("steady_churn", "u64"), ("steady_churn", "string"),
                                                         ("drain", "u64")]
     assert rows[0]["Throughput"].startswith(TOMB_J) and "1.080x" in rows[0]["Throughput"]
-    assert rows[1]["Throughput"].startswith("tie (2):")
+    assert rows[1]["Throughput"].startswith(f"tie (2 of 5): tombstone_never + {{jemalloc, glibc}}")
     html = (out / "report.html").read_text()
     assert html.index("<table") == html.index('<table data-table="answer_quick"')
 
@@ -219,3 +228,135 @@ def test_a_competing_winner_is_flagged_where_it_is_named(tmp_path):
     throughput, pareto_set = table.rows[0][2].text, table.rows[0][-1].text
     assert throughput.startswith(TOMB_J + " [COMPETING]")
     assert TOMB_J + " [COMPETING]" in pareto_set
+
+
+# Reading the squares: long ties, ties at the timer's resolution, memory --------------------------
+def _group(run, size, workload, kv):
+    return next(a for a in answer(run, default_objectives()) if (a.size, a.workload, a.kv) == (size, workload, kv))
+
+
+def test_a_long_tie_gives_the_leader_the_count_and_a_link_to_the_whole_set(tmp_path):
+    impls = ["tombstone_never", "sorted_vector_lazy", "std_unordered_map"] + [f"peer_map_{k}" for k in range(5)]
+    doc = make_fixtures.synthetic_run(impls, ["steady_churn"], ["glibc", "jemalloc"])
+    for k, c in enumerate(doc["cells"]):        # every repetition range overlaps the leader's
+        t = c["sidecar"]["throughput"]
+        make_fixtures.set_headline(t, make_fixtures.spread_values(20e6 + k * 1e3, 5.0, 3))
+    run = load_run(write_doc(doc, tmp_path))
+    objectives = default_objectives()
+    a = _group(run, "quick", "steady_churn", "u64")
+    r = a.rankings[0]
+    assert r.verdict == "tie" and len(r.tied) == 16
+    square = summary_table([a], objectives, "answer", "t", "", with_pareto=True).rows[0][2]
+    first = square.text.splitlines()[0]
+    assert first == f"tie (16): leader {r.best.candidate} and 15 more (8 containers)"
+    assert len(square.text) < 300            # the first screen gets the count, not 16 names
+    (text, anchor), = square.links
+    assert text == "all 16 tied cells, in detail"
+    detail = detail_table([a], objectives[0], 0, "detail_0")
+    assert detail.row_ids[0] == anchor and f'<tr id="{anchor}">' in html_table(detail)
+    tied_set = detail.rows[0][detail.columns.index("Tied set")].text
+    assert all(c.impl in tied_set for c in r.tied)     # nothing hidden: the detail lists them all
+
+
+def test_a_short_tie_names_every_cell_grouped_by_container(answers):
+    r = _throughput(answers[("quick", "steady_churn", "string")])
+    cell = summary_cell(r, "d0-x")
+    assert cell.text.splitlines()[0] == "tie (2 of 5): tombstone_never + {jemalloc, glibc}"
+    assert cell.links == ()         # every tied cell is named already
+
+
+def _set_tail(c, p99):
+    lat = c["sidecar"]["latency"]["per_op"][c["sidecar"]["workload"]["dominant_op"]]
+    lat["p99_ns"] = p99
+    for rep in lat["per_repetition"]:
+        rep["p99_ns"] = p99
+
+
+def test_latency_all_within_the_timer_resolution_says_no_ranking(tmp_path):
+    doc = fixture_doc()
+    group = [c for c in doc["cells"] if c["status"] == "ok"
+             and (c["size"], c["workload"], c["kv"]) == ("quick", "steady_churn", "u64")]
+    for k, c in enumerate(group):               # 40..55 ns: within 2x the 10-12 ns resolution
+        _set_tail(c, 40 + 3 * k)
+    run = load_run(write_doc(doc, tmp_path))
+    r = _group(run, "quick", "steady_churn", "u64").rankings[1]
+    assert r.metric.key == "tail.p99" and len(r.tied) == len(r.ordered) == len(group)
+    text = summary_cell(r, "d1-x").text
+    assert text.startswith(f"no ranking: all {len(group)} within the timer's resolution")
+    assert "tie floor 24 ns = 2x the timer's resolution" in text and "40 ns–55 ns" in text
+
+
+def test_latency_tie_at_the_resolution_with_slower_cells_says_how_many(tmp_path):
+    doc = fixture_doc()
+    group = [c for c in doc["cells"] if c["status"] == "ok"
+             and (c["size"], c["workload"], c["kv"]) == ("quick", "steady_churn", "u64")]
+    for k, c in enumerate(group):               # two at 40/45 ns, the rest far slower
+        _set_tail(c, 40 + 5 * k if k < 2 else 400 + 50 * k)
+    run = load_run(write_doc(doc, tmp_path))
+    r = _group(run, "quick", "steady_churn", "u64").rankings[1]
+    text = summary_cell(r).text
+    assert text.startswith(f"tie (2 of {len(group)}) within the timer's resolution: ")
+    assert f"the other {len(group) - 2} are worse beyond noise" in text
+
+
+def test_memory_square_says_the_memory_pass_has_no_spread(answers):
+    text = summary_cell(answers[("quick", "drain", "u64")].rankings[3]).text
+    assert "the memory pass is one process: no spread" in text and "one measurement" not in text
+
+
+# Two sizes -----------------------------------------------------------------------------------
+FULL_IMPLS = ["tombstone_never", "std_unordered_map"] + [f"peer_map_{k}" for k in range(5)]
+
+
+@pytest.fixture(scope="module")
+def two_sizes(tmp_path_factory):
+    """Size quick (3 containers x 2 allocators) and size full (7 containers under glibc only),
+    the L3 set between the two sizes' peaks."""
+    doc = make_fixtures.two_size_run(list(make_fixtures.IMPLS), FULL_IMPLS)
+    folder = tmp_path_factory.mktemp("two")
+    run = load_run(write_doc(doc, folder))
+    quick_max = max(c.peak_memory for c in run.cells if c.size == "quick" and c.ok)
+    full_min = min(c.peak_memory for c in run.cells if c.size == "full" and c.ok)
+    assert quick_max < full_min
+    for env in [doc["manifest"]["environment"]] + [c["sidecar"]["environment"] for c in doc["cells"] if c["sidecar"]]:
+        env["cache_bytes"] = {"L1d": 49152, "L2": 1310720, "L3": (quick_max + full_min) // 2}
+    return load_run(write_doc(doc, folder))
+
+
+def test_size_groups_are_never_merged(two_sizes):
+    for a in answer(two_sizes, default_objectives()):
+        for r in a.rankings:
+            assert {c.size for c in r.ordered + r.tied} <= {a.size}
+        assert {c.size for c in a.pareto} <= {a.size}
+    full = [a for a in answer(two_sizes, default_objectives()) if a.size == "full"]
+    assert [(a.workload, a.kv) for a in full] == [("steady_churn", "u64"), ("drain", "u64")]
+    assert all({c.impl for c in a.cells} == set(FULL_IMPLS) for a in full)
+
+
+def test_size_groups_say_in_cache_and_beyond_it(two_sizes):
+    quick, full = size_regimes(two_sizes)
+    assert quick.beyond_cache is False and "in cache: every table within the last-level cache" in quick.text
+    assert full.beyond_cache is True and "beyond the last-level cache" in full.text
+    assert "beyond" not in quick.text and "in cache:" not in full.text
+
+
+def test_a_one_allocator_size_group_reads_as_containers(two_sizes):
+    objectives = default_objectives()
+    constrained = [parse_objective(t) for t in DEFAULT_CONSTRAINED]
+    sections = report_content(two_sizes, answer(two_sizes, objectives), objectives, constrained,
+                              answer(two_sizes, constrained), [])
+    md = md_page("t", "m", sections)
+    title = next(line for line in md.splitlines() if line.startswith("### Recommendations, size full"))
+    assert "beyond the last-level cache" in title and "7 containers under glibc only" in title
+    assert "Every cell of this size ran under glibc" in md
+    full = md_table(md, "Recommendations, size full")
+    quick = md_table(md, "Recommendations, size quick")
+    assert [r["Workload"] for r in full] == ["steady_churn", "drain"]
+    squares = [r[k] for r in full for k in ("Throughput", "Tail P99", "Tail P99.9", "Memory", "Pareto set")]
+    assert not any("+ glibc" in s or "jemalloc" in s for s in squares)   # containers alone
+    assert all(any(i in s for i in FULL_IMPLS) for s in squares)
+    # The quick table names container + allocator and none of the containers only measured at full.
+    assert "in cache" in next(line for line in md.splitlines() if line.startswith("### Recommendations, size quick"))
+    assert any(" + jemalloc" in r["Throughput"] for r in quick)
+    assert not any("peer_map" in v for r in quick for v in r.values())
+    assert "Each size is ranked on its own" in md

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from report_helpers import BASE, fixture_cells, html_tables, md_table, rendered_base, run_report
+from report_helpers import BASE, fixture_cells, html_charts, html_tables, md_table, rendered_base, run_report
 
 GROUPS = (("steady_churn", "u64", "quick"), ("steady_churn", "string", "quick"), ("drain", "u64", "quick"),
           ("steady_churn", "u64", "full"))
@@ -24,14 +24,23 @@ def expected_figures():
     return sorted(names + ["retention_drain_u64_quick"])
 
 
+def expected_images():
+    """The figures the page shows as images: all but the throughput rankings,
+    which it draws as interactive charts (their PNGs are for report.md)."""
+    return [n for n in expected_figures() if not n.startswith("ranked_")]
+
+
 def test_figures_are_what_the_page_shows_as_png(out):
     pngs = sorted(p.stem for p in (out / "figures").glob("*.png"))
     assert pngs == expected_figures()
     assert not list((out / "figures").glob("*.svg"))   # SVG only on request
     html = (out / "report.html").read_text()
     srcs = re.findall(r'<img [^>]*src="([^"]*)"', html)
-    assert sorted(srcs) == sorted(f"figures/{n}.png" for n in expected_figures())
+    assert sorted(srcs) == sorted(f"figures/{n}.png" for n in expected_images())
     assert all('loading="lazy"' in tag for tag in re.findall(r"<img [^>]*>", html))
+    for w, kv, size in GROUPS:      # each chart links its PNG twin; report.md shows the PNG
+        assert f'href="figures/ranked_{w}_{kv}_{size}.png"' in html
+        assert f"(figures/ranked_{w}_{kv}_{size}.png)" in (out / "report.md").read_text()
     for name in expected_figures():
         assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -41,9 +50,57 @@ def test_self_contained_and_svg_on_request(tmp_path):
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "report.html").read_text()
     srcs = re.findall(r'<img [^>]*src="([^"]*)"', html)
-    assert len(srcs) == len(expected_figures())
+    assert len(srcs) == len(expected_images())
     assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert html.count('<figure class="chart"') == len(GROUPS)
     assert sorted(p.stem for p in (tmp_path / "figures").glob("*.svg")) == expected_figures()
+
+
+def _ok_medians(size, w, kv):
+    """{(impl, allocator): headline median} of the fixture's ok cells of a group."""
+    return {(c["impl"], c["allocator"]): c["sidecar"]["throughput"]["headline"]["median_ops_per_second"]
+            for c in fixture_cells().values()
+            if (c["size"], c["workload"], c["kv"]) == (size, w, kv) and c["status"] == "ok"}
+
+
+def test_throughput_ranking_is_an_inline_chart_with_a_toggle_per_allocator(out):
+    charts = html_charts(out / "report.html")
+    assert sorted(charts) == sorted(f"chart-{w}_{kv}_{size}" for w, kv, size in GROUPS)
+    for w, kv, size in GROUPS:
+        chart = charts[f"chart-{w}_{kv}_{size}"]
+        mine = _ok_medians(size, w, kv)
+        cells = [c for c in fixture_cells().values() if (c["size"], c["workload"], c["kv"]) == (size, w, kv)]
+        # Rows: the containers of this size, ranked by their best median at this size alone.
+        best = {}
+        for (impl, _), v in mine.items():
+            best[impl] = max(best.get(impl, 0), v)
+        ranked = sorted(best, key=lambda i: -best[i])
+        assert chart["rows"][:len(ranked)] == ranked
+        assert set(chart["rows"]) == {c["impl"] for c in cells}
+        # One mark per cell of this size, at its median; a failed cell's mark says so.
+        own = [m for m in chart["marks"] if m["size"] == size]
+        assert len(own) == len(cells) and not any(m["off"] for m in own)
+        assert {(m["impl"], m["alloc"]): m["value"] for m in own if m["value"] is not None} == mine
+        assert all("FAILED" in m["text"] for m in own if m["value"] is None)
+        # One checkbox per allocator shown, all ticked.
+        allocs = [(k, v, on) for k, v, on in chart["toggles"] if k == "alloc"]
+        assert allocs == [("alloc", a, True) for a in ("glibc", "jemalloc")
+                          if any(m["alloc"] == a for m in chart["marks"])]
+
+
+def test_other_sizes_are_extra_series_hidden_until_ticked_never_ranked(out):
+    charts = html_charts(out / "report.html")
+    quick, full = charts["chart-steady_churn_u64_quick"], charts["chart-steady_churn_u64_full"]
+    assert [t for t in quick["toggles"] if t[0] == "size"] == [("size", "quick", True), ("size", "full", False)]
+    assert [t for t in full["toggles"] if t[0] == "size"] == [("size", "quick", False), ("size", "full", True)]
+    extra = [m for m in quick["marks"] if m["size"] == "full"]
+    assert extra and all(m["off"] for m in extra)
+    assert {(m["impl"], m["alloc"]): m["value"] for m in extra} == _ok_medians("full", "steady_churn", "u64")
+    # The full chart ranks its two containers by their full-size figures only.
+    medians = _ok_medians("full", "steady_churn", "u64")
+    assert full["rows"] == sorted({i for i, _ in medians}, key=lambda i: -medians[(i, "glibc")])
+    # A workload measured at one size has no size toggles.
+    assert not [t for t in charts["chart-drain_u64_quick"]["toggles"] if t[0] == "size"]
 
 
 def test_page_fetches_nothing_from_the_network(out):
