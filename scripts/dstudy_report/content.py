@@ -36,12 +36,17 @@ class Section:
 
 HOW_TO_READ = (f"How to read: each square names the container + allocator recommended for that "
                f"objective, its value with the sample count and spread, and its margin over the "
-               f"runner-up (a factor, with its range over the repetitions). 'tie' lists every "
-               f"cell the leader does not beat beyond noise: with {MANN_WHITNEY_MIN_SAMPLES}+ "
-               f"repetitions a side a one-sided Mann-Whitney test at p < {ALPHA}, with fewer "
-               f"every repetition must be better; latency differences under the timer's "
-               f"tie floor and memory differences under 1% are ties. Tail: P99 / P99.9 of the "
-               f"op type that dominates the workload's headline phases.")
+               f"runner-up (a factor, with its range over the repetitions). 'tie (k of N)': k of "
+               f"the N candidates are not beaten by the leader beyond noise (with "
+               f"{MANN_WHITNEY_MIN_SAMPLES}+ repetitions a side a one-sided Mann-Whitney test at "
+               f"p < {ALPHA}, with fewer every repetition must be better; latency differences "
+               f"under the timer's tie floor and memory differences under 1% are ties); a tie "
+               f"over a few containers names them all ('A + {{glibc, jemalloc}}': A under either "
+               f"allocator), a longer one gives the leader and the count and links to the whole "
+               f"tied set. 'no ranking: all N within the timer's resolution': the timer cannot "
+               f"order these latencies. Memory is measured in one process (the memory pass), so "
+               f"it has no spread. Tail: P99 / P99.9 of the op type that dominates the "
+               f"workload's headline phases.")
 
 
 def run_line(run):

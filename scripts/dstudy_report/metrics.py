@@ -179,7 +179,7 @@ def _memory_metric(key, label, read, fmt, floor=None, margin_as="ratio", floor_s
     # one value per cell, so there is no spread to show or to test.
     return Metric(key, label, read, False, fmt, samples=None,
                   floor=floor or _relative_floor(read),
-                  spread_text=lambda c: f"{c.headline_layer}; the memory pass is one process: no spread",
+                  spread_text=lambda c: f"{c.headline_layer}; memory pass: one process, no spread",
                   margin_as=margin_as, floor_short=floor_short or f"{MEMORY_TIE_FRACTION:.0%}",
                   floor_rule=floor_rule or f"{MEMORY_TIE_FRACTION:.0%} of the larger value")
 

@@ -301,7 +301,7 @@ def test_latency_tie_at_the_resolution_with_slower_cells_says_how_many(tmp_path)
 
 def test_memory_square_says_the_memory_pass_has_no_spread(answers):
     text = summary_cell(answers[("quick", "drain", "u64")].rankings[3]).text
-    assert "the memory pass is one process: no spread" in text and "one measurement" not in text
+    assert "memory pass: one process, no spread" in text and "one measurement" not in text
 
 
 # Two sizes -----------------------------------------------------------------------------------
