@@ -2,6 +2,7 @@
 repetition, the timer's resolution for latency), ties name the tied set,
 the Pareto set, objectives, and the answer comes first in both files."""
 import copy
+import re
 import sys
 
 import pytest
@@ -11,7 +12,7 @@ from report_helpers import (BASE, FIXTURES, fixture_doc, html_tables, md_table, 
 
 from dstudy_report.conditions import size_regimes
 from dstudy_report.content import report_content
-from dstudy_report.html import html_table
+from dstudy_report.html import html_table, page
 from dstudy_report.load import Cell, ReportError, Summary, load_run
 from dstudy_report.markdown import md_page
 from dstudy_report.metrics import MEMORY_PEAK, TAIL_P99, THROUGHPUT, Metric
@@ -256,6 +257,12 @@ def test_a_long_tie_gives_the_leader_the_count_and_a_link_to_the_whole_set(tmp_p
     assert detail.row_ids[0] == anchor and f'<tr id="{anchor}">' in html_table(detail)
     tied_set = detail.rows[0][detail.columns.index("Tied set")].text
     assert all(c.impl in tied_set for c in r.tied)     # nothing hidden: the detail lists them all
+    # On the page, the link lands on that row (the constrained tables link to theirs).
+    constrained = [parse_objective(t) for t in DEFAULT_CONSTRAINED]
+    html = page("t", "m", report_content(run, answer(run, objectives), objectives, constrained,
+                                         answer(run, constrained), []))
+    links = re.findall(r'href="#(d[c0-9]+-[^"]+)"', html)
+    assert anchor in links and all(f'<tr id="{t}">' in html for t in links)
 
 
 def test_a_short_tie_names_every_cell_grouped_by_container(answers):

@@ -103,6 +103,13 @@ def test_other_sizes_are_extra_series_hidden_until_ticked_never_ranked(out):
     assert not [t for t in charts["chart-drain_u64_quick"]["toggles"] if t[0] == "size"]
 
 
+def test_every_link_within_the_page_has_a_target(out):
+    html = (out / "report.html").read_text()
+    targets = set(re.findall(r' id="([^"]+)"', html))
+    links = re.findall(r'href="#([^"]+)"', html)
+    assert links and [t for t in links if t not in targets] == []
+
+
 def test_page_fetches_nothing_from_the_network(out):
     html = (out / "report.html").read_text()
     assert "<link" not in html and "<script src" not in html
