@@ -78,6 +78,7 @@ MemoryProbe::MemoryProbe() {
   name_ = kind_name(kind_);
   page_size_ = sysconf(_SC_PAGESIZE);
   statm_fd_ = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  statm_pid_ = ::getpid();
   switch (kind_) {
     case AllocatorKind::kJemalloc: {
       mallctl_ = sym("mallctl");
@@ -115,6 +116,14 @@ MemoryProbe::~MemoryProbe() {
 }
 
 std::optional<std::size_t> MemoryProbe::rss_bytes() const {
+  // "/proc/self" was resolved when the file was opened: a forked child (every
+  // repetition and the memory pass run in one) would read its parent's RSS
+  // through the inherited descriptor. Reopen once per process.
+  if (const pid_t pid = ::getpid(); pid != statm_pid_) {
+    if (statm_fd_ >= 0) ::close(statm_fd_);
+    statm_fd_ = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    statm_pid_ = pid;
+  }
   if (statm_fd_ < 0) return std::nullopt;
   char buf[128];
   const ssize_t n = ::pread(statm_fd_, buf, sizeof buf - 1, 0);

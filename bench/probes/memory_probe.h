@@ -1,7 +1,8 @@
 // Memory probes, from cheapest to dearest:
 //   heap_bytes           the harness's own count of live operator-new bytes
 //                        (heap_counter.h; a sum over 64 counters)
-//   rss_bytes()          /proc/self/statm through a kept-open fd + pread (~2 us)
+//   rss_bytes()          /proc/self/statm through a kept-open fd + pread (~2 us),
+//                        reopened after a fork
 //   allocator_stats()    the loaded allocator's own statistics, found at run
 //                        time with dlsym(RTLD_DEFAULT, ...): jemalloc (epoch +
 //                        stats.*, ~5 us), mimalloc (mi_process_info, ~1.4 us),
@@ -72,7 +73,9 @@ class MemoryProbe {
   AllocatorKind kind_ = AllocatorKind::kGlibc;
   std::string name_;
   std::string version_;
-  int statm_fd_ = -1;
+  // Mutable: rss_bytes() reopens the file in a forked child.
+  mutable int statm_fd_ = -1;
+  mutable int statm_pid_ = -1;
   long page_size_ = 4096;
   // Looked-up entry points (null when absent).
   void* mallctl_ = nullptr;

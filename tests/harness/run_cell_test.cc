@@ -9,9 +9,11 @@
 
 #include <unistd.h>
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "bench/probes/environment.h"
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/machine_load.h"
+#include "bench/probes/memory_probe.h"
 #include "bench/repetition_process.h"
 #include "bench/result_writer.h"
 #include "bench/workload/stream_generator.h"
@@ -154,6 +157,26 @@ TEST(RunCell, MemoryComesFromItsOwnProcessWithTheHeapLayer) {
   // Baseline subtracted: before the first op the heap holds only the
   // container object itself (an empty std::unordered_map allocates nothing).
   EXPECT_LE(m["phase_end"][0]["at_begin"]["heap_bytes"].get<double>(), 64.0);
+}
+
+// The memory pass and every repetition run in forked processes: RSS must be
+// the child's own, not read through a descriptor the parent opened.
+TEST(MemoryProbeInChild, RssIsTheChildsOwn) {
+  auto& probe = probes::MemoryProbe::instance();
+  ASSERT_TRUE(probe.rss_bytes().has_value());  // opened in this process first
+  const nlohmann::json j = run_in_child_process("rss child", [&] {
+    // Fresh pages (mmap, not the heap, whose free pages may already be
+    // resident and shared with the parent), every one touched.
+    const auto before = static_cast<double>(*probe.rss_bytes());
+    const std::size_t n = 16 << 20;
+    auto* touched = static_cast<char*>(mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    std::memset(touched, 1, n);
+    benchmark::DoNotOptimize(touched);
+    const auto after = static_cast<double>(*probe.rss_bytes());
+    munmap(touched, n);
+    return nlohmann::json{{"grew", after - before}};
+  });
+  EXPECT_GE(j["grew"].get<double>(), 15.0 * (1 << 20));
 }
 
 TEST(HeapCounter, CountsLiveBytesOnlyWhileOn) {
