@@ -23,3 +23,6 @@ run sorted --size medium --impl 'sorted_vector_lazy,sorted_vector_eager,boost_fl
 # 4. Concurrent maps: 2 threads, 1M live keys.
 run concurrent --size medium --impl 'concurrent_map,tbb_concurrent_hash_map,libcuckoo,libcds_map' \
   --workload concurrent_churn --allocator glibc --repetitions 3
+# 5. Memory after drains, per allocator: what idling and the allocator's purge give back.
+run memory --impl 'absl_flat_hash_map,boost_unordered_flat_map,std_unordered_map,std_map,tombstone_never,tombstone_shrink,sorted_vector_lazy' \
+  --workload 'drain.fill85,grow_shrink_cycles' --allocator 'glibc,jemalloc,mimalloc,tcmalloc' --no-large
