@@ -20,8 +20,8 @@ packages=(
   # peer containers
   libabsl-dev libtbb-dev robin-map-dev libcds-dev libcuckoo-dev
   libsparsehash-dev libflathashmap-dev libtsl-hopscotch-map-dev
-  # reports and script tests (Debian's Python: /usr/bin/python3)
-  python3 python3-matplotlib python3-numpy python3-scipy python3-pytest
+  # reports, script tests and their lint (Debian's Python: /usr/bin/python3)
+  python3 python3-matplotlib python3-numpy python3-scipy python3-pytest python3-pyflakes
   # the report's browser test (headless)
   chromium
 )

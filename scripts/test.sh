@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the study's tests: installs what is missing, builds, runs the C++
-# tests (ctest) and the script tests (pytest).
+# tests (ctest), lints the Python scripts (pyflakes) and runs the script tests
+# (pytest).
 #
 #   scripts/test.sh               release build: conformance, workload, harness
 #                                 and script tests
@@ -14,7 +15,7 @@ sanitizers=0
 for arg in "$@"; do
   case "$arg" in
     --sanitizers) sanitizers=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -38,6 +39,11 @@ thread_safe_targets() {
 }
 
 run_ctest release ""
+# Python lint: unused imports and variables, undefined names, and the like.
+# pyflakes prints what it finds and exits non-zero when it finds anything.
+# (scripts/study and scripts/report are bash wrappers; pyflakes skips them.)
+echo "== pyflakes"
+/usr/bin/python3 -m pyflakes scripts tests/scripts || failed+=("pyflakes")
 if [ -d tests/scripts ]; then
   echo "== pytest"
   /usr/bin/python3 -m pytest -q tests/scripts || failed+=("pytest")

@@ -1,12 +1,12 @@
-"""Helpers and fixtures for the runner's tests (test_runner_*.py import them): a fake dstudy_bench and fake allocator
-libraries, so no C++ build is needed."""
+"""Helpers for the runner's tests (test_runner_*.py import them): the fake
+dstudy_bench, reading what a run wrote, and checking it against the schema. The
+fixtures that run the runner on the fake bench with fake allocator libraries
+(so no C++ build is needed) are in conftest.py."""
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -27,52 +27,6 @@ SIDECAR_FIELDS = ("schema_version", "cell", "workload", "environment", "timer", 
                   "throughput", "latency", "memory", "checks")
 SUMMARY_FIELDS = ("median_ops_per_second", "min_ops_per_second", "max_ops_per_second", "mad_pct",
                   "samples")
-
-
-@pytest.fixture
-def fake_allocators(tmp_path):
-    """An allocators file whose jemalloc/mimalloc/tcmalloc point at fake
-    library files (the fake bench only reads LD_PRELOAD's name)."""
-    libs = tmp_path / "libs"
-    libs.mkdir()
-    data = {}
-    for fam in ("jemalloc", "mimalloc", "tcmalloc"):
-        lib = libs / f"lib{fam}-fake.so"
-        lib.write_text("not a library\n")
-        data[fam] = {"family": fam, "library": str(lib), "env": {}, "default": True}
-        data[fam + "_eager"] = {"family": fam, "library": str(lib), "env": {"MALLOC_FAKE_EAGER": "1"},
-                                "default": False}
-    path = tmp_path / "allocators.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    """Clean fake-bench knobs, with an invocation log."""
-    for k in list(os.environ):
-        if k.startswith("FAKE_BENCH_"):
-            monkeypatch.delenv(k)
-    log = tmp_path / "bench.log"
-    monkeypatch.setenv("FAKE_BENCH_LOG", str(log))
-    return log
-
-
-@pytest.fixture
-def study(tmp_path, fake_allocators, env):
-    """Calls the runner in-process: study('run', ...) -> exit code."""
-    from dstudy.cli import main
-
-    def call(command, *args, results=True, bench=True):
-        argv = [command]
-        if bench:
-            argv += ["--bench", str(FAKE_BENCH)]
-            if "--resume" not in args:  # a resumed run reads its allocators from its manifest
-                argv += ["--allocators-file", str(fake_allocators)]
-        if command == "run" and results:
-            argv += ["--results-dir", str(tmp_path / "results")]
-        return main(argv + [str(a) for a in args])
-    return call
 
 
 def invocations(log):

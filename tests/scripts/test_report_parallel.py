@@ -1,7 +1,6 @@
 """Figures drawn in worker processes come back in job order, with the run."""
 import os
 
-import report_helpers  # noqa: F401  (puts scripts/ on sys.path)
 from dstudy_report.parallel import draw_figures
 
 

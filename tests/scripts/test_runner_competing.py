@@ -2,8 +2,7 @@
 are named as they finish and counted in the summary and the manifest."""
 import io
 
-from runner_helpers import (env, fake_allocators, latest, load_results, study,  # noqa: F401
-                            validate_results)
+from runner_helpers import latest, load_results, validate_results
 from dstudy.cells import Cell
 from dstudy.progress import Progress
 

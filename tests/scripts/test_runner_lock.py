@@ -4,8 +4,7 @@ import json
 import os
 import time
 
-from runner_helpers import (FAKE_BENCH, env, fake_allocators, invocations, latest,  # noqa: F401
-                            load_results, run_study_process, study, validate_results)
+from runner_helpers import FAKE_BENCH, invocations, latest, load_results, run_study_process, validate_results
 from dstudy import lock
 
 ALL4 = "glibc,jemalloc,mimalloc,tcmalloc"

@@ -1,10 +1,7 @@
 """Shards merge into one run; mismatched runs are refused."""
 import json
 
-import pytest
-
-from runner_helpers import (env, fake_allocators, latest, load_results, study,  # noqa: F401
-                            validate_results)
+from runner_helpers import latest, load_results, validate_results
 from dstudy import store
 from dstudy.contract import SCHEMA_VERSION
 

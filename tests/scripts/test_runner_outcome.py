@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from runner_helpers import REPO  # noqa: F401  (puts scripts/ on sys.path)
 from dstudy import outcome
 from dstudy.contract import EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_USAGE, SCHEMA_VERSION
 

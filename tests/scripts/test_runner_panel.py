@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from runner_helpers import (REPO, env, fake_allocators, invocations, latest,  # noqa: F401
-                            load_results, study, validate_results)
+from runner_helpers import REPO, invocations, latest, load_results, validate_results
 from dstudy.profiles import PROFILES
 
 DEFAULTS = ("glibc", "jemalloc", "mimalloc", "tcmalloc")

@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from runner_helpers import (FAKE_BENCH, env, fake_allocators, invocations, latest,  # noqa: F401
-                            load_results, run_study_process, study, validate_results)
+from runner_helpers import FAKE_BENCH, invocations, latest, load_results, run_study_process, validate_results
 
 
 def test_resume_skips_completed_cells(study, tmp_path, env):

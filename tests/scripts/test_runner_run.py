@@ -1,8 +1,7 @@
 """Running cells: results, failures of every kind, allocators, usage errors."""
 import json
 
-from runner_helpers import (env, fake_allocators, invocations, latest, load_results,  # noqa: F401
-                            study, validate_results)
+from runner_helpers import invocations, latest, load_results, validate_results
 
 
 def cells_by_id(doc):

@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from runner_helpers import (REPO, env, fake_allocators, invocations, latest,  # noqa: F401
-                            load_results, study, validate_results)
+from runner_helpers import REPO, invocations, latest, load_results, validate_results
 from dstudy.profiles import LARGE_TABLES, PROFILES
 
 REAL_BENCH = REPO / "build" / "release" / "dstudy_bench"

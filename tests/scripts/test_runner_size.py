@@ -1,8 +1,7 @@
 """--size NAME: the profile's matrix at another size profile of the specs."""
 import json
 
-from runner_helpers import (env, fake_allocators, invocations, latest, load_results,  # noqa: F401
-                            study, validate_results)
+from runner_helpers import invocations, latest, load_results, validate_results
 
 
 def test_run_at_another_size(study, tmp_path, env, capsys):

@@ -4,8 +4,7 @@ import csv
 import json
 import subprocess
 
-from runner_helpers import (FAKE_BENCH, env, fake_allocators, latest, load_results,  # noqa: F401
-                            study, validate_results)
+from runner_helpers import FAKE_BENCH, latest, load_results, validate_results
 from dstudy import cells_csv, store
 from dstudy_report.load import load_run
 
