@@ -113,6 +113,7 @@ HeapCountingPause::~HeapCountingPause() { t_paused = was_paused_; }
 
 }  // namespace dstudy::probes
 
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 // ---- the replaced global allocation functions --------------------------------
 // Every replaceable form, so that no allocation escapes the count. The
 // nothrow forms call the throwing ones, as the standard's defaults do.
@@ -162,3 +163,4 @@ void operator delete(void* p, std::size_t, std::align_val_t a) noexcept { hc::re
 void operator delete[](void* p, std::size_t, std::align_val_t a) noexcept { hc::release(p, a, true); }
 void operator delete(void* p, std::align_val_t a, const std::nothrow_t&) noexcept { hc::release(p, a, false); }
 void operator delete[](void* p, std::align_val_t a, const std::nothrow_t&) noexcept { hc::release(p, a, true); }
+#endif  // no sanitizer

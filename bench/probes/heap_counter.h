@@ -17,6 +17,15 @@
 
 namespace dstudy::probes {
 
+// Under AddressSanitizer or ThreadSanitizer the sanitizer owns operator
+// new/delete (it checks every new against its delete), so the replacement is
+// not compiled and the heap layer is not read (null).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kHeapCounterAvailable = false;
+#else
+inline constexpr bool kHeapCounterAvailable = true;
+#endif
+
 // Starts (true) or stops (false) counting. Allocations made while counting
 // is off are never subtracted when freed, so switch it on before a
 // container exists and off after it is destroyed.

@@ -183,7 +183,7 @@ AllocatorStats MemoryProbe::allocator_stats(bool expensive_ok) const {
 
 MemoryLayers MemoryProbe::layers(bool expensive_ok) const {
   MemoryLayers l;
-  if (heap_counting()) l.heap_bytes = probes::heap_bytes();
+  if (kHeapCounterAvailable && heap_counting()) l.heap_bytes = probes::heap_bytes();
   if (auto r = rss_bytes()) l.rss_bytes = static_cast<std::int64_t>(*r);
   if (expensive_ok || stats_cheap()) {
     const AllocatorStats s = allocator_stats(expensive_ok);

@@ -28,6 +28,7 @@
 #include "bench/workload/stream_generator.h"
 #include "bench/workload/workload_spec.h"
 #include "impls/core/value_types.h"
+#include "tests/harness/skip_under_sanitizer.h"
 #include "tests/harness/test_containers.h"
 #include "tests/harness/test_streams.h"
 
@@ -145,6 +146,7 @@ TEST(RunCell, PercentilesNeedEnoughSamples) {
 }
 
 TEST(RunCell, MemoryComesFromItsOwnProcessWithTheHeapLayer) {
+  DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();  // no heap layer there (heap_counter.h)
   const auto s = harness_test::make_churn_stream({.live = 20000, .churn_steps = 20000, .drain_after = true});
   CellOptions o;
   o.repetitions = 1;
@@ -180,6 +182,7 @@ TEST(MemoryProbeInChild, RssIsTheChildsOwn) {
 }
 
 TEST(HeapCounter, CountsLiveBytesOnlyWhileOn) {
+  DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();  // the sanitizer owns operator new there
   using namespace probes;
   const std::int64_t before = heap_bytes();
   set_heap_counting(true);
