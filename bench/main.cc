@@ -120,38 +120,46 @@ int list(const fs::path& dir) {
   return kExitOk;
 }
 
-}  // namespace
+// ---- the command line ---------------------------------------------------------
 
-int main(int argc, char** argv) {
-  const std::vector<std::string> args(argv, argv + argc);
-
-  CLI::App app{"dstudy_bench: runs one cell of the delete-intensive container study"};
-  bool do_list = false;
+struct CommandLine {
+  std::vector<std::string> args;  // argv as given (recorded in the environment)
+  bool list = false;
   std::string impl, workload, kv, size = "quick", out_dir, expect_allocator;
   std::string workloads_dir = dstudy::default_workloads_dir().string();
   int repetitions = 1;
   bool latency_on = false, latency_off = false;
   std::size_t memory_every = 0;
   std::optional<std::uint64_t> seed;
-  app.add_flag("--list", do_list, "Print the registered implementations and workloads as JSON");
-  app.add_option("--workloads-dir", workloads_dir, "Folder of workload spec files")->capture_default_str();
-  app.add_option("--impl", impl, "Implementation (registered name)");
-  app.add_option("--workload", workload, "Workload (spec name)");
-  app.add_option("--kv", kv, "Key/value kind: u64, inline32, string, blob1k");
-  app.add_option("--size", size, "Size profile of the workload spec (quick, full, or any other it defines)")->capture_default_str();
-  app.add_option("--out-dir", out_dir, "Folder for gbench.json and sidecar.json");
-  app.add_option("--repetitions", repetitions, "Independent repetitions (one process each)")->check(CLI::Range(1, 1000))->capture_default_str();
-  auto* lat = app.add_flag("--latency", latency_on,
-                           "Run the latency pass, every op timed (default for single-threaded workloads)");
-  auto* nolat = app.add_flag("--no-latency", latency_off, "Skip the latency pass");
-  lat->excludes(nolat);
-  app.add_option("--memory-sample-every", memory_every, "Sample memory every K ops (0 = about 256 samples)")
-      ->capture_default_str();
-  app.add_option("--expect-allocator", expect_allocator,
-                 "Fail (exit 4) unless this allocator is the one loaded: glibc|system, jemalloc, mimalloc, tcmalloc");
-  app.add_option("--seed", seed, "Override the workload's seed");
-  app.allow_extras();  // --benchmark_* flags go to Google Benchmark
+  std::vector<std::string> benchmark_args;  // --benchmark_* flags, for Google Benchmark
+};
 
+// Fills `cl` from argv; an exit code when the process should stop (help,
+// usage error), nothing when it should go on.
+std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
+  cl.args.assign(argv, argv + argc);
+  CLI::App app{"dstudy_bench: runs one cell of the delete-intensive container study"};
+  app.add_flag("--list", cl.list, "Print the registered implementations and workloads as JSON");
+  app.add_option("--workloads-dir", cl.workloads_dir, "Folder of workload spec files")->capture_default_str();
+  app.add_option("--impl", cl.impl, "Implementation (registered name)");
+  app.add_option("--workload", cl.workload, "Workload (spec name)");
+  app.add_option("--kv", cl.kv, "Key/value kind: u64, inline32, string, blob1k");
+  app.add_option("--size", cl.size, "Size profile of the workload spec (quick, full, or any other it defines)")
+      ->capture_default_str();
+  app.add_option("--out-dir", cl.out_dir, "Folder for gbench.json and sidecar.json");
+  app.add_option("--repetitions", cl.repetitions, "Independent repetitions (one process each)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  auto* lat = app.add_flag("--latency", cl.latency_on,
+                           "Run the latency pass, every op timed (default for single-threaded workloads)");
+  auto* nolat = app.add_flag("--no-latency", cl.latency_off, "Skip the latency pass");
+  lat->excludes(nolat);
+  app.add_option("--memory-sample-every", cl.memory_every, "Sample memory every K ops (0 = about 256 samples)")
+      ->capture_default_str();
+  app.add_option("--expect-allocator", cl.expect_allocator,
+                 "Fail (exit 4) unless this allocator is the one loaded: glibc|system, jemalloc, mimalloc, tcmalloc");
+  app.add_option("--seed", cl.seed, "Override the workload's seed");
+  app.allow_extras();  // --benchmark_* flags go to Google Benchmark
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -160,103 +168,121 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
-  std::vector<std::string> gb_args;
   for (const std::string& extra : app.remaining()) {
     if (extra.rfind("--benchmark_", 0) != 0) return fail(kExitUsage, "unknown argument: " + extra);
-    gb_args.push_back(extra);
+    cl.benchmark_args.push_back(extra);
   }
+  return std::nullopt;
+}
 
-  if (do_list) return list(workloads_dir);
+// ---- the cell, checked before anything is measured ---------------------------
 
-  // ---- validate the cell before anything is measured -----------------------
-  if (impl.empty() || workload.empty() || kv.empty() || out_dir.empty())
+struct Cell {
+  const RegisteredImpl* impl = nullptr;
+  dstudy::bench::DriverFactory factory = nullptr;
+  dstudy::WorkloadSpec spec;
+  unsigned threads = 1;
+};
+
+// An exit code and message for anything a user can get wrong; nothing when
+// the cell can run.
+std::optional<int> validate(const CommandLine& cl, Cell& cell) {
+  if (cl.impl.empty() || cl.workload.empty() || cl.kv.empty() || cl.out_dir.empty())
     return fail(kExitUsage, "--impl, --workload, --kv and --out-dir are required (or --list)");
 
   const auto& probe = dstudy::probes::MemoryProbe::instance();
-  if (!expect_allocator.empty() && !dstudy::probes::allocator_matches(expect_allocator, probe.allocator_name()))
-    return fail(kExitAllocator, "allocator mismatch: expected " + expect_allocator + ", detected " +
+  if (!cl.expect_allocator.empty() && !dstudy::probes::allocator_matches(cl.expect_allocator, probe.allocator_name()))
+    return fail(kExitAllocator, "allocator mismatch: expected " + cl.expect_allocator + ", detected " +
                                     probe.allocator_name() + " (check LD_PRELOAD)");
 
-  const RegisteredImpl* entry = CellRegistry::instance().find(impl);
-  if (!entry) return fail(kExitUsage, "unknown impl '" + impl + "'; valid: " + join(impl_names()));
+  cell.impl = CellRegistry::instance().find(cl.impl);
+  if (!cell.impl) return fail(kExitUsage, "unknown impl '" + cl.impl + "'; valid: " + join(impl_names()));
 
   const std::vector<std::string> all_kinds(std::begin(dstudy::kKvKinds), std::end(dstudy::kKvKinds));
-  if (std::find(all_kinds.begin(), all_kinds.end(), kv) == all_kinds.end())
-    return fail(kExitUsage, "unknown kv '" + kv + "'; valid: " + join(all_kinds));
+  if (std::find(all_kinds.begin(), all_kinds.end(), cl.kv) == all_kinds.end())
+    return fail(kExitUsage, "unknown kv '" + cl.kv + "'; valid: " + join(all_kinds));
 
-  dstudy::WorkloadSpec spec;
   try {
-    spec = dstudy::find_workload(workloads_dir, workload);
+    cell.spec = dstudy::find_workload(cl.workloads_dir, cl.workload);
+    cell.threads = cell.spec.threads_for(cl.size);
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());
   }
-  if (std::find(spec.kv.begin(), spec.kv.end(), kv) == spec.kv.end())
-    return fail(kExitUsage, "workload '" + workload + "' does not run kv '" + kv + "'; it runs: " + join(spec.kv));
-  const dstudy::bench::DriverFactory factory = entry->factory_for(kv);
-  if (!factory)
-    return fail(kExitUsage, "impl '" + impl + "' does not support kv '" + kv + "'; it supports: " +
-                                join(entry->kind_names()));
-  unsigned threads = 1;
-  try {
-    threads = spec.threads_for(size);
-  } catch (const dstudy::SpecError& e) {
-    return fail(kExitUsage, e.what());
-  }
-  if (threads > 1 && !entry->thread_safe)
-    return fail(kExitUsage, "workload '" + workload + "' runs " + std::to_string(threads) +
-                                " threads but impl '" + impl + "' is not thread-safe");
-  if (seed) spec.seed = *seed;
+  const auto& spec_kv = cell.spec.kv;
+  if (std::find(spec_kv.begin(), spec_kv.end(), cl.kv) == spec_kv.end())
+    return fail(kExitUsage, "workload '" + cl.workload + "' does not run kv '" + cl.kv + "'; it runs: " + join(spec_kv));
+  cell.factory = cell.impl->factory_for(cl.kv);
+  if (!cell.factory)
+    return fail(kExitUsage, "impl '" + cl.impl + "' does not support kv '" + cl.kv + "'; it supports: " +
+                                join(cell.impl->kind_names()));
+  if (cell.threads > 1 && !cell.impl->thread_safe)
+    return fail(kExitUsage, "workload '" + cl.workload + "' runs " + std::to_string(cell.threads) +
+                                " threads but impl '" + cl.impl + "' is not thread-safe");
+  if (cl.seed) cell.spec.seed = *cl.seed;
 
   std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) return fail(kExitUsage, "cannot create --out-dir " + out_dir + ": " + ec.message());
+  fs::create_directories(cl.out_dir, ec);
+  if (ec) return fail(kExitUsage, "cannot create --out-dir " + cl.out_dir + ": " + ec.message());
+  return std::nullopt;
+}
 
-  // ---- start-up probes: timer, environment (git runs here, once) -----------
-  const auto& timer = dstudy::probes::timer_calibration();
-  const nlohmann::json environment = dstudy::probes::collect_environment(args, {{"cli11", CLI11_VERSION}});
+// ---- running it ---------------------------------------------------------------
 
-  // Google Benchmark gets its own flags plus where to write its JSON.
-  std::vector<std::string> gb_storage = {args[0], "--benchmark_out=" + (fs::path(out_dir) / "gbench.json").string(),
-                                         "--benchmark_out_format=json"};
-  gb_storage.insert(gb_storage.end(), gb_args.begin(), gb_args.end());
-  std::vector<char*> gb_argv;
-  for (auto& s : gb_storage) gb_argv.push_back(s.data());
-  int gb_argc = static_cast<int>(gb_argv.size());
-  benchmark::Initialize(&gb_argc, gb_argv.data());
-  if (benchmark::ReportUnrecognizedArguments(gb_argc, gb_argv.data())) return kExitUsage;
-  benchmark::AddCustomContext("dstudy_allocator", probe.allocator_name());
+// Google Benchmark gets its own flags plus where to write its JSON.
+bool init_google_benchmark(const CommandLine& cl, const dstudy::probes::TimerCalibration& timer) {
+  std::vector<std::string> storage = {cl.args[0],
+                                      "--benchmark_out=" + (fs::path(cl.out_dir) / "gbench.json").string(),
+                                      "--benchmark_out_format=json"};
+  storage.insert(storage.end(), cl.benchmark_args.begin(), cl.benchmark_args.end());
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  if (benchmark::ReportUnrecognizedArguments(argc, argv.data())) return false;
+  benchmark::AddCustomContext("dstudy_allocator", dstudy::probes::MemoryProbe::instance().allocator_name());
   benchmark::AddCustomContext("dstudy_timer_overhead_ns", std::to_string(timer.overhead_ns));
   benchmark::AddCustomContext("dstudy_timer_resolution_ns", std::to_string(timer.resolution_ns));
+  return true;
+}
 
-  dstudy::bench::CellOptions options;
-  options.impl = impl;
-  options.workload = workload;
-  options.kv = kv;
-  options.size = size;
-  options.threads = static_cast<int>(threads);
-  options.repetitions = repetitions;
-  options.latency = latency_on || (!latency_off && threads == 1);
-  options.memory_sample_every = memory_every;
-  options.fill = spec.fill;
-  options.reserve = spec.reserve;
+dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell) {
+  dstudy::bench::CellOptions o;
+  o.impl = cl.impl;
+  o.workload = cl.workload;
+  o.kv = cl.kv;
+  o.size = cl.size;
+  o.threads = static_cast<int>(cell.threads);
+  o.repetitions = cl.repetitions;
+  o.latency = cl.latency_on || (!cl.latency_off && cell.threads == 1);
+  o.memory_sample_every = cl.memory_every;
+  o.fill = cell.spec.fill;
+  o.reserve = cell.spec.reserve;
+  return o;
+}
 
-  dstudy::bench::CellRun run;
+int run(const CommandLine& cl, const Cell& cell) {
+  // Start-up probes: timer, environment (git runs here, once).
+  const auto& timer = dstudy::probes::timer_calibration();
+  const nlohmann::json environment = dstudy::probes::collect_environment(cl.args, {{"cli11", CLI11_VERSION}});
+  if (!init_google_benchmark(cl, timer)) return kExitUsage;
+
+  dstudy::bench::CellRun result;
   try {
-    auto driver = factory();
+    auto driver = cell.factory();
     const dstudy::bench::StreamFactory make_stream = [&](std::optional<std::size_t> live) {
-      return dstudy::generate_stream(spec, size, kv, live);
+      return dstudy::generate_stream(cell.spec, cl.size, cl.kv, live);
     };
-    run = dstudy::bench::run_cell(*driver, options, make_stream);
+    result = dstudy::bench::run_cell(*driver, cell_options(cl, cell), make_stream);
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());
   } catch (const std::exception& e) {
     return fail(kExitError, std::string("error: ") + e.what());
   }
 
-  const dstudy::bench::SidecarContext ctx{expect_allocator, environment};
-  const nlohmann::json sidecar = dstudy::bench::sidecar_json(run, ctx, timer);
+  const dstudy::bench::SidecarContext ctx{cl.expect_allocator, environment};
+  const nlohmann::json sidecar = dstudy::bench::sidecar_json(result, ctx, timer);
   try {
-    dstudy::bench::write_json_file((fs::path(out_dir) / "sidecar.json").string(), sidecar);
+    dstudy::bench::write_json_file((fs::path(cl.out_dir) / "sidecar.json").string(), sidecar);
   } catch (const std::exception& e) {
     return fail(kExitError, e.what());
   }
@@ -266,8 +292,19 @@ int main(int argc, char** argv) {
     std::cerr << "dstudy_bench: warning: headline throughput spread is high (MAD " << headline["mad_pct"].get<double>()
               << "% of the median >= " << dstudy::bench::kSpreadWarningPct
               << "%): too noisy to trust, rerun with more repetitions\n";
-  if (run.machine_load.competing)
-    std::cerr << "dstudy_bench: warning: measured beside another process: " << run.machine_load.reason << '\n';
-  if (!run.check.ok) return fail(kExitCheck, "correctness check failed: " + run.check.message);
+  if (result.machine_load.competing)
+    std::cerr << "dstudy_bench: warning: measured beside another process: " << result.machine_load.reason << '\n';
+  if (!result.check.ok) return fail(kExitCheck, "correctness check failed: " + result.check.message);
   return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommandLine cl;
+  if (const auto stop = parse(argc, argv, cl)) return *stop;
+  if (cl.list) return list(cl.workloads_dir);
+  Cell cell;
+  if (const auto bad = validate(cl, cell)) return *bad;
+  return run(cl, cell);
 }
