@@ -393,6 +393,85 @@ std::uint64_t phase_ops(const PhaseSpec& p, std::string_view profile) {
   return it == p.ops.end() ? 0 : it->second;
 }
 
+// ---- the spec's top-level field groups ----------------------------------------
+
+void parse_identity(const Reader& r, const json& root, const std::filesystem::path& source, WorkloadSpec& spec) {
+  spec.name = r.string(r.required(root, "", "name"), "name");
+  const std::string stem = source.stem().string();
+  if (spec.name != stem) r.fail("name", "the file name \"" + stem + "\" (name must match the file)", "\"" + spec.name + "\"");
+
+  spec.description = r.string(r.required(root, "", "description"), "description");
+  if (spec.description.size() < 20 || std::none_of(spec.description.begin(), spec.description.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; }))
+    r.fail("description",
+           "one sentence on the real system the preset stands for, with the published figure it is set from "
+           "(at least 20 characters and a number)",
+           show(root["description"]));
+}
+
+void parse_kv(const Reader& r, const json& root, WorkloadSpec& spec) {
+  const json& kv = r.required(root, "", "kv");
+  if (!kv.is_array() || kv.empty()) r.fail("kv", "a non-empty list of kv kinds (u64, inline32, string, blob1k)", type_name(kv));
+  for (std::size_t i = 0; i < kv.size(); ++i) {
+    const std::string f = "kv[" + std::to_string(i) + "]";
+    const std::string k = r.string(kv[i], f);
+    if (std::none_of(std::begin(kKvKinds), std::end(kKvKinds), [&](const char* s) { return k == s; }))
+      r.fail(f, "a kv kind: \"u64\", \"inline32\", \"string\" or \"blob1k\" (unknown kv kind)", "\"" + k + "\"");
+    if (std::find(spec.kv.begin(), spec.kv.end(), k) != spec.kv.end()) r.fail(f, "each kv kind once", "\"" + k + "\" twice");
+    spec.kv.push_back(k);
+  }
+}
+
+void parse_fill(const Reader& r, const json& root, WorkloadSpec& spec) {
+  if (root.contains("fill") && root["fill"].is_array()) {
+    const json& sweep = root["fill"];
+    if (sweep.empty()) r.fail("fill", "a fraction of the growth point in (0, 1], or a non-empty list of them", "[]");
+    for (std::size_t i = 0; i < sweep.size(); ++i) {
+      const std::string f = "fill[" + std::to_string(i) + "]";
+      const double x = r.fraction(sweep[i], f, 0.0, 1.0, true, "a fraction of the growth point in (0, 1]");
+      if (std::find(spec.fill_sweep.begin(), spec.fill_sweep.end(), x) != spec.fill_sweep.end())
+        r.fail(f, "a fill not already in the list", show(sweep[i]));
+      spec.fill_sweep.push_back(x);
+    }
+  } else if (root.contains("fill") && !root["fill"].is_null()) {
+    spec.fill = r.fraction(root["fill"], "fill", 0.0, 1.0, true,
+                           "a fraction of the growth point in (0, 1], or a list of them");
+  }
+}
+
+// The size profiles; returns their names (a phase's op count may be given
+// per profile).
+std::vector<std::string> parse_sizes(const Reader& r, const json& root, WorkloadSpec& spec) {
+  const json& sizes = r.required(root, "", "sizes");
+  r.object(sizes, "sizes");
+  std::vector<std::string> profiles;
+  for (const auto& [name, prof] : sizes.items()) {
+    const std::string f = "sizes." + name;
+    r.object(prof, f);
+    r.known_fields(prof, f, {"live", "threads", "idle_probes_s"});
+    SizeProfile s;
+    s.name = name;
+    s.live = static_cast<std::size_t>(r.integer(r.required(prof, f, "live"), f + ".live", 1, 1ull << 31));
+    if (prof.contains("threads")) s.threads = static_cast<unsigned>(r.integer(prof["threads"], f + ".threads", 1, 256));
+    if (prof.contains("idle_probes_s")) {
+      const json& ip = prof["idle_probes_s"];
+      if (!ip.is_array()) r.fail(f + ".idle_probes_s", "a list of idle periods in seconds", type_name(ip));
+      for (std::size_t i = 0; i < ip.size(); ++i) {
+        const std::string g = f + ".idle_probes_s[" + std::to_string(i) + "]";
+        const double x = r.fraction(ip[i], g, 0, 3600, true, "seconds in (0, 3600]");
+        if (!s.idle_probes_s.empty() && x <= s.idle_probes_s.back()) r.fail(g, "idle periods in increasing order", show(ip[i]));
+        s.idle_probes_s.push_back(x);
+      }
+    }
+    profiles.push_back(name);
+    spec.sizes.push_back(std::move(s));
+  }
+  for (const char* needed : {"quick", "full"})
+    if (!sizes.contains(needed))
+      r.fail(std::string("sizes.") + needed, "a \"quick\" and a \"full\" size profile (missing required field)", "nothing");
+  return profiles;
+}
+
 }  // namespace
 
 const SizeProfile& WorkloadSpec::size(std::string_view profile) const {
@@ -476,29 +555,8 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
                   "sizes", "phases", "headline", "retention_phase"});
   WorkloadSpec spec;
   spec.source = source;
-  spec.name = r.string(r.required(root, "", "name"), "name");
-  const std::string stem = source.stem().string();
-  if (spec.name != stem) r.fail("name", "the file name \"" + stem + "\" (name must match the file)", "\"" + spec.name + "\"");
-
-  spec.description = r.string(r.required(root, "", "description"), "description");
-  if (spec.description.size() < 20 || std::none_of(spec.description.begin(), spec.description.end(),
-                                                    [](char c) { return c >= '0' && c <= '9'; }))
-    r.fail("description",
-           "one sentence on the real system the preset stands for, with the published figure it is set from "
-           "(at least 20 characters and a number)",
-           show(root["description"]));
-
-  const json& kv = r.required(root, "", "kv");
-  if (!kv.is_array() || kv.empty()) r.fail("kv", "a non-empty list of kv kinds (u64, inline32, string, blob1k)", type_name(kv));
-  for (std::size_t i = 0; i < kv.size(); ++i) {
-    const std::string f = "kv[" + std::to_string(i) + "]";
-    const std::string k = r.string(kv[i], f);
-    if (std::none_of(std::begin(kKvKinds), std::end(kKvKinds), [&](const char* s) { return k == s; }))
-      r.fail(f, "a kv kind: \"u64\", \"inline32\", \"string\" or \"blob1k\" (unknown kv kind)", "\"" + k + "\"");
-    if (std::find(spec.kv.begin(), spec.kv.end(), k) != spec.kv.end()) r.fail(f, "each kv kind once", "\"" + k + "\" twice");
-    spec.kv.push_back(k);
-  }
-
+  parse_identity(r, root, source, spec);
+  parse_kv(r, root, spec);
   if (root.contains("threads")) spec.threads = static_cast<unsigned>(r.integer(root["threads"], "threads", 1, 256));
   spec.seed = r.integer(r.required(root, "", "seed"), "seed");
   if (root.contains("key_universe") && !root["key_universe"].is_null())
@@ -510,51 +568,10 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
     else if (s == "dense") spec.key_encoding = KeyEncoding::kDense;
     else r.fail("key_encoding", "\"hashed\" or \"dense\"", show(root["key_encoding"]));
   }
-  if (root.contains("fill") && root["fill"].is_array()) {
-    const json& sweep = root["fill"];
-    if (sweep.empty()) r.fail("fill", "a fraction of the growth point in (0, 1], or a non-empty list of them", "[]");
-    for (std::size_t i = 0; i < sweep.size(); ++i) {
-      const std::string f = "fill[" + std::to_string(i) + "]";
-      const double x = r.fraction(sweep[i], f, 0.0, 1.0, true, "a fraction of the growth point in (0, 1]");
-      if (std::find(spec.fill_sweep.begin(), spec.fill_sweep.end(), x) != spec.fill_sweep.end())
-        r.fail(f, "a fill not already in the list", show(sweep[i]));
-      spec.fill_sweep.push_back(x);
-    }
-  } else if (root.contains("fill") && !root["fill"].is_null()) {
-    spec.fill = r.fraction(root["fill"], "fill", 0.0, 1.0, true,
-                           "a fraction of the growth point in (0, 1], or a list of them");
-  }
+  parse_fill(r, root, spec);
   if (root.contains("reserve")) spec.reserve = r.boolean(root["reserve"], "reserve");
 
-  // sizes
-  const json& sizes = r.required(root, "", "sizes");
-  r.object(sizes, "sizes");
-  std::vector<std::string> profiles;
-  for (const auto& [name, prof] : sizes.items()) {
-    const std::string f = "sizes." + name;
-    r.object(prof, f);
-    r.known_fields(prof, f, {"live", "threads", "idle_probes_s"});
-    SizeProfile s;
-    s.name = name;
-    s.live = static_cast<std::size_t>(r.integer(r.required(prof, f, "live"), f + ".live", 1, 1ull << 31));
-    if (prof.contains("threads")) s.threads = static_cast<unsigned>(r.integer(prof["threads"], f + ".threads", 1, 256));
-    if (prof.contains("idle_probes_s")) {
-      const json& ip = prof["idle_probes_s"];
-      if (!ip.is_array()) r.fail(f + ".idle_probes_s", "a list of idle periods in seconds", type_name(ip));
-      for (std::size_t i = 0; i < ip.size(); ++i) {
-        const std::string g = f + ".idle_probes_s[" + std::to_string(i) + "]";
-        const double x = r.fraction(ip[i], g, 0, 3600, true, "seconds in (0, 3600]");
-        if (!s.idle_probes_s.empty() && x <= s.idle_probes_s.back()) r.fail(g, "idle periods in increasing order", show(ip[i]));
-        s.idle_probes_s.push_back(x);
-      }
-    }
-    profiles.push_back(name);
-    spec.sizes.push_back(std::move(s));
-  }
-  for (const char* needed : {"quick", "full"})
-    if (!sizes.contains(needed))
-      r.fail(std::string("sizes.") + needed, "a \"quick\" and a \"full\" size profile (missing required field)", "nothing");
-
+  const std::vector<std::string> profiles = parse_sizes(r, root, spec);
   expand_phases(r, r.required(root, "", "phases"), "phases", spec.key_universe.has_value(), profiles, spec.phases);
   std::set<std::string> names;
   for (std::size_t i = 0; i < spec.phases.size(); ++i)
