@@ -33,7 +33,6 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -44,10 +43,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "impls/core/compaction_timer.h"
 #include "impls/core/counting_allocator.h"
 #include "impls/core/epoch_reclaimer.h"
 #include "impls/core/footprint.h"
 #include "impls/core/hash.h"
+#include "impls/core/probe_sequence.h"
 #include "impls/core/register.h"
 
 namespace dstudy {
@@ -104,9 +105,10 @@ class ConcurrentMap {
       Table* t = table_of(sh).load(std::memory_order_relaxed);
       if (t) {
         const std::uint16_t tag = tag_of(h);
-        std::size_t i = h & t->mask;
+        LinearProbe seq(h, t->mask);
         std::size_t first_tomb = kNone;
-        for (;; i = (i + 1) & t->mask) {
+        for (;; seq.next()) {
+          const std::size_t i = seq.offset();
           const std::uintptr_t w = t->slots()[i].load(std::memory_order_relaxed);
           if (w == kEmpty) break;
           if (w == kTombstone) {
@@ -125,7 +127,7 @@ class ConcurrentMap {
         const std::size_t live = sh.size.load(std::memory_order_relaxed);
         const std::size_t used = live + sh.tombstones.load(std::memory_order_relaxed);
         if (static_cast<double>(used + 1) <= kMaxLoad * static_cast<double>(t->mask + 1)) {
-          t->slots()[i].store(pack(node, tag), std::memory_order_release);
+          t->slots()[seq.offset()].store(pack(node, tag), std::memory_order_release);
           sh.size.store(live + 1, std::memory_order_relaxed);
           return true;
         }
@@ -151,7 +153,8 @@ class ConcurrentMap {
       Table* t = table_of(sh).load(std::memory_order_relaxed);
       if (!t) return false;
       const std::uint16_t tag = tag_of(h);
-      for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+      for (LinearProbe seq(h, t->mask);; seq.next()) {
+        const std::size_t i = seq.offset();
         const std::uintptr_t w = t->slots()[i].load(std::memory_order_relaxed);
         if (w == kEmpty) return false;
         if (w != kTombstone && tag_in(w) == tag && matches(node_of(w), h, key)) {
@@ -170,7 +173,7 @@ class ConcurrentMap {
         sh.tombstones.store(0, std::memory_order_relaxed);
         sh.capacity.store(0, std::memory_order_relaxed);
         old_table = t;
-        count_rebuild(0);
+        rebuilds_.add(1, 0);  // nothing to copy: counted, no time
       } else if (cap > kMinCapacity && cap > sh.floor && live * 8 < cap) {
         std::size_t new_cap = std::max({kMinCapacity, sh.floor, std::bit_ceil(live * 4)});
         if (new_cap < cap) rebuild(sh, t, new_cap);
@@ -189,8 +192,8 @@ class ConcurrentMap {
     const Table* t = table_of(sh).load(std::memory_order_acquire);
     if (!t) return false;
     const std::uint16_t tag = tag_of(h);
-    for (std::size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-      const std::uintptr_t w = t->slots()[i].load(std::memory_order_acquire);
+    for (LinearProbe seq(h, t->mask);; seq.next()) {
+      const std::uintptr_t w = t->slots()[seq.offset()].load(std::memory_order_acquire);
       if (w == kEmpty) return false;
       if (w != kTombstone && tag_in(w) == tag) {
         const Node* n = node_of(w);
@@ -219,8 +222,7 @@ class ConcurrentMap {
     f.capacity = capacity;
     f.max_load = kMaxLoad;
     f.tombstones = tombstones;
-    f.compactions = rebuilds_.load(std::memory_order_relaxed);
-    f.compaction_ns = rebuild_ns_.load(std::memory_order_relaxed);
+    rebuilds_.report(f);
     f.reclaim_pending_bytes = domain_.pending_bytes();
     return f;
   }
@@ -342,39 +344,30 @@ class ConcurrentMap {
     static_cast<ConcurrentMap*>(ctx)->free_table(static_cast<Table*>(p));
   }
 
-  // Into a table being built (not yet visible): first empty slot.
-  static void place(Table* t, Node* n, std::size_t h) {
-    std::size_t i = h & t->mask;
-    while (t->slots()[i].load(std::memory_order_relaxed) != kEmpty) i = (i + 1) & t->mask;
-    t->slots()[i].store(pack(n, tag_of(h)), std::memory_order_release);
+  // Into a table being built (not yet visible): the first empty slot on the
+  // probe path of hash h gets the slot word w.
+  static void place_word(Table* t, std::uintptr_t w, std::size_t h, std::memory_order order) {
+    LinearProbe seq(h, t->mask);
+    while (t->slots()[seq.offset()].load(std::memory_order_relaxed) != kEmpty) seq.next();
+    t->slots()[seq.offset()].store(w, order);
   }
-
-  void count_rebuild(std::uint64_t ns) {
-    rebuilds_.fetch_add(1, std::memory_order_relaxed);
-    rebuild_ns_.fetch_add(ns, std::memory_order_relaxed);
-  }
+  static void place(Table* t, Node* n, std::size_t h) { place_word(t, pack(n, tag_of(h)), h, std::memory_order_release); }
 
   // Under sh.mu: copies the live nodes of `old` into a new table of `cap`
   // slots, publishes it and retires `old`.
   Table* rebuild(Shard& sh, Table* old, std::size_t cap) {
-    const auto start = std::chrono::steady_clock::now();
+    CompactionTimer timer(rebuilds_);
     Table* t = new_table(cap);
     if (old) {
       for (std::size_t s = 0; s <= old->mask; ++s) {
         const std::uintptr_t w = old->slots()[s].load(std::memory_order_relaxed);
-        if (w > kTombstone) {
-          std::size_t i = node_of(w)->hash & t->mask;
-          while (t->slots()[i].load(std::memory_order_relaxed) != kEmpty) i = (i + 1) & t->mask;
-          t->slots()[i].store(w, std::memory_order_relaxed);
-        }
+        if (w > kTombstone) place_word(t, w, node_of(w)->hash, std::memory_order_relaxed);
       }
     }
     table_of(sh).store(t, std::memory_order_release);
     sh.tombstones.store(0, std::memory_order_relaxed);
     sh.capacity.store(cap, std::memory_order_relaxed);
     if (old) domain_.retire(old, &ConcurrentMap::free_table_cb, table_bytes(old->mask + 1));
-    count_rebuild(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count()));
     return t;
   }
 
@@ -382,8 +375,7 @@ class ConcurrentMap {
   Shard* shards_ = nullptr;
   alignas(64) std::atomic<Table*> tables_[kShards] = {};
   mutable epoch::Domain domain_;
-  std::atomic<std::uint64_t> rebuilds_{0};
-  std::atomic<std::uint64_t> rebuild_ns_{0};
+  AtomicCompactionStats rebuilds_;
 };
 
 }  // namespace dstudy

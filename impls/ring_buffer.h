@@ -20,7 +20,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -28,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "impls/core/bitset.h"
+#include "impls/core/compaction_timer.h"
 #include "impls/core/footprint.h"
 #include "impls/core/hash.h"
 #include "impls/core/register.h"
@@ -70,7 +71,7 @@ class RingBuffer {
     index_.prepare_insert();
     const std::size_t slot = (head_ + span_) & mask_;
     std::construct_at(&ring_[slot], key, std::move(value));
-    live_bits_[slot / 64] |= std::uint64_t{1} << (slot % 64);
+    live_bits_.set(slot);
     index_.insert(hash, static_cast<std::uint32_t>(slot));
     ++span_;
     ++live_;
@@ -83,7 +84,7 @@ class RingBuffer {
     const std::size_t slot = index_.slot_at(bucket);
     index_.erase_at(bucket);
     std::destroy_at(&ring_[slot]);
-    live_bits_[slot / 64] &= ~(std::uint64_t{1} << (slot % 64));
+    live_bits_.reset(slot);
     --live_;
     if (live_ == 0) {
       head_ = 0;
@@ -123,11 +124,10 @@ class RingBuffer {
 
   Footprint footprint() const {
     Footprint f;
-    f.bytes = capacity_ * sizeof(Slot) + live_bits_.capacity() * sizeof(std::uint64_t) + index_.bytes();
+    f.bytes = capacity_ * sizeof(Slot) + live_bits_.capacity_words() * sizeof(std::uint64_t) + index_.bytes();
     f.capacity = capacity_;
     f.tombstones = span_ - live_;
-    f.compactions = rebuilds_;
-    f.compaction_ns = rebuild_ns_;
+    rebuilds_.report(f);
     return f;
   }
 
@@ -136,7 +136,7 @@ class RingBuffer {
     return index_.find(hash, [&](std::uint32_t slot) { return ring_[slot].key == key; });
   }
 
-  bool is_live(std::size_t slot) const { return (live_bits_[slot / 64] >> (slot % 64)) & 1u; }
+  bool is_live(std::size_t slot) const { return live_bits_.test(slot); }
 
   // Twice the live count, so a rebuilt ring has at least as many free slots
   // as live ones and the next rebuild is as far away as this one's cost.
@@ -163,15 +163,15 @@ class RingBuffer {
   // went. An entry's new slot is its rank among the live slots from the head,
   // which per-word prefix counts of the live bits give without touching keys.
   void rebuild(std::size_t new_capacity) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::size_t words = (capacity_ + 63) / 64;
+    CompactionTimer timer(rebuilds_);
+    const std::size_t words = Bitset<>::words_for(capacity_);
     if (live_ > 0) {
       std::vector<std::uint32_t> before(words + 1);  // live slots in words [0, w)
       for (std::size_t w = 0; w < words; ++w) {
-        before[w + 1] = before[w] + static_cast<std::uint32_t>(std::popcount(live_bits_[w]));
+        before[w + 1] = before[w] + static_cast<std::uint32_t>(std::popcount(live_bits_.word(w)));
       }
       auto live_below = [&](std::size_t slot) {  // live slots in [0, slot)
-        const std::uint64_t below = live_bits_[slot / 64] & ((std::uint64_t{1} << (slot % 64)) - 1);
+        const std::uint64_t below = live_bits_.word(slot / 64) & ((std::uint64_t{1} << (slot % 64)) - 1);
         return std::size_t{before[slot / 64]} + static_cast<std::size_t>(std::popcount(below));
       };
       const std::size_t head_rank = live_below(head_);
@@ -209,33 +209,24 @@ class RingBuffer {
       deallocate_ring(ring_, capacity_);
       ring_ = fresh;
       head_ = 0;
-      const std::size_t new_words = (new_capacity + 63) / 64;
-      if (new_words != live_bits_.size()) std::vector<std::uint64_t>(new_words).swap(live_bits_);
       capacity_ = new_capacity;
       mask_ = new_capacity - 1;
     }
     // Live entries now fill [head_, head_ + live_).
-    std::fill(live_bits_.begin(), live_bits_.end(), 0);
-    for (std::size_t i = 0; i < live_; ++i) {
-      const std::size_t slot = (head_ + i) & mask_;
-      live_bits_[slot / 64] |= std::uint64_t{1} << (slot % 64);
-    }
+    live_bits_.assign_clear_exact(capacity_);
+    for (std::size_t i = 0; i < live_; ++i) live_bits_.set((head_ + i) & mask_);
     span_ = live_;
-    ++rebuilds_;
-    rebuild_ns_ += static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   }
 
   Slot* ring_ = nullptr;                  // capacity_ slots, live ones constructed
-  std::vector<std::uint64_t> live_bits_;  // one bit per slot
+  Bitset<> live_bits_;                    // one bit per slot
   std::size_t capacity_ = 0;              // a power of two, or 0 before the first insert
   std::size_t mask_ = 0;
   std::size_t head_ = 0;                  // slot of the oldest live entry
   std::size_t span_ = 0;                  // slots from head_ to the tail, dead ones included
   std::size_t live_ = 0;
   SlotIndex index_;
-  std::size_t rebuilds_ = 0;
-  std::uint64_t rebuild_ns_ = 0;
+  CompactionStats rebuilds_;
 };
 
 }  // namespace dstudy

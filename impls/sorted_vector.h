@@ -24,7 +24,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +32,8 @@
 #include <utility>
 #include <vector>
 
+#include "impls/core/bitset.h"
+#include "impls/core/compaction_timer.h"
 #include "impls/core/footprint.h"
 #include "impls/core/register.h"
 
@@ -79,18 +80,6 @@ bool shrink_if_sparse(std::vector<T>& v) {
   return true;
 }
 
-class Stopwatch {
- public:
-  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
-  std::uint64_t ns() const {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count());
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_;
-};
-
 }  // namespace sorted_vector_detail
 
 // ---------------------------------------------------------------------------
@@ -119,11 +108,8 @@ class SortedVectorEager {
     if (i == entries_.size() || !(entries_[i].key == key)) return false;
     entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
     if (entries_.size() * 4 < entries_.capacity()) {
-      const sorted_vector_detail::Stopwatch watch;
-      if (sorted_vector_detail::shrink_if_sparse(entries_)) {
-        ++shrinks_;
-        shrink_ns_ += watch.ns();
-      }
+      CompactionTimer timer(shrinks_);
+      if (!sorted_vector_detail::shrink_if_sparse(entries_)) timer.cancel();
     }
     return true;
   }
@@ -145,8 +131,7 @@ class SortedVectorEager {
     f.bytes = entries_.capacity() * sizeof(Entry);
     f.capacity = entries_.capacity();
     f.tombstones = 0;
-    f.compactions = shrinks_;
-    f.compaction_ns = shrink_ns_;
+    shrinks_.report(f);
     return f;
   }
 
@@ -156,8 +141,7 @@ class SortedVectorEager {
   }
 
   std::vector<Entry> entries_;
-  std::size_t shrinks_ = 0;
-  std::uint64_t shrink_ns_ = 0;
+  CompactionStats shrinks_;
 };
 
 // ---------------------------------------------------------------------------
@@ -218,7 +202,7 @@ class SortedVectorLazy {
     if (i < main_.size() && main_[i].key == key) {
       if (is_dead(i)) return false;
       main_[i].value = V{};  // free what the value owns now; the key keeps the order
-      dead_bits_[i / 64] |= std::uint64_t{1} << (i % 64);
+      dead_bits_.set(i);
       ++dead_;
       --live_;
       if (dead_ * kDeadFractionDen > main_.size()) compact();
@@ -257,11 +241,10 @@ class SortedVectorLazy {
   Footprint footprint() const {
     Footprint f;
     f.bytes = (main_.capacity() + pending_.capacity()) * sizeof(Entry) +
-              dead_bits_.capacity() * sizeof(std::uint64_t);
+              dead_bits_.capacity_words() * sizeof(std::uint64_t);
     f.capacity = main_.capacity() + pending_.capacity();
     f.tombstones = dead_;
-    f.compactions = compactions_;
-    f.compaction_ns = compaction_ns_;
+    compactions_.report(f);
     return f;
   }
 
@@ -273,11 +256,11 @@ class SortedVectorLazy {
     return sorted_vector_detail::lower_bound(pending_.data(), pending_.size(), key);
   }
 
-  bool is_dead(std::size_t i) const { return (dead_bits_[i / 64] >> (i % 64)) & 1u; }
+  bool is_dead(std::size_t i) const { return dead_bits_.test(i); }
 
   void revive(std::size_t i, V&& value) {
     main_[i].value = std::move(value);
-    dead_bits_[i / 64] &= ~(std::uint64_t{1} << (i % 64));
+    dead_bits_.reset(i);
     --dead_;
     ++live_;
   }
@@ -287,9 +270,7 @@ class SortedVectorLazy {
   void reset_dead_bits(std::size_t n) {
     const auto root = static_cast<std::size_t>(std::sqrt(kPendingFactor * static_cast<double>(n)));
     pending_limit_ = std::clamp(root, kMinPending, kMaxPending);
-    const std::size_t words = (n + 63) / 64;
-    if (words > dead_bits_.capacity()) dead_bits_.reserve(std::max(words, 2 * dead_bits_.capacity()));
-    dead_bits_.assign(words, 0);
+    dead_bits_.assign_clear(n);
     dead_ = 0;
   }
 
@@ -300,7 +281,7 @@ class SortedVectorLazy {
     const auto at = [&](std::size_t i) { return main_.begin() + static_cast<std::ptrdiff_t>(i); };
     std::size_t w = 0;
     for (std::size_t base = 0; base < n; base += 64) {
-      const std::uint64_t dead = dead_bits_[base / 64];
+      const std::uint64_t dead = dead_bits_.word(base / 64);
       const std::size_t end = std::min(base + 64, n);
       std::size_t r = base;
       while (r < end) {
@@ -317,25 +298,19 @@ class SortedVectorLazy {
   void release_if_sparse() {
     sorted_vector_detail::shrink_if_sparse(main_);
     if (pending_.empty() && pending_.capacity() > 2 * pending_limit_) std::vector<Entry>().swap(pending_);
-    const std::size_t words = (main_.size() + 63) / 64;
-    if (dead_bits_.capacity() > 2 * words + 2) {
-      std::vector<std::uint64_t> fresh(dead_bits_.begin(), dead_bits_.begin() + static_cast<std::ptrdiff_t>(words));
-      dead_bits_.swap(fresh);
-    }
+    dead_bits_.shrink_if_sparse(main_.size());
   }
 
   void compact() {
-    const sorted_vector_detail::Stopwatch watch;
+    CompactionTimer timer(compactions_);
     drop_dead();
     reset_dead_bits(main_.size());
     release_if_sparse();
-    ++compactions_;
-    compaction_ns_ += watch.ns();
   }
 
   // Moves the pending buffer into main_ (dropping dead entries first).
   void merge() {
-    const sorted_vector_detail::Stopwatch watch;
+    CompactionTimer timer(compactions_);
     if (dead_ != 0) drop_dead();
     const std::size_t n = main_.size();
     const std::size_t p = pending_.size();
@@ -356,18 +331,15 @@ class SortedVectorLazy {
     }
     pending_.clear();
     reset_dead_bits(main_.size());
-    ++compactions_;
-    compaction_ns_ += watch.ns();
   }
 
   std::vector<Entry> main_;                // sorted; dead entries keep their keys
-  std::vector<std::uint64_t> dead_bits_;   // one bit per main_ entry
+  Bitset<> dead_bits_;                     // one bit per main_ entry
   std::vector<Entry> pending_;             // sorted; keys absent from main_
   std::size_t pending_limit_ = kMinPending;
   std::size_t live_ = 0;
   std::size_t dead_ = 0;
-  std::size_t compactions_ = 0;            // dead-entry compactions and pending merges
-  std::uint64_t compaction_ns_ = 0;
+  CompactionStats compactions_;            // dead-entry compactions and pending merges
 };
 
 }  // namespace dstudy

@@ -42,7 +42,6 @@
 // Footprint::bytes is the exact sum of the live allocations.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -52,9 +51,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "impls/core/compaction_timer.h"
 #include "impls/core/control_group.h"
 #include "impls/core/footprint.h"
 #include "impls/core/hash.h"
+#include "impls/core/probe_sequence.h"
 #include "impls/core/register.h"
 
 namespace dstudy {
@@ -151,7 +152,6 @@ class TombstoneMap {
     std::swap(cursor_, o.cursor_);
     std::swap(bytes_, o.bytes_);
     std::swap(compactions_, o.compactions_);
-    std::swap(compaction_ns_, o.compaction_ns_);
     std::swap(rehash_above_, o.rehash_above_);
     std::swap(shrink_below_, o.shrink_below_);
   }
@@ -218,8 +218,7 @@ class TombstoneMap {
     f.capacity = t_.capacity + old_.capacity;
     f.max_load = 7.0 / 8.0;
     f.tombstones = t_.tombstones + old_.tombstones;
-    f.compactions = compactions_;
-    f.compaction_ns = compaction_ns_;
+    compactions_.report(f);
     return f;
   }
 
@@ -260,21 +259,10 @@ class TombstoneMap {
     std::size_t tombstones = 0;
   };
 
-  class CompactionTimer {
-   public:
-    explicit CompactionTimer(std::uint64_t& sink) : sink_(sink), t0_(std::chrono::steady_clock::now()) {}
-    ~CompactionTimer() {
-      sink_ += static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0_).count());
-    }
-
-   private:
-    std::uint64_t& sink_;
-    std::chrono::steady_clock::time_point t0_;
-  };
-
   static constexpr std::size_t growth_budget(std::size_t cap) noexcept { return cap - cap / 8; }
   static std::size_t h1(std::size_t h) noexcept { return h >> 7; }
+  // The groups a key's probe visits, from its home group.
+  static TriangularProbe probe(const Table& t, std::size_t h) noexcept { return TriangularProbe(h1(h), t.group_mask); }
   static ctrl_t h2(std::size_t h) noexcept { return static_cast<ctrl_t>(h & 0x7F); }
   static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + 15) / 16; }
 
@@ -325,16 +313,14 @@ class TombstoneMap {
   // always empty, so every probe ends.
   static std::size_t find_index(const Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
-    std::size_t g = h1(h) & t.group_mask;
-    for (std::size_t step = 1;; ++step) {
-      const ctrl_t* gp = t.ctrl + g * kW;
-      const GroupT group(gp);
+    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+      const std::size_t g = seq.offset();
+      const GroupT group(t.ctrl + g * kW);
       for (std::uint32_t i : group.match(tag)) {
         const std::size_t idx = g * kW + i;
         if (std::equal_to<K>{}(t.slots[idx].key, key)) [[likely]] return idx;
       }
       if (group.match_empty()) [[likely]] return kNotFound;
-      g = (g + step) & t.group_mask;
     }
   }
 
@@ -342,9 +328,9 @@ class TombstoneMap {
   // goes (first empty or tombstone on its probe path).
   static std::size_t find_or_prepare(const Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
-    std::size_t g = h1(h) & t.group_mask;
     std::size_t target = kNotFound;
-    for (std::size_t step = 1;; ++step) {
+    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+      const std::size_t g = seq.offset();
       const GroupT group(t.ctrl + g * kW);
       for (std::uint32_t i : group.match(tag)) {
         if (std::equal_to<K>{}(t.slots[g * kW + i].key, key)) [[likely]] return kFound;
@@ -357,16 +343,14 @@ class TombstoneMap {
       // In an empty table (capacity 0) this is slot 0 of the shared empty
       // group: it reads as kEmpty with no growth left, so the caller grows.
       if (empty) [[likely]] return target;
-      g = (g + step) & t.group_mask;
     }
   }
 
   static std::size_t find_first_non_full(const Table& t, std::size_t h) noexcept {
-    std::size_t g = h1(h) & t.group_mask;
-    for (std::size_t step = 1;; ++step) {
+    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+      const std::size_t g = seq.offset();
       const ctrl::BitMask free = GroupT(t.ctrl + g * kW).match_empty_or_deleted();
       if (free) [[likely]] return g * kW + free.lowest();
-      g = (g + step) & t.group_mask;
     }
   }
 
@@ -407,8 +391,7 @@ class TombstoneMap {
 
   // --- stop-the-world compaction (non-incremental policies) --------------------
   void rehash_to(std::size_t cap) {
-    CompactionTimer timer(compaction_ns_);
-    ++compactions_;
+    CompactionTimer timer(compactions_);
     Table next = allocate(cap);
     move_all(t_, next);
     t_ = next;
@@ -420,8 +403,7 @@ class TombstoneMap {
   // (staying put if that is in its own group), swapping with a slot still to
   // place when it lands on one.
   void rehash_in_place() {
-    CompactionTimer timer(compaction_ns_);
-    ++compactions_;
+    CompactionTimer timer(compactions_);
     Table& t = t_;
     for (std::size_t i = 0; i < t.capacity; ++i) {
       t.ctrl[i] = ctrl::is_full(t.ctrl[i]) ? ctrl::kDeleted : ctrl::kEmpty;
@@ -514,8 +496,7 @@ class TombstoneMap {
     std::size_t cap = std::max(wanted, kMinCapacity);
     while (growth_budget(cap) < need) cap *= 2;
     if (wanted < t_.capacity && cap >= t_.capacity) return false;
-    ++compactions_;
-    CompactionTimer timer(compaction_ns_);
+    CompactionTimer timer(compactions_);
     if (t_.size == 0) {  // nothing to carry over
       deallocate(t_);
       t_ = allocate(cap);
@@ -530,7 +511,7 @@ class TombstoneMap {
   }
 
   void migrate_step() {
-    CompactionTimer timer(compaction_ns_);
+    CompactionTimer timer(compactions_, kContinues);  // counted at start_migration
     const std::size_t groups = old_.capacity / kW;
     const std::size_t end = std::min(groups, cursor_ + Policy::kGroupsPerStep);
     for (; cursor_ < end && old_.size != 0; ++cursor_) {
@@ -594,8 +575,7 @@ class TombstoneMap {
   Table old_;  // incremental policy only: the table being migrated out of
   std::size_t cursor_ = 0;
   std::size_t bytes_ = 0;
-  std::size_t compactions_ = 0;
-  std::uint64_t compaction_ns_ = 0;
+  CompactionStats compactions_;
   std::size_t rehash_above_ = ~std::size_t{0};
   std::size_t shrink_below_ = 0;
 };
