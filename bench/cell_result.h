@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/probes/heap_counter.h"
 #include "bench/probes/latency_histogram.h"
 #include "bench/probes/memory_probe.h"
 #include "bench/workload/operation_stream.h"
@@ -67,6 +68,9 @@ struct PhaseEnd {
   std::vector<IdleSnapshot> after_idle;
   std::optional<LayerSnapshot> after_purge;
   Footprint internals;
+  // Allocations, deallocations and bytes requested during the phase (the
+  // heap counter's; null where the heap layer is not read).
+  std::optional<probes::HeapActivity> heap_activity;
 };
 
 struct MemoryRecord {

@@ -360,6 +360,7 @@ class ContainerCellDriver final : public CellDriver {
     pe.begin_op = ph.begin;
     pe.end_op = ph.end;
     pe.at_begin = snapshot(c, tr, /*expensive_ok=*/true);
+    phase_activity_ = probes::heap_activity();
     memory_.phase_end.push_back(std::move(pe));
     memory_.series.push_back({ph.begin, ph.name, memory_.phase_end.back().at_begin});
     (void)phase_index;
@@ -373,6 +374,12 @@ class ContainerCellDriver final : public CellDriver {
     pe.after = snapshot(c, tr, true);
     pe.peak_rss_bytes = probe.peak_rss_bytes();
     pe.internals = c.footprint();
+    if (pe.after.process.heap_bytes) {
+      const probes::HeapActivity now = probes::heap_activity();
+      pe.heap_activity = probes::HeapActivity{now.allocations - phase_activity_.allocations,
+                                              now.deallocations - phase_activity_.deallocations,
+                                              now.bytes_requested - phase_activity_.bytes_requested};
+    }
     if (last) memory_.series.push_back({ph.end, ph.name, pe.after});
     double idle = 0;
     for (double t : ph.idle_probes_s) {
@@ -533,6 +540,7 @@ class ContainerCellDriver final : public CellDriver {
   std::size_t const_heap_ = 0;
   std::size_t sample_every_ = 65536;
   MemoryRecord memory_;
+  probes::HeapActivity phase_activity_;  // heap activity when the current phase began
 };
 
 template <class C, class KV>

@@ -306,7 +306,11 @@ json memory_json(const MemoryRecord& m, const DerivedMemory& d) {
                          {"after", layers_json(pe.after)},
                          {"after_idle", idle},
                          {"after_purge", pe.after_purge ? layers_json(*pe.after_purge) : json(nullptr)},
-                         {"internals", internals_json(pe.internals)}});
+                         {"internals", internals_json(pe.internals)},
+                         {"heap_activity", pe.heap_activity ? json{{"allocations", pe.heap_activity->allocations},
+                                                                   {"deallocations", pe.heap_activity->deallocations},
+                                                                   {"bytes_requested", pe.heap_activity->bytes_requested}}
+                                                            : json(nullptr)}});
   }
   return {{"sample_every_ops", m.sample_every_ops},
           {"from_repetition", 0},

@@ -16,6 +16,9 @@ constexpr int kSlots = 64;
 
 struct alignas(64) Slot {
   std::atomic<std::int64_t> bytes{0};
+  std::atomic<std::uint64_t> allocations{0};
+  std::atomic<std::uint64_t> deallocations{0};
+  std::atomic<std::uint64_t> requested{0};  // bytes asked for by allocations
 };
 
 Slot g_slots[kSlots];
@@ -28,10 +31,18 @@ Slot& my_slot() noexcept {
   return *slot;
 }
 
-inline void count(void* p, int sign) noexcept {
+// sign +1 for an allocation of `requested` bytes, -1 for a deallocation.
+inline void count(void* p, int sign, std::size_t requested = 0) noexcept {
   if (!p || !g_on.load(std::memory_order_relaxed) || t_paused) return;
   const auto n = static_cast<std::int64_t>(malloc_usable_size(p));
-  my_slot().bytes.fetch_add(sign * n, std::memory_order_relaxed);
+  Slot& slot = my_slot();
+  slot.bytes.fetch_add(sign * n, std::memory_order_relaxed);
+  if (sign > 0) {
+    slot.allocations.fetch_add(1, std::memory_order_relaxed);
+    slot.requested.fetch_add(requested, std::memory_order_relaxed);
+  } else {
+    slot.deallocations.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 // The allocation functions this file replaces, as the next object in the
@@ -52,8 +63,8 @@ using Delete = void (*)(void*) noexcept;
 using DeleteSized = void (*)(void*, std::size_t) noexcept;
 using DeleteAligned = void (*)(void*, std::align_val_t) noexcept;
 
-void* counted(void* p) noexcept {
-  count(p, +1);
+void* counted(void* p, std::size_t n) noexcept {
+  count(p, +1, n);
   return p;
 }
 
@@ -75,12 +86,12 @@ auto forward(F f, A... a) {
 
 void* allocate(std::size_t n, bool array) {
   static const New scalar = next<New>("_Znwm"), vector = next<New>("_Znam");
-  return counted(forward(array ? vector : scalar, n));
+  return counted(forward(array ? vector : scalar, n), n);
 }
 void* allocate(std::size_t n, std::align_val_t a, bool array) {
   static const NewAligned scalar = next<NewAligned>("_ZnwmSt11align_val_t"),
                           vector = next<NewAligned>("_ZnamSt11align_val_t");
-  return counted(forward(array ? vector : scalar, n, a));
+  return counted(forward(array ? vector : scalar, n, a), n);
 }
 void release(void* p, bool array) noexcept {
   static const Delete scalar = next<Delete>("_ZdlPv"), vector = next<Delete>("_ZdaPv");
@@ -106,6 +117,16 @@ std::int64_t heap_bytes() noexcept {
   std::int64_t sum = 0;
   for (const Slot& s : g_slots) sum += s.bytes.load(std::memory_order_relaxed);
   return sum;
+}
+
+HeapActivity heap_activity() noexcept {
+  HeapActivity a;
+  for (const Slot& s : g_slots) {
+    a.allocations += s.allocations.load(std::memory_order_relaxed);
+    a.deallocations += s.deallocations.load(std::memory_order_relaxed);
+    a.bytes_requested += s.requested.load(std::memory_order_relaxed);
+  }
+  return a;
 }
 
 HeapCountingPause::HeapCountingPause() noexcept : was_paused_(t_paused) { t_paused = true; }

@@ -36,6 +36,17 @@ bool heap_counting() noexcept;
 // (usable sizes). Reads every thread's counter: not for timed regions.
 std::int64_t heap_bytes() noexcept;
 
+// How many allocations and deallocations were counted, and the bytes the
+// allocations asked for, since the process started: differences of two
+// readings say how a container allocates ("node maps allocate per insert,
+// flat maps per growth").
+struct HeapActivity {
+  std::uint64_t allocations = 0;
+  std::uint64_t deallocations = 0;
+  std::uint64_t bytes_requested = 0;
+};
+HeapActivity heap_activity() noexcept;
+
 // Stops counting on the calling thread while the harness records its own
 // results (vectors of samples): the layer is the container's, not the
 // harness's bookkeeping.

@@ -155,6 +155,20 @@ TEST(RunCell, MemoryComesFromItsOwnProcessWithTheHeapLayer) {
   EXPECT_EQ(m["derived"]["headline_layer"], "heap_bytes");
   EXPECT_EQ(m["derived"]["drain_phase"], "drain");
   EXPECT_EQ(m["derived"]["retention"], m["derived"]["layers"]["heap_bytes"]["retention"]);
+  // std::unordered_map allocates a node per insert and frees one per erase:
+  // 20000 inserts to load; 20000 inserts and erases in the churn; the drain
+  // erases 18000.
+  const nlohmann::json& load = m["phase_end"][0]["heap_activity"];
+  EXPECT_GE(load["allocations"].get<double>(), 20000.0);
+  EXPECT_LT(load["allocations"].get<double>(), 20100.0);  // plus the bucket array's growths
+  EXPECT_GE(load["bytes_requested"].get<double>(), 20000.0 * 16);
+  const nlohmann::json& churn = m["phase_end"][1]["heap_activity"];
+  EXPECT_GE(churn["allocations"].get<double>(), 20000.0);
+  EXPECT_GE(churn["deallocations"].get<double>(), 20000.0);
+  EXPECT_LT(churn["deallocations"].get<double>(), 20100.0);
+  const double drained = m["phase_end"][2]["heap_activity"]["deallocations"].get<double>();
+  EXPECT_GE(drained, 18000.0);
+  EXPECT_LT(drained, 18010.0);  // (a stray free of the harness's can land in a phase)
   EXPECT_GE(m["phase_end"][0]["after"]["heap_bytes"].get<double>(), 20000.0 * 16);
   // Baseline subtracted: before the first op the heap holds only the
   // container object itself (an empty std::unordered_map allocates nothing).
