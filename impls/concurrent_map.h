@@ -71,9 +71,8 @@ class ConcurrentMap {
   static constexpr double kMaxLoad = 0.75;
 
   ConcurrentMap() : domain_(this) {
-    shards_ = std::allocator<Shard>{}.allocate(kShards);
+    shards_ = Alloc<Shard>(&bytes_).allocate(kShards);
     for (std::size_t i = 0; i < kShards; ++i) new (&shards_[i]) Shard();
-    bytes_.add(kShards * sizeof(Shard));
   }
 
   ConcurrentMap(const ConcurrentMap&) = delete;
@@ -92,7 +91,7 @@ class ConcurrentMap {
       }
       shards_[i].~Shard();
     }
-    std::allocator<Shard>{}.deallocate(shards_, kShards);
+    Alloc<Shard>(&bytes_).deallocate(shards_, kShards);
   }
 
   bool insert(const K& key, V&& value) {
@@ -251,6 +250,11 @@ class ConcurrentMap {
     V value;
   };
 
+  // Every byte the map holds comes through this allocator, so bytes_ is the
+  // exact sum of the live allocations (retired ones included until freed).
+  template <class T>
+  using Alloc = CountingAllocator<T, AtomicByteCounter>;
+
   // A header followed in the same block by mask + 1 slot words.
   struct alignas(std::atomic<std::uintptr_t>) Table {
     std::size_t mask;
@@ -302,7 +306,7 @@ class ConcurrentMap {
   }
 
   Node* new_node(std::size_t h, const K& key, V&& value) {
-    std::allocator<Node> a;
+    Alloc<Node> a(&bytes_);
     Node* n = a.allocate(1);
     try {
       new (n) Node{h, key, std::move(value)};
@@ -312,29 +316,23 @@ class ConcurrentMap {
     }
     // The slot word keeps 16 tag bits above the pointer.
     if (reinterpret_cast<std::uintptr_t>(n) & ~kPtrMask) std::abort();
-    bytes_.add(sizeof(Node));
     return n;
   }
 
   void free_node(Node* n) noexcept {
     n->~Node();
-    std::allocator<Node>{}.deallocate(n, 1);
-    bytes_.sub(sizeof(Node));
+    Alloc<Node>(&bytes_).deallocate(n, 1);
   }
 
   Table* new_table(std::size_t cap) {
-    const std::size_t bytes = table_bytes(cap);
-    void* mem = std::allocator<std::byte>{}.allocate(bytes);
+    void* mem = Alloc<std::byte>(&bytes_).allocate(table_bytes(cap));
     Table* t = new (mem) Table{cap - 1};
     for (std::size_t i = 0; i < cap; ++i) new (t->slots() + i) std::atomic<std::uintptr_t>(kEmpty);
-    bytes_.add(bytes);
     return t;
   }
 
   void free_table(Table* t) noexcept {
-    const std::size_t bytes = table_bytes(t->mask + 1);
-    std::allocator<std::byte>{}.deallocate(reinterpret_cast<std::byte*>(t), bytes);
-    bytes_.sub(bytes);
+    Alloc<std::byte>(&bytes_).deallocate(reinterpret_cast<std::byte*>(t), table_bytes(t->mask + 1));
   }
 
   static void free_node_cb(void* ctx, void* p) noexcept {

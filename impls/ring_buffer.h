@@ -14,6 +14,9 @@
 // dead slots were the problem, and shrinks if most of it was dead. It also
 // shrinks on erase when fewer than 1/8 of its slots are live, so erasing
 // everything gives the ring's and the index's memory back (kReturnsMemory).
+// The ring and its live bits allocate through a CountingAllocator, as the
+// index does inside, so Footprint::bytes is the exact sum of the live
+// allocations.
 // How many dead slots build up before a rebuild, under each delete order, is
 // what the study measures.
 #pragma once
@@ -29,6 +32,7 @@
 
 #include "impls/core/bitset.h"
 #include "impls/core/compaction_timer.h"
+#include "impls/core/counting_allocator.h"
 #include "impls/core/footprint.h"
 #include "impls/core/hash.h"
 #include "impls/core/register.h"
@@ -124,7 +128,7 @@ class RingBuffer {
 
   Footprint footprint() const {
     Footprint f;
-    f.bytes = capacity_ * sizeof(Slot) + live_bits_.capacity_words() * sizeof(std::uint64_t) + index_.bytes();
+    f.bytes = bytes_.bytes() + index_.bytes();
     f.capacity = capacity_;
     f.tombstones = span_ - live_;
     rebuilds_.report(f);
@@ -146,9 +150,9 @@ class RingBuffer {
     return std::bit_ceil(want);
   }
 
-  static Slot* allocate_ring(std::size_t n) { return n ? std::allocator<Slot>{}.allocate(n) : nullptr; }
-  static void deallocate_ring(Slot* p, std::size_t n) {
-    if (p) std::allocator<Slot>{}.deallocate(p, n);
+  Slot* allocate_ring(std::size_t n) { return n ? CountingAllocator<Slot>(&bytes_).allocate(n) : nullptr; }
+  void deallocate_ring(Slot* p, std::size_t n) {
+    if (p) CountingAllocator<Slot>(&bytes_).deallocate(p, n);
   }
 
   void destroy_live() {
@@ -218,8 +222,9 @@ class RingBuffer {
     span_ = live_;
   }
 
+  ByteCounter bytes_;                     // ring_ and live_bits_, allocated through it
   Slot* ring_ = nullptr;                  // capacity_ slots, live ones constructed
-  Bitset<> live_bits_;                    // one bit per slot
+  Bitset<CountingAllocator<std::uint64_t>> live_bits_{CountingAllocator<std::uint64_t>(&bytes_)};  // one bit per slot
   std::size_t capacity_ = 0;              // a power of two, or 0 before the first insert
   std::size_t mask_ = 0;
   std::size_t head_ = 0;                  // slot of the oldest live entry

@@ -20,6 +20,8 @@
 // erasing everything returns the structure's memory. Until then erased slots
 // stay allocated: eagerly erased ones as spare capacity, lazily erased ones
 // as dead entries (with their keys' heap bytes) until the next compaction.
+// Every array allocates through a CountingAllocator, so Footprint::bytes is
+// the exact sum of the live allocations.
 #pragma once
 
 #include <algorithm>
@@ -34,6 +36,7 @@
 
 #include "impls/core/bitset.h"
 #include "impls/core/compaction_timer.h"
+#include "impls/core/counting_allocator.h"
 #include "impls/core/footprint.h"
 #include "impls/core/register.h"
 
@@ -68,10 +71,10 @@ inline constexpr std::size_t kMinShrinkCapacity = 16;
 
 // Reallocates v to hold about twice its size when fewer than a quarter of its
 // slots are in use. Returns whether it did.
-template <class T>
-bool shrink_if_sparse(std::vector<T>& v) {
+template <class T, class A>
+bool shrink_if_sparse(std::vector<T, A>& v) {
   if (v.capacity() <= kMinShrinkCapacity || v.size() * 4 >= v.capacity()) return false;
-  std::vector<T> fresh;
+  std::vector<T, A> fresh(v.get_allocator());
   if (!v.empty()) {
     fresh.reserve(std::max(v.size() * 2, kMinShrinkCapacity));
     std::move(v.begin(), v.end(), std::back_inserter(fresh));
@@ -95,6 +98,11 @@ class SortedVectorEager {
   static constexpr bool kThreadSafe = false;
   static constexpr bool kOrdered = true;
   static constexpr bool kReturnsMemory = true;
+
+  SortedVectorEager() = default;
+  // The arrays' allocators point at bytes_: the object stays where it is.
+  SortedVectorEager(const SortedVectorEager&) = delete;
+  SortedVectorEager& operator=(const SortedVectorEager&) = delete;
 
   bool insert(const K& key, V&& value) {
     const std::size_t i = position(key);
@@ -128,7 +136,7 @@ class SortedVectorEager {
 
   Footprint footprint() const {
     Footprint f;
-    f.bytes = entries_.capacity() * sizeof(Entry);
+    f.bytes = bytes_.bytes();
     f.capacity = entries_.capacity();
     f.tombstones = 0;
     shrinks_.report(f);
@@ -140,7 +148,8 @@ class SortedVectorEager {
     return sorted_vector_detail::lower_bound(entries_.data(), entries_.size(), key);
   }
 
-  std::vector<Entry> entries_;
+  ByteCounter bytes_;  // before the arrays that allocate through it
+  std::vector<Entry, CountingAllocator<Entry>> entries_{CountingAllocator<Entry>(&bytes_)};
   CompactionStats shrinks_;
 };
 
@@ -168,6 +177,11 @@ class SortedVectorLazy {
   // are memmoves for trivially copyable entries, cheaper per entry than the
   // merge's, so those get a longer buffer and fewer merges.
   static constexpr double kPendingFactor = std::is_trivially_copyable_v<Entry> ? 8.0 : 2.0;
+
+  SortedVectorLazy() = default;
+  // The arrays' allocators point at bytes_: the object stays where it is.
+  SortedVectorLazy(const SortedVectorLazy&) = delete;
+  SortedVectorLazy& operator=(const SortedVectorLazy&) = delete;
 
   bool insert(const K& key, V&& value) {
     const std::size_t n = main_.size();
@@ -240,8 +254,7 @@ class SortedVectorLazy {
 
   Footprint footprint() const {
     Footprint f;
-    f.bytes = (main_.capacity() + pending_.capacity()) * sizeof(Entry) +
-              dead_bits_.capacity_words() * sizeof(std::uint64_t);
+    f.bytes = bytes_.bytes();
     f.capacity = main_.capacity() + pending_.capacity();
     f.tombstones = dead_;
     compactions_.report(f);
@@ -297,7 +310,7 @@ class SortedVectorLazy {
 
   void release_if_sparse() {
     sorted_vector_detail::shrink_if_sparse(main_);
-    if (pending_.empty() && pending_.capacity() > 2 * pending_limit_) std::vector<Entry>().swap(pending_);
+    if (pending_.empty() && pending_.capacity() > 2 * pending_limit_) Entries(pending_.get_allocator()).swap(pending_);
     dead_bits_.shrink_if_sparse(main_.size());
   }
 
@@ -333,9 +346,11 @@ class SortedVectorLazy {
     reset_dead_bits(main_.size());
   }
 
-  std::vector<Entry> main_;                // sorted; dead entries keep their keys
-  Bitset<> dead_bits_;                     // one bit per main_ entry
-  std::vector<Entry> pending_;             // sorted; keys absent from main_
+  using Entries = std::vector<Entry, CountingAllocator<Entry>>;
+  ByteCounter bytes_;  // before the arrays that allocate through it
+  Entries main_{CountingAllocator<Entry>(&bytes_)};  // sorted; dead entries keep their keys
+  Bitset<CountingAllocator<std::uint64_t>> dead_bits_{CountingAllocator<std::uint64_t>(&bytes_)};  // one bit per main_ entry
+  Entries pending_{CountingAllocator<Entry>(&bytes_)};  // sorted; keys absent from main_
   std::size_t pending_limit_ = kMinPending;
   std::size_t live_ = 0;
   std::size_t dead_ = 0;

@@ -38,8 +38,9 @@
 //                         O(capacity) work entirely: starting a migration
 //                         sets the new table's control bytes (1 byte a slot,
 //                         a memset), and the last step frees the old table.
-// Every byte comes from std::allocator (so from the allocator under study);
-// Footprint::bytes is the exact sum of the live allocations.
+// Every byte comes from std::allocator (so from the allocator under study)
+// through a CountingAllocator; Footprint::bytes is the exact sum of the live
+// allocations.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +54,7 @@
 
 #include "impls/core/compaction_timer.h"
 #include "impls/core/control_group.h"
+#include "impls/core/counting_allocator.h"
 #include "impls/core/footprint.h"
 #include "impls/core/hash.h"
 #include "impls/core/probe_sequence.h"
@@ -214,7 +216,7 @@ class TombstoneMap {
 
   Footprint footprint() const {
     Footprint f;
-    f.bytes = bytes_;
+    f.bytes = bytes_.bytes();
     f.capacity = t_.capacity + old_.capacity;
     f.max_load = 7.0 / 8.0;
     f.tombstones = t_.tombstones + old_.tombstones;
@@ -270,8 +272,7 @@ class TombstoneMap {
   Table allocate(std::size_t cap) {
     Table t;
     const std::size_t units = units_for(cap);
-    Chunk* mem = std::allocator<Chunk>{}.allocate(units);
-    bytes_ += units * sizeof(Chunk);
+    Chunk* mem = CountingAllocator<Chunk>(&bytes_).allocate(units);
     t.ctrl = reinterpret_cast<ctrl_t*>(mem);
     std::memset(t.ctrl, static_cast<unsigned char>(ctrl::kEmpty), cap);
     t.slots = reinterpret_cast<Slot*>(reinterpret_cast<unsigned char*>(mem) + cap);
@@ -284,9 +285,7 @@ class TombstoneMap {
   // Frees the storage only; slots must already be destroyed or moved out.
   void deallocate(Table& t) noexcept {
     if (t.capacity != 0) {
-      const std::size_t units = units_for(t.capacity);
-      std::allocator<Chunk>{}.deallocate(reinterpret_cast<Chunk*>(t.ctrl), units);
-      bytes_ -= units * sizeof(Chunk);
+      CountingAllocator<Chunk>(&bytes_).deallocate(reinterpret_cast<Chunk*>(t.ctrl), units_for(t.capacity));
     }
     t = Table{};
   }
@@ -574,7 +573,7 @@ class TombstoneMap {
   Table t_;
   Table old_;  // incremental policy only: the table being migrated out of
   std::size_t cursor_ = 0;
-  std::size_t bytes_ = 0;
+  ByteCounter bytes_;
   CompactionStats compactions_;
   std::size_t rehash_above_ = ~std::size_t{0};
   std::size_t shrink_below_ = 0;

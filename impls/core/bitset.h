@@ -4,8 +4,8 @@
 // Why in the kit: the sorted vector and the ring buffer both keep a flag per
 // slot beside their arrays; with one type the bit layout, and the bytes the
 // flags cost in Footprint::bytes, are the same for both. Storage is a
-// std::vector of words through Alloc (so a CountingAllocator counts it like
-// the arrays it describes). Every bit operation is inline and does what the
+// std::vector of words through Alloc, which the owners make the
+// CountingAllocator of their arrays: the flags are counted like the arrays. Every bit operation is inline and does what the
 // hand-written word arithmetic did: no bounds checks, no size field of its own.
 #pragma once
 
@@ -35,8 +35,6 @@ class Bitset {
   // Word w: bits [64w, 64w + 64), bit i of the word for bit 64w + i.
   word_type word(std::size_t w) const noexcept { return words_[w]; }
   std::size_t words() const noexcept { return words_.size(); }
-  // Words of storage held (what the bitset costs in memory).
-  std::size_t capacity_words() const noexcept { return words_.capacity(); }
 
   // Bits for n slots, all clear, storage grown geometrically and kept: for
   // a bitset that is reset often at slowly changing sizes.

@@ -15,6 +15,8 @@
 //
 // Capacity is a power of two, grown at 3/4 load and shrunk (by shrink_if_
 // sparse) below 1/8, so the index's memory follows the live count both ways.
+// The table allocates through a CountingAllocator, the owners' one way of
+// counting bytes, so bytes() is the exact size of the live allocation.
 #pragma once
 
 #include <algorithm>
@@ -25,6 +27,8 @@
 #include <memory>
 #include <stdexcept>
 #include <utility>
+
+#include "impls/core/counting_allocator.h"
 
 namespace dstudy {
 
@@ -41,7 +45,7 @@ class SlotIndex {
 
   std::size_t size() const noexcept { return size_; }
   std::size_t capacity() const noexcept { return capacity_; }
-  std::size_t bytes() const noexcept { return capacity_ * sizeof(std::uint64_t); }
+  std::size_t bytes() const noexcept { return bytes_.bytes(); }
 
   // Bucket of the entry whose slot satisfies is_key(slot), or kNotFound.
   template <class IsKey>
@@ -131,23 +135,26 @@ class SlotIndex {
     if (new_capacity > (std::size_t{1} << 32)) throw std::length_error("SlotIndex: too many entries");
     std::uint64_t* old = table_;
     const std::size_t old_capacity = capacity_;
-    table_ = std::allocator<std::uint64_t>{}.allocate(new_capacity);
+    table_ = alloc().allocate(new_capacity);
     std::memset(table_, 0, new_capacity * sizeof(std::uint64_t));
     capacity_ = new_capacity;
     mask_ = new_capacity - 1;
     for (std::size_t b = 0; b < old_capacity; ++b) {
       if (old[b] != 0) place(old[b]);
     }
-    if (old) std::allocator<std::uint64_t>{}.deallocate(old, old_capacity);
+    if (old) alloc().deallocate(old, old_capacity);
   }
 
   void release() noexcept {
-    if (table_) std::allocator<std::uint64_t>{}.deallocate(table_, capacity_);
+    if (table_) alloc().deallocate(table_, capacity_);
     table_ = nullptr;
     capacity_ = 0;
     mask_ = 0;
   }
 
+  CountingAllocator<std::uint64_t> alloc() noexcept { return CountingAllocator<std::uint64_t>(&bytes_); }
+
+  ByteCounter bytes_;
   std::uint64_t* table_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t mask_ = 0;
