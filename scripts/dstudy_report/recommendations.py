@@ -205,12 +205,14 @@ def evidence_table(answers):
     """Why: what the harness saw inside the candidates a recommendation names."""
     columns = ["Size", "Workload", "KV", "Candidate", "Named as", "Fill", "Growth point", "Phase",
                "Live keys", "Tombstones", "Capacity", "Compactions", "Compaction time",
-               "Space amp.", "RSS after purge / peak"]
+               "Allocations / op", "Space amp.", "RSS after purge / peak"]
     table = Table("evidence", "Why: inside the named candidates", columns,
                   note="What each recommended, runner-up or Pareto candidate held at the end of its "
                        "phases (internals as the container reports them) and the fill it ran at. "
                        "Many tombstones or a large capacity at a small live size explain slow "
-                       "lookups and memory that stays.")
+                       "lookups and memory that stays; allocations per op (operator new calls in "
+                       "the phase over its ops) tell a node container, which allocates per "
+                       "insert, from a flat one, which allocates per growth.")
     for a in answers:
         roles = {}
         for r in a.rankings:
@@ -222,14 +224,19 @@ def evidence_table(answers):
         for c, named in roles.values():
             cell = c.section("cell")
             purge = [(d.get("layers") or {}).get("rss_bytes", {}).get("retention_after_purge") for d in c.drains]
+            ops = {p.get("name"): p.get("ops") for p in c.section("workload").get("phases") or []}
             for e in c.phase_end or [{}]:
                 i = e.get("internals") or {}
+                allocs = (e.get("heap_activity") or {}).get("allocations")
+                phase_ops = ops.get(e.get("phase"))
+                per_op = allocs / phase_ops if allocs is not None and phase_ops else None
                 table.rows.append([
                     TCell(a.size), TCell(a.workload), TCell(a.kv), TCell(label(c)), TCell(", ".join(named)),
                     num(cell.get("fill"), lambda v: f"{v:.2f}"), num(cell.get("growth_point"), fmt_count),
                     TCell(str(e.get("phase") or "")), num(e.get("live_keys"), fmt_count),
                     num(i.get("tombstones"), fmt_count), num(i.get("capacity"), fmt_count),
                     num(i.get("compactions"), fmt_count), num(i.get("compaction_ns"), fmt_ns),
+                    num(per_op, lambda v: f"{v:.3f}"),
                     num(c.space_amplification, lambda v: f"{v:.2f}"),
                     TCell(", ".join(fmt_ratio(p) for p in purge if p is not None))])
     return table

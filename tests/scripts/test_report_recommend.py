@@ -18,7 +18,7 @@ from dstudy_report.markdown import md_page
 from dstudy_report.metrics import MEMORY_PEAK, TAIL_P99, THROUGHPUT, Metric
 from dstudy_report.objectives import DEFAULT_CONSTRAINED, default_objectives, parse_objective
 from dstudy_report.ranking import beats, pareto, rank
-from dstudy_report.recommendations import answer, detail_table, summary_cell, summary_table
+from dstudy_report.recommendations import answer, detail_table, evidence_table, summary_cell, summary_table
 
 sys.path.insert(0, str(FIXTURES))
 import make_fixtures  # noqa: E402
@@ -309,6 +309,17 @@ def test_latency_tie_at_the_resolution_with_slower_cells_says_how_many(tmp_path)
 def test_memory_square_says_the_memory_pass_has_no_spread(answers):
     text = summary_cell(answers[("quick", "drain", "u64")].rankings[3]).text
     assert "memory pass: one process, no spread" in text and "one measurement" not in text
+
+
+def test_evidence_gives_allocations_per_op(answers):
+    """Node containers allocate per insert, flat ones per growth: a number in the report."""
+    rows = {(r[3].text, r[7].text): r for r in evidence_table(list(answers.values())).rows}
+    cols = evidence_table([]).columns
+    k = cols.index("Allocations / op")
+    node = [r[k].text for (cand, phase), r in rows.items() if cand.startswith("std_unordered_map") and phase == "churn"]
+    flat = [r[k].text for (cand, phase), r in rows.items() if cand.startswith("tombstone_never") and phase == "churn"]
+    assert node and all(t == "0.250" for t in node)
+    assert flat and all(t == "0.000" for t in flat)
 
 
 # Two sizes -----------------------------------------------------------------------------------
