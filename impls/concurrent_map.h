@@ -349,7 +349,9 @@ class ConcurrentMap {
     while (t->slots()[seq.offset()].load(std::memory_order_relaxed) != kEmpty) seq.next();
     t->slots()[seq.offset()].store(w, order);
   }
-  static void place(Table* t, Node* n, std::size_t h) { place_word(t, pack(n, tag_of(h)), h, std::memory_order_release); }
+  static void place(Table* t, Node* n, std::size_t h) {
+    place_word(t, pack(n, tag_of(h)), h, std::memory_order_release);
+  }
 
   // Under sh.mu: copies the live nodes of `old` into a new table of `cap`
   // slots, publishes it and retires `old`.

@@ -222,9 +222,10 @@ class RingBuffer {
     span_ = live_;
   }
 
+  using WordAlloc = CountingAllocator<std::uint64_t>;
   ByteCounter bytes_;                     // ring_ and live_bits_, allocated through it
   Slot* ring_ = nullptr;                  // capacity_ slots, live ones constructed
-  Bitset<CountingAllocator<std::uint64_t>> live_bits_{CountingAllocator<std::uint64_t>(&bytes_)};  // one bit per slot
+  Bitset<WordAlloc> live_bits_{WordAlloc(&bytes_)};  // one bit per slot
   std::size_t capacity_ = 0;              // a power of two, or 0 before the first insert
   std::size_t mask_ = 0;
   std::size_t head_ = 0;                  // slot of the oldest live entry

@@ -347,9 +347,10 @@ class SortedVectorLazy {
   }
 
   using Entries = std::vector<Entry, CountingAllocator<Entry>>;
+  using WordAlloc = CountingAllocator<std::uint64_t>;
   ByteCounter bytes_;  // before the arrays that allocate through it
-  Entries main_{CountingAllocator<Entry>(&bytes_)};  // sorted; dead entries keep their keys
-  Bitset<CountingAllocator<std::uint64_t>> dead_bits_{CountingAllocator<std::uint64_t>(&bytes_)};  // one bit per main_ entry
+  Entries main_{CountingAllocator<Entry>(&bytes_)};     // sorted; dead entries keep their keys
+  Bitset<WordAlloc> dead_bits_{WordAlloc(&bytes_)};    // one bit per main_ entry
   Entries pending_{CountingAllocator<Entry>(&bytes_)};  // sorted; keys absent from main_
   std::size_t pending_limit_ = kMinPending;
   std::size_t live_ = 0;

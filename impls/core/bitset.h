@@ -5,8 +5,9 @@
 // slot beside their arrays; with one type the bit layout, and the bytes the
 // flags cost in Footprint::bytes, are the same for both. Storage is a
 // std::vector of words through Alloc, which the owners make the
-// CountingAllocator of their arrays: the flags are counted like the arrays. Every bit operation is inline and does what the
-// hand-written word arithmetic did: no bounds checks, no size field of its own.
+// CountingAllocator of their arrays: the flags are counted like the arrays.
+// Every bit operation is inline and does what the hand-written word
+// arithmetic did: no bounds checks, no size field of its own.
 #pragma once
 
 #include <algorithm>
