@@ -228,13 +228,16 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
 
 // ---- running it ---------------------------------------------------------------
 
-// Google Benchmark gets its own flags plus where to write its JSON.
+// Google Benchmark gets its own flags plus where to write its JSON. It keeps
+// pointers into the argv it is given (argv[0] names the executable in its
+// output), so the strings live as long as the process.
 bool init_google_benchmark(const CommandLine& cl, const dstudy::probes::TimerCalibration& timer) {
-  std::vector<std::string> storage = {cl.args[0],
-                                      "--benchmark_out=" + (fs::path(cl.out_dir) / "gbench.json").string(),
-                                      "--benchmark_out_format=json"};
+  static std::vector<std::string> storage;
+  static std::vector<char*> argv;
+  storage = {cl.args[0], "--benchmark_out=" + (fs::path(cl.out_dir) / "gbench.json").string(),
+             "--benchmark_out_format=json"};
   storage.insert(storage.end(), cl.benchmark_args.begin(), cl.benchmark_args.end());
-  std::vector<char*> argv;
+  argv.clear();
   for (auto& s : storage) argv.push_back(s.data());
   int argc = static_cast<int>(argv.size());
   benchmark::Initialize(&argc, argv.data());
