@@ -83,6 +83,16 @@ def save(fig, figdir, name, group, title, caption):
     return FigureFile(name, group, title, caption, files)
 
 
+def finish_group_figure(fig, ax, figdir, kind, size, workload, kv, title, caption, legend_loc="best"):
+    """The last steps every per-workload figure shares: grid, legend, title,
+    then saved as figures/<kind>_<workload>_<kv>_<size> in its page section."""
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc=legend_loc)
+    ax.set_title(title)
+    return save(fig, figdir, f"{kind}_{group_name(size, workload, kv)}", group_key(size, workload, kv),
+                title, caption)
+
+
 def group_key(size, workload, kv):
     """The text that ties a figure to its section of the page."""
     return f"{size}/{workload}/{kv}"

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 
 from dstudy.contract import PERCENTILES
 
-from .fig_common import COLOURS, group_key, group_name, save
+from .fig_common import COLOURS, finish_group_figure
 
 TICKS = ((0.5, "50%"), (0.9, "90%"), (0.99, "99%"), (0.999, "99.9%"), (0.9999, "99.99%"),
          (0.99999, "99.999%"), (0.999999, "99.9999%"))
@@ -72,13 +72,9 @@ def latency_figure(run, figdir, size, workload, kv, cell_ids):
     ax.set_xticklabels([t[1] for t in ticks])
     ax.set_xlim(0, xmax + 0.15)
     ax.set_xlabel("percentile (the last dot of a line is its true max)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
     title = f"{op} latency, named cells — {workload}, kv {kv}, size {size}"
-    ax.set_title(title)
     caption = (f"Service time of {op} (the op type that dominates {workload}'s headline phases) for "
                "the cells the recommendations name. Dots are the reported percentiles (a percentile "
                "with too few samples is not drawn) and the true max; a line that rises late and "
                "steeply has rare, large stalls (rehashes, compactions).")
-    return save(fig, figdir, f"latency_{group_name(size, workload, kv)}", group_key(size, workload, kv),
-                title, caption)
+    return finish_group_figure(fig, ax, figdir, "latency", size, workload, kv, title, caption, "upper left")

@@ -5,7 +5,7 @@ Pareto set (throughput, tail, memory) labelled."""
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
-from .fig_common import allocator_styles, group_key, group_name, save
+from .fig_common import allocator_styles, finish_group_figure
 from .metrics import METRICS, THROUGHPUT, fmt_ns
 from .ranking import pareto
 
@@ -44,13 +44,9 @@ def tradeoff_figure(run, figdir, size, workload, kv, tail_key, pareto_ids):
     ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel(f"{tail.label} (ns, log; lower is better)")
     ax.set_ylabel("steady-state throughput (Mops/s; higher is better)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
     title = f"Throughput vs tail — {workload}, kv {kv}, size {size}"
-    ax.set_title(title)
     caption = (f"Each mark is a container x allocator on {workload} (kv {kv}, size {size}); up and "
                "left is better. Error bars span the independent repetitions. The dashed line joins "
                "the cells no other beats on both axes; ringed and named are those no other beats "
                "on throughput, tail and memory together.")
-    return save(fig, figdir, f"tradeoff_{group_name(size, workload, kv)}", group_key(size, workload, kv),
-                title, caption)
+    return finish_group_figure(fig, ax, figdir, "tradeoff", size, workload, kv, title, caption)
