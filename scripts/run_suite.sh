@@ -19,6 +19,14 @@ run_status=$?
 if [ "$run_status" -gt 1 ]; then
   exit "$run_status"
 fi
-./scripts/report results/latest --out reports/latest || exit $?
+# The run just made is <results dir>/latest (results/ unless --results-dir).
+results_dir=results
+prev=
+for arg in "$@"; do
+  case "$arg" in --results-dir=*) results_dir=${arg#--results-dir=} ;; esac
+  [ "$prev" = "--results-dir" ] && results_dir=$arg
+  prev=$arg
+done
+./scripts/report "$results_dir/latest" --out reports/latest || exit $?
 echo "run_suite: report in reports/latest/report.html (summary: reports/latest/report.md)"
 exit "$run_status"
