@@ -4,6 +4,7 @@ fixtures that run the runner on the fake bench with fake allocator libraries
 (so no C++ build is needed) are in conftest.py."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,15 @@ sys.path.insert(0, str(REPO / "scripts"))
 from dstudy.contract import LAYERS, MIN_SAMPLES, PHASE_ROLES, SCHEMA_VERSION  # noqa: E402
 
 FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
+
+
+def registered_impls():
+    """The names the impls/ headers register (DSTUDY_REGISTER), read from the
+    sources, so the tests need no build."""
+    names = set()
+    for header in list((REPO / "impls").glob("*.h")) + list((REPO / "impls" / "peers").glob("*.h")):
+        names |= set(re.findall(r"^DSTUDY_REGISTER\((\w+),", header.read_text(), flags=re.M))
+    return names
 STUDY = REPO / "scripts" / "study"
 
 MANIFEST_FIELDS = ("run_id", "profile", "size", "sizes", "sections", "filters", "allocators", "shard", "started",

@@ -3,11 +3,10 @@ allocator, the panel's impls under every default allocator; an explicit
 --allocator overrides it; the full profile runs everything."""
 import fnmatch
 import json
-import re
 
 import pytest
 
-from runner_helpers import REPO, invocations, latest, load_results, validate_results
+from runner_helpers import invocations, latest, load_results, registered_impls, validate_results
 from dstudy.profiles import PROFILES
 
 DEFAULTS = ("glibc", "jemalloc", "mimalloc", "tcmalloc")
@@ -17,13 +16,6 @@ DEFAULTS = ("glibc", "jemalloc", "mimalloc", "tcmalloc")
 def gamma_panel(monkeypatch):
     """The fake bench's impls are not the real ones: put gamma_conc in the panel."""
     monkeypatch.setitem(PROFILES["quick"], "allocator_panel", {"base": ["glibc"], "impls": ["gamma_*"]})
-
-
-def registered_impls():
-    names = set()
-    for header in list((REPO / "impls").glob("*.h")) + list((REPO / "impls" / "peers").glob("*.h")):
-        names |= set(re.findall(r"^DSTUDY_REGISTER\((\w+),", header.read_text(), flags=re.M))
-    return names
 
 
 def test_the_panel_names_registered_impls():

@@ -1,11 +1,10 @@
 """Sections: parts of a run at a size of their own beside the main matrix
 (the quick profile's large-table section, issue 18)."""
 import json
-import re
 
 import pytest
 
-from runner_helpers import REPO, invocations, latest, load_results, validate_results
+from runner_helpers import REPO, invocations, latest, load_results, registered_impls, validate_results
 from dstudy.profiles import LARGE_TABLES, PROFILES
 
 REAL_BENCH = REPO / "build" / "release" / "dstudy_bench"
@@ -32,13 +31,6 @@ def sizes_run(log):
 
 
 # --- the profile's data --------------------------------------------------
-
-def registered_impls():
-    names = set()
-    for header in list((REPO / "impls").glob("*.h")) + list((REPO / "impls" / "peers").glob("*.h")):
-        names |= set(re.findall(r"^DSTUDY_REGISTER\((\w+),", header.read_text(), flags=re.M))
-    return names
-
 
 def spec_workloads():
     """workload name -> its spec, as dstudy_bench names them (NAME.fillNN per fill)."""
