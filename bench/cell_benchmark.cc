@@ -17,9 +17,7 @@ using nlohmann::json;
 // Seconds of a pass spent in its headline phases (the manual time Google
 // Benchmark records for the repetition).
 double headline_seconds(const RepetitionResult& r, const std::vector<Phase>& phases) {
-  double s = 0;
-  for (std::size_t i = 0; i < r.phases.size() && i < phases.size(); ++i)
-    if (phases[i].headline) s += r.phases[i].seconds;
+  const double s = phase_set_totals(r, phases, PhaseSet::kHeadline).seconds;
   return s > 0 ? s : r.seconds;
 }
 

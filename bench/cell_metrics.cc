@@ -71,17 +71,21 @@ ThroughputSummary summarize_throughput(const std::vector<double>& x) {
 
 bool in_phase_set(const Phase& p, PhaseSet set) { return set == PhaseSet::kHeadline ? p.headline : p.role == "load"; }
 
-std::optional<double> phase_set_rate(const RepetitionResult& r, const std::vector<Phase>& phases, PhaseSet set) {
-  double ops = 0, seconds = 0;
-  bool any = false;
+PhaseSetTotals phase_set_totals(const RepetitionResult& r, const std::vector<Phase>& phases, PhaseSet set) {
+  PhaseSetTotals t;
   for (std::size_t i = 0; i < r.phases.size() && i < phases.size(); ++i) {
     if (!in_phase_set(phases[i], set)) continue;
-    any = true;
-    ops += static_cast<double>(r.phases[i].ops);
-    seconds += r.phases[i].seconds;
+    t.any = true;
+    t.ops += r.phases[i].ops;
+    t.seconds += r.phases[i].seconds;
   }
-  if (!any || seconds <= 0) return std::nullopt;
-  return ops / seconds;
+  return t;
+}
+
+std::optional<double> phase_set_rate(const RepetitionResult& r, const std::vector<Phase>& phases, PhaseSet set) {
+  const PhaseSetTotals t = phase_set_totals(r, phases, set);
+  if (!t.any || t.seconds <= 0) return std::nullopt;
+  return static_cast<double>(t.ops) / t.seconds;
 }
 
 std::vector<std::string> phase_set_names(const std::vector<Phase>& phases, PhaseSet set) {

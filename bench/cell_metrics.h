@@ -35,6 +35,15 @@ enum class PhaseSet {
 
 bool in_phase_set(const Phase& p, PhaseSet set);
 
+// Ops and seconds of pass `r` summed over the phases of `set` (phases:
+// thread 0's, in stream order, as RepetitionResult::phases are).
+struct PhaseSetTotals {
+  std::size_t ops = 0;
+  double seconds = 0;
+  bool any = false;  // whether the set holds a phase at all
+};
+PhaseSetTotals phase_set_totals(const RepetitionResult& r, const std::vector<Phase>& phases, PhaseSet set);
+
 // Ops over time of pass `r` over the phases of `set` (phases: thread 0's, in
 // stream order, as RepetitionResult::phases are); null when the set is empty.
 std::optional<double> phase_set_rate(const RepetitionResult& r, const std::vector<Phase>& phases, PhaseSet set);

@@ -39,13 +39,18 @@ json internals_json(const Footprint& f) {
           {"reclaim_pending_bytes", opt(f.reclaim_pending_bytes)}};
 }
 
-json layer_figures_json(const LayerFigures& f) {
-  return {{"growth_pct", opt(f.growth_pct)},
-          {"slope_bytes_per_mop", opt(f.slope_bytes_per_mop)},
-          {"space_amplification", opt(f.space_amplification)},
-          {"retention", opt(f.retention)},
+json retention_json(const LayerFigures& f) {
+  return {{"retention", opt(f.retention)},
           {"retention_after_idle", opt(f.retention_after_idle)},
           {"retention_after_purge", opt(f.retention_after_purge)}};
+}
+
+json layer_figures_json(const LayerFigures& f) {
+  json j = {{"growth_pct", opt(f.growth_pct)},
+            {"slope_bytes_per_mop", opt(f.slope_bytes_per_mop)},
+            {"space_amplification", opt(f.space_amplification)}};
+  j.update(retention_json(f));
+  return j;
 }
 
 json derived_json(const DerivedMemory& d) {
@@ -54,10 +59,7 @@ json derived_json(const DerivedMemory& d) {
   json drains = json::array();
   for (const DrainFigures& df : d.drains) {
     json l = json::object();
-    for (const auto& [layer, f] : df.layers)
-      l[layer] = {{"retention", opt(f.retention)},
-                  {"retention_after_idle", opt(f.retention_after_idle)},
-                  {"retention_after_purge", opt(f.retention_after_purge)}};
+    for (const auto& [layer, f] : df.layers) l[layer] = retention_json(f);
     drains.push_back({{"phase", df.phase}, {"layers", l}});
   }
   const LayerFigures& h = d.layers.at(kHeadlineLayer);
@@ -159,10 +161,7 @@ json set_summary(const CellRun& run, PhaseSet set, Pick pick) {
   std::vector<double> rates;
   for (const RepetitionRecord& r : run.repetitions)
     if (auto x = phase_set_rate(pick(r), run.phases, set)) rates.push_back(*x);
-  std::size_t ops = 0;
-  const RepetitionResult& first = pick(run.repetitions.front());
-  for (std::size_t i = 0; i < first.phases.size() && i < run.phases.size(); ++i)
-    if (in_phase_set(run.phases[i], set)) ops += first.phases[i].ops;
+  const std::size_t ops = phase_set_totals(pick(run.repetitions.front()), run.phases, set).ops;
   return summary_json(summarize_throughput(rates), names, ops);
 }
 
