@@ -88,6 +88,83 @@ def _label(text, x, y, anchor="end", size=11, colour="#222", extra=""):
             f'fill="{colour}"{extra}>{escape(text)}</text>')
 
 
+class _Layout:
+    """Where things go in one ranked chart: a row per container, x = M ops/s."""
+
+    def __init__(self, impls, highs):
+        self.impls = impls
+        self.label_px = 12 + 6.4 * max(len(i) for i in impls)
+        self.plot_w = WIDTH_PX - self.label_px - RIGHT_PX
+        self.height = TOP_PX + ROW_PX * len(impls) + BOTTOM_PX
+        self.plot_bottom = TOP_PX + ROW_PX * len(impls)
+        self.ticks = nice_ticks(max(highs) / 1e6 if highs else 1.0)
+
+    def x_of(self, ops):
+        return self.label_px + self.plot_w * (ops / 1e6) / self.ticks[-1]
+
+
+def _axes_svg(lay):
+    """Zebra rows with container names, the grid and the x axis."""
+    out = []
+    for k, i in enumerate(lay.impls):
+        y0 = TOP_PX + ROW_PX * k
+        if k % 2:
+            out.append(f'<rect x="{lay.label_px:.1f}" y="{y0}" width="{lay.plot_w:.1f}" height="{ROW_PX}" fill="#f6f7f9"/>')
+        out.append(_label(i, lay.label_px - 6, y0 + ROW_PX / 2 + 4, extra=' class="row"'))
+    for t in lay.ticks:
+        x = lay.x_of(t * 1e6)
+        out.append(f'<line x1="{x:.1f}" y1="{TOP_PX}" x2="{x:.1f}" y2="{lay.plot_bottom}" stroke="#ddd"/>')
+        out.append(_label(f"{t:g}", x, lay.plot_bottom + 14, "middle", 10, "#444"))
+    out.append(f'<line x1="{lay.label_px:.1f}" y1="{lay.plot_bottom}" x2="{lay.label_px + lay.plot_w:.1f}" '
+               f'y2="{lay.plot_bottom}" stroke="#888"/>')
+    out.append(_label("steady-state throughput (M ops/s): median, bar = min..max of the repetitions",
+                      lay.label_px + lay.plot_w / 2, lay.plot_bottom + 32, "middle", 11, "#333"))
+    return out
+
+
+def _cell_svg(c, lay, y, own, style, chosen):
+    """One cell's mark: the median, a bar over its repetitions, a tooltip; or
+    why it has no figure (own size only). None when nothing is drawn."""
+    marker, colour = style
+    attrs = (f'class="mark{"" if own else " off"}" data-alloc="{escape(c.allocator)}" '
+             f'data-size="{escape(c.size)}" data-impl="{escape(c.impl)}"')
+    h = c.headline if c.ok else None
+    if h is None or h.median is None:
+        if not own:
+            return None
+        why = f"FAILED {(c.failure or {}).get('reason', '')}".strip() if not c.ok else "no figure"
+        return f'<g {attrs}>{_label(f"{why} ({c.allocator})", lay.label_px + 3, y + 3.5, "start", 9, "#7f0000")}</g>'
+    lo, hi = h.low or h.median, h.high or h.median
+    tip = (f"{c.candidate}, size {c.size}: {fmt_ops(h.median)} median ({THROUGHPUT.spread_text(c)}), "
+           f"repetitions {fmt_ops(lo)}–{fmt_ops(hi)}" + (" [COMPETING]" if c.competing else "")
+           + (" — recommended" if chosen else ""))
+    dash = "" if own else ' stroke-dasharray="3,2"'
+    parts = [f"<title>{escape(tip)}</title>",
+             f'<line x1="{lay.x_of(lo):.1f}" y1="{y:.1f}" x2="{lay.x_of(hi):.1f}" y2="{y:.1f}" stroke="{colour}"{dash}/>']
+    for edge in (lo, hi):
+        parts.append(f'<line x1="{lay.x_of(edge):.1f}" y1="{y - 2.5:.1f}" x2="{lay.x_of(edge):.1f}" '
+                     f'y2="{y + 2.5:.1f}" stroke="{colour}"/>')
+    parts.append(marker_svg(marker, lay.x_of(h.median), y, MARK_R, colour if own else "#fff",
+                            RECOMMENDED_STROKE if chosen else colour, 1.6 if chosen else 1.0))
+    if c.competing:
+        parts.append(_label("*", lay.x_of(hi) + 3, y + 5, "start", 12, "#c06000", ' font-weight="bold"'))
+    return f'<g {attrs} data-value="{h.median!r}">{"".join(parts)}</g>'
+
+
+def _caption(workload, kv, size, sizes, competing):
+    caption = (f"Containers on {workload} (kv {kv}, size {size}), fastest first: each mark is one "
+               "allocator, at the median of the independent repetitions, the bar their range (point "
+               "at a mark for its numbers). Bars that overlap are not a ranking. A black edge marks "
+               "the recommended cell(s). Untick an allocator to hide its marks.")
+    if competing:
+        caption += " An orange * marks a cell measured beside another busy process (COMPETING)."
+    if len(sizes) > 1:
+        caption += (f" Hollow marks, shown when their size is ticked: the same containers at size "
+                    f"{', '.join(s for s in sizes if s != size)}, for comparison only (the rows are "
+                    f"ranked at size {size}).")
+    return caption
+
+
 def ranked_chart(run, size, workload, kv, recommended, fallback=None):
     """Chart for one (size, workload, kv) group, or None when nothing has a throughput."""
     cells = run.cells_of(size, workload, kv)
@@ -99,86 +176,30 @@ def ranked_chart(run, size, workload, kv, recommended, fallback=None):
     if not any(best.values()):
         return None
     impls = sorted(best, key=lambda i: -best[i])     # ranked at this size only
-    others = [c for c in others if c.impl in best]
-    shown = cells + others
+    shown = cells + [c for c in others if c.impl in best]
     styles = allocator_styles(run.allocators)
     allocators = [a for a in run.allocators if any(c.allocator == a for c in shown)]
     sizes = [s for s in run.sizes if any(c.size == s for c in shown)]
-
-    label_px = 12 + 6.4 * max(len(i) for i in impls)
-    plot_w = WIDTH_PX - label_px - RIGHT_PX
-    height = TOP_PX + ROW_PX * len(impls) + BOTTOM_PX
-    highs = [(c.headline.high or c.headline.median) for c in shown if c.ok and c.headline]
-    ticks = nice_ticks(max(highs) / 1e6 if highs else 1.0)
-    top = ticks[-1]
-
-    def x_of(ops):
-        return label_px + plot_w * (ops / 1e6) / top
+    lay = _Layout(impls, [(c.headline.high or c.headline.median) for c in shown if c.ok and c.headline])
 
     n = max(1, len(allocators))
     offset = {a: (k - (n - 1) / 2) * 0.6 / n for k, a in enumerate(allocators)}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH_PX} {height}" width="{WIDTH_PX}" '
-           f'height="{height}" role="img" aria-label="{escape(f"Throughput ranking, {workload}, kv {kv}, size {size}")}" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH_PX} {lay.height}" width="{WIDTH_PX}" '
+           f'height="{lay.height}" role="img" aria-label="{escape(f"Throughput ranking, {workload}, kv {kv}, size {size}")}" '
            f'font-family="system-ui,sans-serif">']
-    plot_bottom = TOP_PX + ROW_PX * len(impls)
-    for k, i in enumerate(impls):          # zebra rows and container names
-        y0 = TOP_PX + ROW_PX * k
-        if k % 2:
-            out.append(f'<rect x="{label_px:.1f}" y="{y0}" width="{plot_w:.1f}" height="{ROW_PX}" fill="#f6f7f9"/>')
-        out.append(_label(i, label_px - 6, y0 + ROW_PX / 2 + 4, extra=' class="row"'))
-    for t in ticks:                        # grid and x axis
-        x = label_px + plot_w * t / top
-        out.append(f'<line x1="{x:.1f}" y1="{TOP_PX}" x2="{x:.1f}" y2="{plot_bottom}" stroke="#ddd"/>')
-        out.append(_label(f"{t:g}", x, plot_bottom + 14, "middle", 10, "#444"))
-    out.append(f'<line x1="{label_px:.1f}" y1="{plot_bottom}" x2="{label_px + plot_w:.1f}" '
-               f'y2="{plot_bottom}" stroke="#888"/>')
-    out.append(_label("steady-state throughput (M ops/s): median, bar = min..max of the repetitions",
-                      label_px + plot_w / 2, plot_bottom + 32, "middle", 11, "#333"))
-
+    out += _axes_svg(lay)
     for c in shown:
-        marker, colour = styles[c.allocator]
         own = c.size == size
         y = TOP_PX + ROW_PX * (impls.index(c.impl) + 0.5 + offset[c.allocator])
-        attrs = (f'class="mark{"" if own else " off"}" data-alloc="{escape(c.allocator)}" '
-                 f'data-size="{escape(c.size)}" data-impl="{escape(c.impl)}"')
-        h = c.headline if c.ok else None
-        if h is None or h.median is None:
-            if not own:
-                continue
-            why = f"FAILED {(c.failure or {}).get('reason', '')}".strip() if not c.ok else "no figure"
-            out.append(f'<g {attrs}>{_label(f"{why} ({c.allocator})", label_px + 3, y + 3.5, "start", 9, "#7f0000")}</g>')
-            continue
-        lo, hi = h.low or h.median, h.high or h.median
-        tip = (f"{c.candidate}, size {c.size}: {fmt_ops(h.median)} median ({THROUGHPUT.spread_text(c)}), "
-               f"repetitions {fmt_ops(lo)}–{fmt_ops(hi)}" + (" [COMPETING]" if c.competing else "")
-               + (" — recommended" if c.id in recommended and own else ""))
-        dash = "" if own else ' stroke-dasharray="3,2"'
-        parts = [f"<title>{escape(tip)}</title>",
-                 f'<line x1="{x_of(lo):.1f}" y1="{y:.1f}" x2="{x_of(hi):.1f}" y2="{y:.1f}" stroke="{colour}"{dash}/>']
-        for edge in (lo, hi):
-            parts.append(f'<line x1="{x_of(edge):.1f}" y1="{y - 2.5:.1f}" x2="{x_of(edge):.1f}" '
-                         f'y2="{y + 2.5:.1f}" stroke="{colour}"/>')
-        chosen = own and c.id in recommended
-        parts.append(marker_svg(marker, x_of(h.median), y, MARK_R, colour if own else "#fff",
-                                RECOMMENDED_STROKE if chosen else colour, 1.6 if chosen else 1.0))
-        if c.competing:
-            parts.append(_label("*", x_of(hi) + 3, y + 5, "start", 12, "#c06000", ' font-weight="bold"'))
-        out.append(f'<g {attrs} data-value="{h.median!r}">{"".join(parts)}</g>')
+        mark = _cell_svg(c, lay, y, own, styles[c.allocator], own and c.id in recommended)
+        if mark:
+            out.append(mark)
     out.append("</svg>")
 
     toggles = [Series("alloc", a, True, *styles[a]) for a in allocators]
     if len(sizes) > 1:
         toggles += [Series("size", s, s == size) for s in sizes]
     title = f"Throughput ranking — {workload}, kv {kv}, size {size}"
-    caption = (f"Containers on {workload} (kv {kv}, size {size}), fastest first: each mark is one "
-               "allocator, at the median of the independent repetitions, the bar their range (point "
-               "at a mark for its numbers). Bars that overlap are not a ranking. A black edge marks "
-               "the recommended cell(s). Untick an allocator to hide its marks.")
-    if any(c.competing for c in shown):
-        caption += " An orange * marks a cell measured beside another busy process (COMPETING)."
-    if len(sizes) > 1:
-        caption += (f" Hollow marks, shown when their size is ticked: the same containers at size "
-                    f"{', '.join(s for s in sizes if s != size)}, for comparison only (the rows are "
-                    f"ranked at size {size}).")
-    return Chart(f"chart-{group_name(size, workload, kv)}", group_key(size, workload, kv), title, caption,
+    return Chart(f"chart-{group_name(size, workload, kv)}", group_key(size, workload, kv), title,
+                 _caption(workload, kv, size, sizes, any(c.competing for c in shown)),
                  "".join(out), toggles, fallback)
