@@ -122,9 +122,9 @@ def test_filters_narrow_a_section_and_never_widen_it(study, fake_large, capsys):
     assert study("run", "--list", "--impl", "gamma_conc", "--workload", "drain") == 0
     assert [i for i in capsys.readouterr().out.split() if "@" in i] == ["gamma_conc/drain/u64/glibc@full"]
     # --kv widens the quick profile's first-kind scope, in the section too
-    assert study("run", "--list", "--kv", "str") == 0
+    assert study("run", "--list", "--kv", "string") == 0
     assert [i for i in capsys.readouterr().out.split() if "@" in i] == \
-        ["alpha/churn/str/glibc@full", "gamma_conc/churn/str/glibc@full"]
+        ["alpha/churn/string/glibc@full", "gamma_conc/churn/string/glibc@full"]
     # a filter that leaves only section cells still runs them
     assert study("run", "--list", "--impl", "alpha", "--workload", "churn", "--allocator", "glibc") == 0
     assert capsys.readouterr().out.split() == ["alpha/churn/u64/glibc", "alpha/churn/u64/glibc@full"]
