@@ -117,9 +117,9 @@ def ranked_chart(run, size, workload, kv, recommended, fallback=None):
 
     n = max(1, len(allocators))
     offset = {a: (k - (n - 1) / 2) * 0.6 / n for k, a in enumerate(allocators)}
+    label = escape(f"Throughput ranking, {workload}, kv {kv}, size {size}")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH_PX} {height}" width="{WIDTH_PX}" '
-           f'height="{height}" role="img" aria-label="{escape(f"Throughput ranking, {workload}, kv {kv}, size {size}")}" '
-           f'font-family="system-ui,sans-serif">']
+           f'height="{height}" role="img" aria-label="{label}" font-family="system-ui,sans-serif">']
     plot_bottom = TOP_PX + ROW_PX * len(impls)
     for k, i in enumerate(impls):          # zebra rows and container names
         y0 = TOP_PX + ROW_PX * k
@@ -146,7 +146,8 @@ def ranked_chart(run, size, workload, kv, recommended, fallback=None):
             if not own:
                 continue
             why = f"FAILED {(c.failure or {}).get('reason', '')}".strip() if not c.ok else "no figure"
-            out.append(f'<g {attrs}>{_label(f"{why} ({c.allocator})", label_px + 3, y + 3.5, "start", 9, "#7f0000")}</g>')
+            text = _label(f"{why} ({c.allocator})", label_px + 3, y + 3.5, "start", 9, "#7f0000")
+            out.append(f'<g {attrs}>{text}</g>')
             continue
         lo, hi = h.low or h.median, h.high or h.median
         tip = (f"{c.candidate}, size {c.size}: {fmt_ops(h.median)} median ({THROUGHPUT.spread_text(c)}), "

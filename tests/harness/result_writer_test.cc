@@ -205,14 +205,14 @@ TEST(ResultWriterThroughput, HeadlineIsTheHeadlinePhasesOverIndependentRepetitio
   const json t = detail::throughput_json(drain_run());
   EXPECT_EQ(t["independence"], "process");
   EXPECT_EQ(t["headline"], (json{{"phases", {"drain"}},
-                                  {"ops", 800},
-                                  {"median_ops_per_second", kDrainRates[1]},
-                                  {"min_ops_per_second", kDrainRates[0]},
-                                  {"max_ops_per_second", kDrainRates[2]},
-                                  {"mad_pct", 50.0},
-                                  {"samples", 3},
-                                  {"spread_warning", true},
-                                  {"per_repetition", kDrainRates}}));
+                                 {"ops", 800},
+                                 {"median_ops_per_second", kDrainRates[1]},
+                                 {"min_ops_per_second", kDrainRates[0]},
+                                 {"max_ops_per_second", kDrainRates[2]},
+                                 {"mad_pct", 50.0},
+                                 {"samples", 3},
+                                 {"spread_warning", true},
+                                 {"per_repetition", kDrainRates}}));
   EXPECT_EQ(t["spread_warning_pct"], kSpreadWarningPct);
   EXPECT_EQ(t["harness_overhead_ns_per_op"], 1.5);
 }

@@ -16,6 +16,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from dstudy import schema  # noqa: E402
 
 FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
+STUDY = REPO / "scripts" / "study"
 
 
 def registered_impls():
@@ -25,7 +26,7 @@ def registered_impls():
     for header in list((REPO / "impls").glob("*.h")) + list((REPO / "impls" / "peers").glob("*.h")):
         names |= set(re.findall(r"^DSTUDY_REGISTER\((\w+),", header.read_text(), flags=re.M))
     return names
-STUDY = REPO / "scripts" / "study"
+
 
 def invocations(log):
     if not Path(log).exists():

@@ -187,7 +187,7 @@ def test_cells_of_two_sizes_share_one_run_folder(study, fake_large, tmp_path, en
 
 
 def test_resume_reruns_a_lost_section_cell_at_its_size(study, fake_large, tmp_path, env, monkeypatch,
-                                                      capsys):
+                                                       capsys):
     assert study("run", "--workload", "drain") == 0
     run = latest(tmp_path)
     total = load_results(run)["manifest"]["cells_total"]
