@@ -74,7 +74,11 @@ json derived_json(const DerivedMemory& d) {
           {"drains", drains}};
 }
 
+}  // namespace
+
 // ---- sections of the sidecar, in the order they are written ------------------
+
+namespace detail {
 
 json cell_json(const CellRun& run, const SidecarContext& ctx) {
   const CellOptions& o = run.options;
@@ -140,7 +144,7 @@ json machine_load_json(const probes::MachineLoad& m) {
           {"reason", m.competing ? json(m.reason) : json(nullptr)}};
 }
 
-json summary_json(const ThroughputSummary& s, const std::vector<std::string>& phases, std::size_t ops) {
+static json summary_json(const ThroughputSummary& s, const std::vector<std::string>& phases, std::size_t ops) {
   return {{"phases", phases},
           {"ops", ops},
           {"median_ops_per_second", s.median},
@@ -155,7 +159,7 @@ json summary_json(const ThroughputSummary& s, const std::vector<std::string>& ph
 // The summary of one phase set over the passes `pick` selects from each
 // repetition; null when the set is empty.
 template <class Pick>
-json set_summary(const CellRun& run, PhaseSet set, Pick pick) {
+static json set_summary(const CellRun& run, PhaseSet set, Pick pick) {
   const std::vector<std::string> names = phase_set_names(run.phases, set);
   if (names.empty() || run.repetitions.empty()) return nullptr;
   std::vector<double> rates;
@@ -165,7 +169,7 @@ json set_summary(const CellRun& run, PhaseSet set, Pick pick) {
   return summary_json(summarize_throughput(rates), names, ops);
 }
 
-json pass_json(const RepetitionResult& r, long process, const std::vector<Phase>& phases) {
+static json pass_json(const RepetitionResult& r, long process, const std::vector<Phase>& phases) {
   json p = json::array();
   for (const PhaseTiming& t : r.phases)
     p.push_back({{"name", t.name},
@@ -219,7 +223,7 @@ json throughput_json(const CellRun& run) {
 const char* const kPercentileKeys[] = {"p50_ns", "p90_ns", "p99_ns", "p999_ns"};
 const double kPercentiles[] = {0.50, 0.90, 0.99, 0.999};
 
-json percentiles_json(const probes::LatencyHistogram& h) {
+static json percentiles_json(const probes::LatencyHistogram& h) {
   json j = {{"count", h.count()}};
   for (int q = 0; q < 4; ++q) j[kPercentileKeys[q]] = opt(percentile_if_enough(h, kPercentiles[q]));
   j["max_ns"] = h.max();
@@ -263,7 +267,7 @@ json checks_json(const CellRun& run) {
           {"message", run.check.ok ? json(nullptr) : json(run.check.message)}};
 }
 
-}  // namespace
+}  // namespace detail
 
 json histogram_json(const probes::LatencyHistogram& h) {
   json counts = json::array();
@@ -322,15 +326,15 @@ json memory_json(const MemoryRecord& m, const DerivedMemory& d) {
 json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::TimerCalibration& timer) {
   json j;
   j["schema_version"] = kSchemaVersion;
-  j["cell"] = cell_json(run, ctx);
-  j["workload"] = workload_json(run);
+  j["cell"] = detail::cell_json(run, ctx);
+  j["workload"] = detail::workload_json(run);
   j["environment"] = ctx.environment;
-  j["timer"] = timer_json(timer);
-  j["machine_load"] = machine_load_json(run.machine_load);
-  j["throughput"] = throughput_json(run);
-  j["latency"] = latency_json(run, timer);
+  j["timer"] = detail::timer_json(timer);
+  j["machine_load"] = detail::machine_load_json(run.machine_load);
+  j["throughput"] = detail::throughput_json(run);
+  j["latency"] = detail::latency_json(run, timer);
   j["memory"] = run.memory;
-  j["checks"] = checks_json(run);
+  j["checks"] = detail::checks_json(run);
   return j;
 }
 

@@ -1,6 +1,7 @@
-// Turns a cell's results into sidecar.json (docs/result-schema.md, schema
-// version 2), one function per section. The report scripts read only what
-// this writes (through the runner's merged results.json), never the harness.
+// Turns a cell's results into sidecar.json (docs/schema/sidecar.schema.json,
+// explained in docs/result-schema.md), one function per section. The report
+// scripts read only what this writes (through the runner's merged
+// results.json), never the harness.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,8 @@
 
 namespace dstudy::bench {
 
+// The sidecar's schema version: the `const` of schema_version in
+// docs/schema/sidecar.schema.json (tests/scripts/test_contract.py compares).
 inline constexpr int kSchemaVersion = 2;
 
 struct SidecarContext {
@@ -23,6 +26,19 @@ nlohmann::json layers_json(const LayerSnapshot& s);
 // The memory section (written by the memory process, kept as it is).
 nlohmann::json memory_json(const MemoryRecord& m, const DerivedMemory& d);
 nlohmann::json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::TimerCalibration& timer);
+
+// The sections sidecar_json puts together (environment and memory are
+// written elsewhere and passed in), declared for the writer's unit tests
+// (tests/harness/result_writer_test.cc).
+namespace detail {
+nlohmann::json cell_json(const CellRun& run, const SidecarContext& ctx);
+nlohmann::json workload_json(const CellRun& run);
+nlohmann::json timer_json(const probes::TimerCalibration& t);
+nlohmann::json machine_load_json(const probes::MachineLoad& m);
+nlohmann::json throughput_json(const CellRun& run);
+nlohmann::json latency_json(const CellRun& run, const probes::TimerCalibration& timer);
+nlohmann::json checks_json(const CellRun& run);
+}  // namespace detail
 
 // Writes JSON to path (pretty, atomically: temp file + rename). Throws
 // std::runtime_error on failure.

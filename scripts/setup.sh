@@ -20,8 +20,13 @@ packages=(
   # peer containers
   libabsl-dev libtbb-dev robin-map-dev libcds-dev libcuckoo-dev
   libsparsehash-dev libflathashmap-dev libtsl-hopscotch-map-dev
-  # reports, script tests and their lint (Debian's Python: /usr/bin/python3)
-  python3 python3-matplotlib python3-numpy python3-scipy python3-pytest python3-pyflakes
+  # reports, script tests and their lint (Debian's Python: /usr/bin/python3);
+  # the result files' JSON Schemas (docs/schema/) are checked with
+  # fastjsonschema, and the schemas themselves with jsonschema
+  python3 python3-matplotlib python3-numpy python3-scipy python3-pytest python3-flake8
+  python3-fastjsonschema python3-jsonschema
+  # C++ formatting check (.clang-format)
+  clang-format-14
   # the report's browser test (headless)
   chromium
 )

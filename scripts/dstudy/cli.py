@@ -12,7 +12,7 @@ from pathlib import Path
 from . import REPO_ROOT, allocators as alloc_mod, bench, build, cells as cells_mod
 from . import manifest as manifest_mod, merge as merge_mod, plan as plan_mod
 from . import lock, results, runner, store
-from .contract import SCHEMA_VERSION
+from .contract import RESULTS_SCHEMA_VERSION
 from .profiles import PROFILES, settings as profile_settings
 from .progress import Progress
 
@@ -163,9 +163,9 @@ def read_resumable(run_dir):
     if "options" not in stored:
         raise UsageError(f"cannot resume {run_dir}: its manifest has no run options "
                          f"(a merged folder? resume the shard folders instead)")
-    if stored.get("schema_version") != SCHEMA_VERSION:
+    if stored.get("schema_version") != RESULTS_SCHEMA_VERSION:
         raise UsageError(f"cannot resume {run_dir}: its cells follow schema version "
-                         f"{stored.get('schema_version')}, this runner writes {SCHEMA_VERSION}; "
+                         f"{stored.get('schema_version')}, this runner writes {RESULTS_SCHEMA_VERSION}; "
                          f"start a new run")
     return stored
 

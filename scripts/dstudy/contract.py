@@ -1,12 +1,18 @@
 """The result contract's constants, defined once for the Python side.
 
 The runner, the merge, the report loader, the fixtures and the fake bench all
-import these; the C++ side defines the same names in bench/ and a ctest
-compares the two (tests/scripts/test_contract.py). docs/result-schema.md says
-what each field means.
+import these; the C++ side defines the same names in bench/ and a test
+compares the two (tests/scripts/test_contract.py). The documents' shapes are
+the JSON Schemas in docs/schema/ (scripts/dstudy/schema.py validates against
+them); docs/result-schema.md says what each field means.
 """
+from . import schema
 
-SCHEMA_VERSION = 2
+# Each document's schema version, as its schema states it: sidecar.json
+# (written by dstudy_bench) and results.json with manifest.json and the
+# cells/ records (written by the runner).
+SIDECAR_SCHEMA_VERSION = schema.version("sidecar")
+RESULTS_SCHEMA_VERSION = schema.version("results")
 
 OP_TYPES = ("insert", "erase", "find_hit", "find_miss")
 KV_KINDS = ("u64", "inline32", "string", "blob1k")

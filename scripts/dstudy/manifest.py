@@ -4,7 +4,7 @@ import platform
 import subprocess
 
 from . import REPO_ROOT, store
-from .contract import SCHEMA_VERSION
+from .contract import RESULTS_SCHEMA_VERSION
 from . import allocators as alloc_mod
 
 
@@ -50,7 +50,7 @@ def environment():
 
 
 def new(plan, run_id, command, retry_failed=False):
-    return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "profile": plan.profile,
+    return {"schema_version": RESULTS_SCHEMA_VERSION, "run_id": run_id, "profile": plan.profile,
             "size": plan.settings["size"], "sizes": plan.sizes,
             "sections": [dict(sec) for sec in plan.sections],
             "filters": {d: plan.filters.get(d, []) for d in ("impl", "workload", "kv", "allocator")},

@@ -4,8 +4,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import lock, manifest as manifest_mod, results, store
-from .contract import SCHEMA_VERSION
+from . import lock, manifest as manifest_mod, results, schema, store
+from .contract import RESULTS_SCHEMA_VERSION, SIDECAR_SCHEMA_VERSION
 
 # Settings that must agree for cells to belong to one matrix.
 SAME_SETTINGS = ("size", "repetitions", "latency", "memory_sample_every", "sections")
@@ -29,18 +29,30 @@ def _sidecar_versions(records):
             if isinstance(r.get("sidecar"), dict)}
 
 
+def _check_sidecars(run_dir, records):
+    """Every cell's sidecar follows the sidecar schema of this runner's
+    version (docs/schema/sidecar.schema.json), or MergeError naming it."""
+    bad = _sidecar_versions(records) - {SIDECAR_SCHEMA_VERSION}
+    if bad:
+        raise MergeError(f"{run_dir}: cells with sidecar schema version {sorted(bad)}, "
+                         f"expected {SIDECAR_SCHEMA_VERSION}")
+    for cid, r in records.items():
+        found = r.get("sidecar") is not None and schema.problem(r["sidecar"], "sidecar", prefix="sidecar")
+        if found:
+            raise MergeError(f"{run_dir}: cell {cid}: {found[0]}: {found[1]} "
+                             f"(docs/schema/sidecar.schema.json)")
+
+
 def check(runs):
     """runs: [(dir, manifest, records)]; raises MergeError naming the problem;
     returns warnings."""
     warnings = []
     first_dir, first, _ = runs[0]
     for d, m, recs in runs:
-        version = m.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise MergeError(f"{d}: schema version {version}, this runner writes {SCHEMA_VERSION}")
-        bad = _sidecar_versions(recs) - {SCHEMA_VERSION}
-        if bad:
-            raise MergeError(f"{d}: cells with sidecar schema version {sorted(bad)}, expected {SCHEMA_VERSION}")
+        version = m.get("schema_version")
+        if version != RESULTS_SCHEMA_VERSION:
+            raise MergeError(f"{d}: schema version {version}, this runner writes {RESULTS_SCHEMA_VERSION}")
+        _check_sidecars(d, recs)
         if m.get("profile") != first.get("profile"):
             raise MergeError(f"mixed profiles: {first_dir} is '{first.get('profile')}', "
                              f"{d} is '{m.get('profile')}'")
@@ -103,7 +115,7 @@ def merged_manifest(runs, out_dir, command):
                 sections.append(dict(sec))
             else:
                 have["cells"] = have.get("cells", 0) + sec.get("cells", 0)
-    return {"schema_version": SCHEMA_VERSION, "run_id": Path(out_dir).name,
+    return {"schema_version": RESULTS_SCHEMA_VERSION, "run_id": Path(out_dir).name,
             "profile": first.get("profile"),
             "size": size, "sizes": sizes, "sections": sections,
             "filters": first.get("filters"),

@@ -8,7 +8,8 @@ from pathlib import Path
 # EXIT_USAGE usage / unknown name / bad spec / unsupported cell, EXIT_CHECK
 # the correctness check failed, EXIT_ALLOCATOR the loaded allocator is not
 # the one expected.
-from .contract import EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_USAGE, SCHEMA_VERSION
+from . import schema
+from .contract import EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_USAGE, SIDECAR_SCHEMA_VERSION
 
 TAIL_LINES = 40
 TAIL_CHARS = 4000
@@ -50,26 +51,39 @@ def read_outputs(out_dir):
     return parsed[0], parsed[1], "; ".join(problems) or None
 
 
+def conforming(sidecar):
+    """(sidecar, None) when it follows this runner's sidecar schema
+    (docs/schema/sidecar.schema.json), else (None, why). A sidecar of
+    another version comes from an older (or newer) dstudy_bench whose
+    figures mean other things; one that breaks the schema cannot be read.
+    Either stays in the raw folder for diagnosis, out of the results."""
+    if sidecar is None:
+        return None, None
+    version = sidecar.get("schema_version") if isinstance(sidecar, dict) else None
+    if version != SIDECAR_SCHEMA_VERSION:
+        return None, (f"sidecar schema version {version}, this runner expects {SIDECAR_SCHEMA_VERSION} "
+                      f"(rebuild dstudy_bench)")
+    found = schema.problem(sidecar, "sidecar")
+    if found:
+        return None, f"sidecar.json breaks docs/schema/sidecar.schema.json at {found[0]}: {found[1]}"
+    return sidecar, None
+
+
 def classify(returncode, timed_out, stderr, out_dir, timeout_s=None):
     """(status, failure, sidecar) for one finished cell process."""
     _, sidecar, problem = read_outputs(out_dir)
+    sidecar, unusable = conforming(sidecar)
     failure = {"reason": None, "exit_code": returncode if returncode is None or returncode >= 0 else None,
                "signal": signal_name(returncode), "stderr_tail": tail(stderr)}
     if timed_out:
         failure.update(reason="timeout", exit_code=None, signal="SIGKILL",
                        message=f"killed after {timeout_s} s")
     elif returncode == EXIT_OK:
-        version = sidecar.get("schema_version") if isinstance(sidecar, dict) else None
         if problem:
             failure.update(reason="error", message=f"exit 0 but {problem}")
-        elif version != SCHEMA_VERSION:
-            # an older (or newer) dstudy_bench: its figures mean other things,
-            # so its sidecar stays in the raw folder, out of the results
-            failure.update(reason="error", message=(
-                f"sidecar schema version {version}, this runner expects {SCHEMA_VERSION} "
-                f"(rebuild dstudy_bench)"))
-            sidecar = None
-        elif (sidecar.get("checks") or {}).get("ok") is False:
+        elif unusable:
+            failure.update(reason="error", message=unusable)
+        elif not sidecar["checks"]["ok"]:
             failure.update(reason="check", message="sidecar checks.ok is false")
         else:
             return "ok", None, sidecar

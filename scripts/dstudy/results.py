@@ -3,7 +3,7 @@ cells.csv beside it."""
 import copy
 
 from . import cells_csv, store
-from .contract import SCHEMA_VERSION
+from .contract import RESULTS_SCHEMA_VERSION
 
 # Harness-side environment fields copied from the first successful cell.
 HARNESS_FIELDS = ("compiler", "cxx_flags", "build_type", "libraries", "git_revision")
@@ -31,7 +31,7 @@ def enrich(manifest, records):
 
 def document(manifest, records):
     records = sorted(records, key=lambda r: r["id"])
-    return {"schema_version": SCHEMA_VERSION, "manifest": enrich(manifest, records),
+    return {"schema_version": RESULTS_SCHEMA_VERSION, "manifest": enrich(manifest, records),
             "cells": records}
 
 

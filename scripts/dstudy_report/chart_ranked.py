@@ -109,7 +109,8 @@ def _axes_svg(lay):
     for k, i in enumerate(lay.impls):
         y0 = TOP_PX + ROW_PX * k
         if k % 2:
-            out.append(f'<rect x="{lay.label_px:.1f}" y="{y0}" width="{lay.plot_w:.1f}" height="{ROW_PX}" fill="#f6f7f9"/>')
+            out.append(f'<rect x="{lay.label_px:.1f}" y="{y0}" width="{lay.plot_w:.1f}" height="{ROW_PX}" '
+                       'fill="#f6f7f9"/>')
         out.append(_label(i, lay.label_px - 6, y0 + ROW_PX / 2 + 4, extra=' class="row"'))
     for t in lay.ticks:
         x = lay.x_of(t * 1e6)
@@ -133,14 +134,16 @@ def _cell_svg(c, lay, y, own, style, chosen):
         if not own:
             return None
         why = f"FAILED {(c.failure or {}).get('reason', '')}".strip() if not c.ok else "no figure"
-        return f'<g {attrs}>{_label(f"{why} ({c.allocator})", lay.label_px + 3, y + 3.5, "start", 9, "#7f0000")}</g>'
+        text = _label(f"{why} ({c.allocator})", lay.label_px + 3, y + 3.5, "start", 9, "#7f0000")
+        return f'<g {attrs}>{text}</g>'
     lo, hi = h.low or h.median, h.high or h.median
     tip = (f"{c.candidate}, size {c.size}: {fmt_ops(h.median)} median ({THROUGHPUT.spread_text(c)}), "
            f"repetitions {fmt_ops(lo)}–{fmt_ops(hi)}" + (" [COMPETING]" if c.competing else "")
            + (" — recommended" if chosen else ""))
     dash = "" if own else ' stroke-dasharray="3,2"'
     parts = [f"<title>{escape(tip)}</title>",
-             f'<line x1="{lay.x_of(lo):.1f}" y1="{y:.1f}" x2="{lay.x_of(hi):.1f}" y2="{y:.1f}" stroke="{colour}"{dash}/>']
+             f'<line x1="{lay.x_of(lo):.1f}" y1="{y:.1f}" x2="{lay.x_of(hi):.1f}" y2="{y:.1f}" '
+             f'stroke="{colour}"{dash}/>']
     for edge in (lo, hi):
         parts.append(f'<line x1="{lay.x_of(edge):.1f}" y1="{y - 2.5:.1f}" x2="{lay.x_of(edge):.1f}" '
                      f'y2="{y + 2.5:.1f}" stroke="{colour}"/>')
@@ -184,9 +187,9 @@ def ranked_chart(run, size, workload, kv, recommended, fallback=None):
 
     n = max(1, len(allocators))
     offset = {a: (k - (n - 1) / 2) * 0.6 / n for k, a in enumerate(allocators)}
+    label = escape(f"Throughput ranking, {workload}, kv {kv}, size {size}")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH_PX} {lay.height}" width="{WIDTH_PX}" '
-           f'height="{lay.height}" role="img" aria-label="{escape(f"Throughput ranking, {workload}, kv {kv}, size {size}")}" '
-           f'font-family="system-ui,sans-serif">']
+           f'height="{lay.height}" role="img" aria-label="{label}" font-family="system-ui,sans-serif">']
     out += _axes_svg(lay)
     for c in shown:
         own = c.size == size

@@ -1,20 +1,22 @@
-"""Loading and validating a run's merged results.json (docs/result-schema.md,
-schema version 2) into Run and Cell objects.
+"""Loading and validating a run's merged results.json into Run and Cell
+objects.
 
-Only the structure the reports read is checked; fields added later by the
-harness are ignored. Any problem raises ReportError with a message that names
-the file, so the command line can print it on one line. The Cell accessors
-read the figures the harness wrote as they are: the report never re-derives a
-headline phase or a memory layer.
+The file is validated against docs/schema/results.schema.json (with the
+sidecar schema it refers to; docs/result-schema.md explains the fields):
+fields added within the schema version are optional there, and fields the
+schema does not know are ignored. Any problem raises ReportError with a
+message that names the file and the field, so the command line can print it
+on one line. The Cell accessors read the figures the harness wrote as they
+are: the report never re-derives a headline phase or a memory layer.
 """
 import json
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from dstudy.contract import HEADLINE_LAYER, KV_KINDS, LAYERS, OP_TYPES, PERCENTILES, SCHEMA_VERSION
-
-PERCENTILE_KEYS = tuple(key for key, _, _ in PERCENTILES)
+from dstudy import schema
+from dstudy.contract import HEADLINE_LAYER, KV_KINDS, OP_TYPES, RESULTS_SCHEMA_VERSION, SIDECAR_SCHEMA_VERSION
 
 
 class ReportError(Exception):
@@ -23,50 +25,6 @@ class ReportError(Exception):
 
 def is_num(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-class _Checker:
-    """Type checks with a path into the document for the error message."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def fail(self, where, msg):
-        raise ReportError(f"{self.path}: {where}: {msg}")
-
-    def obj(self, value, where, nullable=False):
-        if value is None and nullable:
-            return None
-        if not isinstance(value, dict):
-            self.fail(where, f"expected an object, got {type(value).__name__}")
-        return value
-
-    def lst(self, value, where, nullable=False):
-        if value is None and nullable:
-            return None
-        if not isinstance(value, list):
-            self.fail(where, f"expected a list, got {type(value).__name__}")
-        return value
-
-    def num(self, d, key, where, required=False):
-        if key not in d or d[key] is None:
-            if required:
-                self.fail(where, f"missing number '{key}'")
-            return None
-        if not is_num(d[key]):
-            self.fail(f"{where}.{key}", f"expected a number, got {d[key]!r}")
-        return d[key]
-
-    def nums(self, value, where):
-        for k, x in enumerate(self.lst(value, where, nullable=True) or []):
-            if not is_num(x):
-                self.fail(f"{where}[{k}]", f"expected a number, got {x!r}")
-
-    def string(self, d, key, where):
-        value = d.get(key)
-        if not isinstance(value, str) or not value:
-            self.fail(where, f"missing or empty string '{key}'")
-        return value
 
 
 @dataclass(frozen=True)
@@ -351,119 +309,66 @@ def _results_file(path):
     return path
 
 
-def _check_summary(ck, d, where):
-    if ck.obj(d, where, nullable=True) is None:
-        return
-    for key in ("median_ops_per_second", "min_ops_per_second", "max_ops_per_second", "mad_pct",
-                "samples"):
-        ck.num(d, key, where)
-    ck.nums(d.get("per_repetition"), f"{where}.per_repetition")
+def _cell_where(doc, i):
+    """'cells[i] (its id)': where a problem of a cell is."""
+    cell = doc["cells"][i]
+    cid = cell.get("id") if isinstance(cell, dict) else None
+    return f"cells[{i}] ({cid})" if isinstance(cid, str) else f"cells[{i}]"
 
 
-def _check_throughput(ck, t, where):
-    if ck.obj(t, where, nullable=True) is None:
-        return
-    _check_summary(ck, t.get("headline"), f"{where}.headline")
-    _check_summary(ck, t.get("build"), f"{where}.build")
-    cold = ck.obj(t.get("cold"), f"{where}.cold", nullable=True) or {}
-    for part in ("headline", "build"):
-        _check_summary(ck, cold.get(part), f"{where}.cold.{part}")
+def _fail(path, where, msg):
+    raise ReportError(f"{path}: {where}: {msg}")
 
 
-def _check_latency(ck, lat, where):
-    if ck.obj(lat, where, nullable=True) is None:
-        return
-    ck.num(lat, "resolution_ns", where)
-    per_op = ck.obj(lat.get("per_op") or {}, f"{where}.per_op")
-    for op, d in per_op.items():
-        w = f"{where}.per_op.{op}"
-        ck.obj(d, w)
-        for key in PERCENTILE_KEYS + ("max_ns", "count"):
-            ck.num(d, key, w)
-        for k, rep in enumerate(ck.lst(d.get("per_repetition"), f"{w}.per_repetition", nullable=True) or []):
-            ck.obj(rep, f"{w}.per_repetition[{k}]")
-            for key in PERCENTILE_KEYS + ("max_ns", "count"):
-                ck.num(rep, key, f"{w}.per_repetition[{k}]")
-        hist = ck.obj(d.get("histogram"), f"{w}.histogram", nullable=True)
-        if hist is not None:
-            for k, pair in enumerate(ck.lst(hist.get("counts") or [], f"{w}.histogram.counts")):
-                if not (isinstance(pair, list) and len(pair) == 2 and all(is_num(x) for x in pair)):
-                    ck.fail(f"{w}.histogram.counts[{k}]", "expected [lower_bound_ns, count]")
+def _check_versions(path, doc):
+    """A file (or a cell's sidecar) of another schema version means other
+    things: refused before its shape is looked at, saying what to do."""
+    if not isinstance(doc, dict):
+        _fail(path, "top level", f"expected an object, got {type(doc).__name__}")
+    if "schema_version" not in doc:
+        _fail(path, "top level", "no schema_version")
+    if doc["schema_version"] != RESULTS_SCHEMA_VERSION:
+        _fail(path, "schema_version", f"file has version {doc['schema_version']!r}, these reports read "
+                                      f"version {RESULTS_SCHEMA_VERSION} (re-run the study, or render it with "
+                                      f"the report scripts of the commit that wrote it)")
+    cells = doc.get("cells")
+    for i, c in enumerate(cells if isinstance(cells, list) else []):
+        sidecar = c.get("sidecar") if isinstance(c, dict) else None
+        if isinstance(sidecar, dict) and sidecar.get("schema_version") != SIDECAR_SCHEMA_VERSION:
+            _fail(path, f"{_cell_where(doc, i)}.sidecar",
+                  f"sidecar schema_version {sidecar.get('schema_version')!r}, these reports read "
+                  f"version {SIDECAR_SCHEMA_VERSION}")
 
 
-def _series_rows(ck, columns, where):
+def _series_rows(path, where, columns):
     """memory.series stored as columns (one list per field, as the runner
-    writes it) -> the list of samples the rest of the report reads."""
-    lengths = {len(ck.lst(values, f"{where}.{name}")) for name, values in columns.items()}
+    writes it) -> the list of samples the rest of the report reads. The
+    schema cannot say that the columns are of one length; this does."""
+    lengths = {len(values) for values in columns.values()}
     if len(lengths) > 1:
-        ck.fail(where, f"columns of different lengths {sorted(lengths)}")
+        _fail(path, where, f"columns of different lengths {sorted(lengths)}")
     return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 
-def _check_memory(ck, mem, where):
-    if ck.obj(mem, where, nullable=True) is None:
-        return
-    if isinstance(mem.get("series"), dict):
-        mem["series"] = _series_rows(ck, mem["series"], f"{where}.series")
-    for j, s in enumerate(ck.lst(mem.get("series") or [], f"{where}.series")):
-        w = f"{where}.series[{j}]"
-        ck.obj(s, w)
-        ck.num(s, "op", w, required=True)
-        for layer in LAYERS:
-            ck.num(s, layer, w)
-    for j, p in enumerate(ck.lst(mem.get("phase_end") or [], f"{where}.phase_end")):
-        w = f"{where}.phase_end[{j}]"
-        ck.obj(p, w)
-        ck.obj(p.get("after"), f"{w}.after", nullable=True)
-        ck.obj(p.get("after_purge"), f"{w}.after_purge", nullable=True)
-        ck.obj(p.get("internals"), f"{w}.internals", nullable=True)
-    derived = ck.obj(mem.get("derived"), f"{where}.derived", nullable=True) or {}
-    for key in ("growth_pct", "slope_bytes_per_mop", "retention", "space_amplification"):
-        ck.num(derived, key, f"{where}.derived")
-    for layer, d in (ck.obj(derived.get("layers"), f"{where}.derived.layers", nullable=True) or {}).items():
-        ck.obj(d, f"{where}.derived.layers.{layer}", nullable=True)
-    for j, d in enumerate(ck.lst(derived.get("drains"), f"{where}.derived.drains", nullable=True) or []):
-        ck.obj(ck.obj(d, f"{where}.derived.drains[{j}]").get("layers"),
-               f"{where}.derived.drains[{j}].layers", nullable=True)
+def _validate(path, doc):
+    """Checks doc against the results schema (and the sidecar schema of its
+    cells), naming the file, the cell and the field of the first problem."""
+    _check_versions(path, doc)
+    found = schema.problem(doc, "results")
+    if found:
+        where, what = found
+        m = re.match(r"cells\[(\d+)\]", where)
+        if m:
+            where = _cell_where(doc, int(m.group(1))) + where[m.end():]
+        _fail(path, where, what)
+    for i, c in enumerate(doc["cells"]):
+        memory = (c["sidecar"] or {}).get("memory") or {}
+        if isinstance(memory.get("series"), dict):
+            memory["series"] = _series_rows(path, f"{_cell_where(doc, i)}.sidecar.memory.series", memory["series"])
 
 
-def _check_sidecar(ck, sc, where):
-    version = sc.get("schema_version")
-    if version is not None and version != SCHEMA_VERSION:
-        ck.fail(where, f"sidecar schema_version {version!r}, these reports read "
-                       f"version {SCHEMA_VERSION}")
-    ck.obj(sc.get("timer"), f"{where}.timer", nullable=True)
-    for key in ("overhead_ns", "resolution_ns"):
-        ck.num(sc.get("timer") or {}, key, f"{where}.timer")
-    load = ck.obj(sc.get("machine_load"), f"{where}.machine_load", nullable=True) or {}
-    if load.get("competing") not in (None, True, False):
-        ck.fail(f"{where}.machine_load.competing", f"expected true or false, got {load['competing']!r}")
-    _check_throughput(ck, sc.get("throughput"), f"{where}.throughput")
-    _check_latency(ck, sc.get("latency"), f"{where}.latency")
-    _check_memory(ck, sc.get("memory"), f"{where}.memory")
-
-
-def _read_cell(ck, raw, i):
-    where = f"cells[{i}]"
-    ck.obj(raw, where)
-    if isinstance(raw.get("id"), str):
-        where = f"cells[{i}] ({raw['id']})"
-    fields = {k: ck.string(raw, k, where) for k in ("id", "impl", "workload", "kv", "allocator")}
-    status = raw.get("status")
-    if status not in ("ok", "failed"):
-        ck.fail(where, f"status must be 'ok' or 'failed', got {status!r}")
-    threads = raw.get("threads", 1)
-    threads = 1 if threads is None else threads
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        ck.fail(where, f"threads must be a positive integer, got {threads!r}")
-    failure = ck.obj(raw.get("failure"), f"{where}.failure", nullable=True)
-    if status == "failed" and failure is None:
-        failure = {"reason": "unspecified"}
-    sidecar = ck.obj(raw.get("sidecar"), f"{where}.sidecar", nullable=True)
-    if sidecar is not None:
-        _check_sidecar(ck, sidecar, f"{where}.sidecar")
-    return Cell(threads=threads, size=str(raw.get("size") or ""), status=status,
-                failure=failure, sidecar=sidecar, **fields)
+def _not_json(constant):
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def load_run(path):
@@ -476,18 +381,11 @@ def load_run(path):
     except UnicodeDecodeError:
         raise ReportError(f"{path}: not UTF-8 text") from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as e:
         raise ReportError(f"{path}: malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
-    ck = _Checker(path)
-    ck.obj(doc, "top level")
-    if "schema_version" not in doc:
-        ck.fail("top level", "no schema_version")
-    if doc["schema_version"] != SCHEMA_VERSION:
-        ck.fail("schema_version", f"file has version {doc['schema_version']!r}, these reports read "
-                                  f"version {SCHEMA_VERSION} (re-run the study, or render it with "
-                                  f"the report scripts of the commit that wrote it)")
-    manifest = ck.obj(doc.get("manifest"), "manifest")
-    ck.obj(manifest.get("environment"), "manifest.environment", nullable=True)
-    cells = [_read_cell(ck, raw, i) for i, raw in enumerate(ck.lst(doc.get("cells"), "cells"))]
-    return Run(path=path, manifest=manifest, cells=cells)
+    except ValueError as e:
+        raise ReportError(f"{path}: malformed JSON: {e}") from None
+    _validate(path, doc)
+    cells = [Cell(**{f.name: c[f.name] for f in fields(Cell)}) for c in doc["cells"]]
+    return Run(path=path, manifest=doc["manifest"], cells=cells)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A stand-in for dstudy_bench obeying its command line, for the runner's
-tests. It writes a schema-version-2 sidecar in the shape docs/result-schema.md
+tests. It writes a sidecar in the shape docs/schema/sidecar.schema.json
 documents, with made-up but consistent figures. Behaviour on purpose, by
 environment variable (comma-separated impls):
   FAKE_BENCH_CRASH      abort (SIGABRT) in these impls
@@ -22,17 +22,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from dstudy.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_OK, EXIT_USAGE,  # noqa: E402
-                             HEADLINE_LAYER, LAYERS, MIN_SAMPLES, OP_TYPES, SCHEMA_VERSION,
+                             HEADLINE_LAYER, LAYERS, MIN_SAMPLES, OP_TYPES, SIDECAR_SCHEMA_VERSION,
                              SPREAD_WARNING_PCT)
 
 LISTING = {
     "impls": [
-        {"name": "alpha", "thread_safe": False, "ordered": False, "kv": ["u64", "str"]},
+        {"name": "alpha", "thread_safe": False, "ordered": False, "kv": ["u64", "string"]},
         {"name": "beta", "thread_safe": False, "ordered": True, "kv": ["u64"]},
-        {"name": "gamma_conc", "thread_safe": True, "ordered": False, "kv": ["u64", "str"]},
+        {"name": "gamma_conc", "thread_safe": True, "ordered": False, "kv": ["u64", "string"]},
     ],
     "workloads": [
-        {"name": "churn", "description": "steady churn", "kv": ["u64", "str"], "threads": 1,
+        {"name": "churn", "description": "steady churn", "kv": ["u64", "string"], "threads": 1,
          "sizes": ["quick", "medium", "full"]},
         {"name": "drain", "description": "bulk load then drain", "kv": ["u64"], "threads": 1,
          "sizes": ["quick", "full"]},
@@ -122,8 +122,9 @@ def latency(phases, reps):
             "min_samples": dict(MIN_SAMPLES), "per_op": per_op}
 
 
-def layers(value, glibc):
-    out = {layer: value for layer in LAYERS}
+def layers(value, glibc, live_keys):
+    """A snapshot of every memory layer (element heap: none, u64 keys)."""
+    out = {"live_keys": live_keys, "element_heap_bytes": 0, **{layer: value for layer in LAYERS}}
     if glibc:  # mallinfo2 is too slow for the loop: no allocator layers there
         out["allocator_allocated_bytes"] = out["allocator_resident_bytes"] = None
     return out
@@ -136,18 +137,20 @@ def memory(phases, glibc, sample_every):
     every = sample_every or max(total // 256, 1)
     series, phase_end, op = [], [], 0
     for name, role, _, ops in phases:
-        at_begin = layers(op * 16, glibc)
+        at_begin = layers(op * 16, glibc, op)
         for at in [op] + [k for k in range(op - op % every + every, op + ops, every)]:
-            series.append({"op": at, "phase": name, "live_keys": at, **layers(at * 16, glibc)})
+            series.append({"op": at, "phase": name, **layers(at * 16, glibc, at)})
         op += ops
         phase_end.append({"phase": name, "role": role, "begin_op": op - ops, "end_op": op,
                           "live_keys": op, "peak_rss_bytes": op * 32, "at_begin": at_begin,
-                          "after": layers(op * 16, glibc),
-                          "after_idle": [{"seconds": 0.1, **layers(op * 16, glibc)}],
-                          "after_purge": layers(op * 8, glibc),
+                          "after": layers(op * 16, glibc, op),
+                          "after_idle": [{"seconds": 0.1, **layers(op * 16, glibc, op)}],
+                          "after_purge": layers(op * 8, glibc, op),
                           "internals": {"bytes": op * 16, "capacity": None, "max_load": None,
                                         "tombstones": None, "compactions": None,
-                                        "compaction_ns": None, "reclaim_pending_bytes": None}})
+                                        "compaction_ns": None, "reclaim_pending_bytes": None},
+                          "heap_activity": {"allocations": ops // 64, "deallocations": ops // 64,
+                                            "bytes_requested": ops * 16}})
     steady = next((n for n, role, _, _ in phases if role == "steady"), None)
     drain = next((n for n, role, _, _ in phases if role == "drain"), None)
 
@@ -170,7 +173,7 @@ def memory(phases, glibc, sample_every):
                           for n, role, _, _ in phases if role == "drain"]}
     baseline = {k: 0 for k in ("heap_bytes", "rss_bytes", "allocator_allocated_bytes",
                                "allocator_resident_bytes")}
-    series.append({"op": op, "phase": phases[-1][0], "live_keys": op, **layers(op * 16, glibc)})
+    series.append({"op": op, "phase": phases[-1][0], **layers(op * 16, glibc, op)})
     return {"sample_every_ops": every, "from_repetition": 0, "baseline": baseline,
             "series": series, "phase_end": phase_end, "derived": derived}
 
@@ -192,7 +195,7 @@ def sidecar(a, wl, threads):
     ops = {op: total // len(OP_TYPES) for op in OP_TYPES}
     on = a.latency or (not a.no_latency and threads == 1)
     return {
-        "schema_version": 1 if named("FAKE_BENCH_OLD_SCHEMA", a.impl) else SCHEMA_VERSION,
+        "schema_version": 1 if named("FAKE_BENCH_OLD_SCHEMA", a.impl) else SIDECAR_SCHEMA_VERSION,
         "cell": {"impl": a.impl, "workload": a.workload, "kv": a.kv, "threads": threads,
                  "size": a.size, "seed": a.seed or 42, "initial_size": phases[0][3], "fill": None,
                  "fill_requested": None, "growth_point": None, "nominal_initial_size": phases[0][3],
@@ -204,7 +207,8 @@ def sidecar(a, wl, threads):
                      "headline_phases": [n for n, _, h, _ in phases if h],
                      "dominant_op": DOMINANT[a.workload],
                      "retention_phase": next((n for n, role, _, _ in phases if role == "drain"), None)},
-        "environment": {"cpu_model": "fake", "cores": 2, "governor": None, "kernel": "fake",
+        "environment": {"cpu_model": "fake", "cores": 2, "governor": None, "cache_bytes": {"L2": 1048576},
+                        "turbo": None, "kernel": "fake",
                         "compiler": "fake-c++ 1.0", "cxx_flags": "-O3", "build_type": "Release",
                         "allocator": {"name": detected_allocator(), "version": "fake-1"},
                         "allocator_env": {"LD_PRELOAD": os.environ.get("LD_PRELOAD", "")},

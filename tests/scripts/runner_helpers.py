@@ -1,5 +1,6 @@
 """Helpers for the runner's tests (test_runner_*.py import them): the fake
-dstudy_bench, reading what a run wrote, and checking it against the schema. The
+dstudy_bench, reading what a run wrote, and checking it against the schemas
+(docs/schema/) and the rules between fields a schema cannot state. The
 fixtures that run the runner on the fake bench with fake allocator libraries
 (so no C++ build is needed) are in conftest.py."""
 import json
@@ -12,9 +13,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from dstudy.contract import LAYERS, MIN_SAMPLES, PHASE_ROLES, SCHEMA_VERSION  # noqa: E402
+from dstudy import schema  # noqa: E402
 
 FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
+STUDY = REPO / "scripts" / "study"
 
 
 def registered_impls():
@@ -24,19 +26,6 @@ def registered_impls():
     for header in list((REPO / "impls").glob("*.h")) + list((REPO / "impls" / "peers").glob("*.h")):
         names |= set(re.findall(r"^DSTUDY_REGISTER\((\w+),", header.read_text(), flags=re.M))
     return names
-STUDY = REPO / "scripts" / "study"
-
-MANIFEST_FIELDS = ("run_id", "profile", "size", "sizes", "sections", "filters", "allocators", "shard", "started",
-                   "finished", "environment", "cells_total", "cells_ok", "cells_failed",
-                   "cells_competing", "command")
-CELL_FIELDS = ("id", "impl", "workload", "kv", "allocator", "threads", "size", "status",
-               "failure", "started", "duration_s", "command", "raw_dir", "sidecar")
-FAILURE_FIELDS = ("reason", "exit_code", "signal", "stderr_tail")
-REASONS = {"crash", "timeout", "oom", "check", "allocator_mismatch", "error"}
-SIDECAR_FIELDS = ("schema_version", "cell", "workload", "environment", "timer", "machine_load",
-                  "throughput", "latency", "memory", "checks")
-SUMMARY_FIELDS = ("median_ops_per_second", "min_ops_per_second", "max_ops_per_second", "mad_pct",
-                  "samples")
 
 
 def invocations(log):
@@ -54,26 +43,16 @@ def load_results(run_dir):
 
 
 def validate_results(doc):
-    """The required fields of docs/result-schema.md (schema version 2)."""
-    assert doc["schema_version"] == SCHEMA_VERSION == 2
+    """doc follows docs/schema/results.schema.json with every field it lists
+    (the sidecars too), and its fields agree with each other."""
+    schema.check(doc, "results", complete=True, name="results.json")
     m = doc["manifest"]
-    for k in MANIFEST_FIELDS:
-        assert k in m, f"manifest lacks {k}"
-    assert m["profile"] in ("quick", "full")
-    assert set(m["filters"]) == {"impl", "workload", "kv", "allocator"}
-    for a in m["allocators"]:
-        for k in ("name", "library", "env", "version"):
-            assert k in a
     assert m["cells_ok"] + m["cells_failed"] <= m["cells_total"]
     assert m["cells_competing"] == sum(
         1 for c in doc["cells"] if c["status"] == "ok" and c["sidecar"]["machine_load"]["competing"])
     assert m["sizes"] and m["sizes"][0] == m["size"] and len(set(m["sizes"])) == len(m["sizes"])
     assert {c["size"] for c in doc["cells"]} <= set(m["sizes"])
     for c in doc["cells"]:
-        for k in CELL_FIELDS:
-            assert k in c, f"cell lacks {k}"
-        assert "gbench" not in c  # stays in the raw folder
-        assert c["status"] in ("ok", "failed")
         # a cell at another size than the run's main one says so in its id
         base, at, size = c["id"].partition("@")
         assert (size or m["size"]) == c["size"]
@@ -82,45 +61,25 @@ def validate_results(doc):
         assert parts[:4] == [c["impl"], c["workload"], c["kv"], c["allocator"]]
         assert (c["threads"] > 1) == (len(parts) == 5)
         if c["status"] == "ok":
-            assert c["failure"] is None
             validate_sidecar(c["sidecar"])
-        else:
-            for k in FAILURE_FIELDS:
-                assert k in c["failure"]
-            assert c["failure"]["reason"] in REASONS
+            # stored as columns: one list per field, all of one length
+            series = c["sidecar"]["memory"]["series"]
+            assert isinstance(series, dict) and len({len(v) for v in series.values()}) == 1
 
 
 def validate_sidecar(s):
-    """The shape of sidecar.json the runner and the report rely on."""
-    for k in SIDECAR_FIELDS:
-        assert k in s, f"sidecar lacks {k}"
-    assert s["schema_version"] == SCHEMA_VERSION
+    """A sidecar follows docs/schema/sidecar.schema.json with every field it
+    lists, and its fields agree with each other."""
+    schema.check(s, "sidecar", complete=True, name="sidecar")
     phases = s["workload"]["phases"]
-    assert all(p["role"] in PHASE_ROLES and isinstance(p["headline"], bool) for p in phases)
     assert s["workload"]["headline_phases"] == [p["name"] for p in phases if p["headline"]]
     t = s["throughput"]
-    assert t["independence"] == "process"
-    for k in SUMMARY_FIELDS:
-        assert k in t["headline"] and k in t["cold"]["headline"]
     assert len(t["headline"]["per_repetition"]) == t["headline"]["samples"] == len(t["repetitions"])
     assert len({r["process"] for r in t["repetitions"]}) == len(t["repetitions"])
     assert len(t["cold_repetitions"]) == len(t["repetitions"])
-    assert "resolution_ns" in s["timer"]
-    assert isinstance(s["machine_load"]["competing"], bool)
     if s["latency"] is not None:
-        lat = s["latency"]
-        assert lat["sampling"] == {"mode": "every"} and lat["min_samples"] == MIN_SAMPLES
-        for op in lat["per_op"].values():
-            for pct, need in MIN_SAMPLES.items():
-                assert (op[pct] is None) == (op["count"] < need), (pct, op["count"])
-            assert len(op["per_repetition"]) == lat["repetitions"]
-    derived = s["memory"]["derived"]
-    assert derived["headline_layer"] == "heap_bytes"
-    assert set(derived["layers"]) == set(LAYERS) - {"payload_bytes"}
-    # stored as columns: one list per field, all of one length
-    series = s["memory"]["series"]
-    assert isinstance(series, dict) and {"op", "phase", "heap_bytes"} <= set(series)
-    assert len({len(v) for v in series.values()}) == 1
+        for op in s["latency"]["per_op"].values():
+            assert len(op["per_repetition"]) == s["latency"]["repetitions"]
 
 
 def run_study_process(args, env_extra=None, **kw):

@@ -24,7 +24,7 @@ def cpp():
 
 
 def test_names_agree(cpp):
-    assert cpp["schema_version"] == contract.SCHEMA_VERSION
+    assert cpp["schema_version"] == contract.SIDECAR_SCHEMA_VERSION
     assert tuple(cpp["op_types"]) == contract.OP_TYPES
     assert tuple(cpp["kv_kinds"]) == contract.KV_KINDS
     assert tuple(cpp["phase_roles"]) == contract.PHASE_ROLES

@@ -20,9 +20,9 @@ def ids(cs):
 def test_valid_cells_follow_kv_and_thread_rules(listing):
     cs = cells.enumerate_cells(listing, ["glibc"], {})
     got = set(ids(cs))
-    assert "alpha/churn/str/glibc" in got            # both support str
-    assert "beta/churn/str/glibc" not in got         # beta has no str
-    assert "alpha/drain/str/glibc" not in got        # drain lists no str
+    assert "alpha/churn/string/glibc" in got            # both support string
+    assert "beta/churn/string/glibc" not in got         # beta has no string
+    assert "alpha/drain/string/glibc" not in got        # drain lists no string
     assert "alpha/conc/u64/glibc/t2" not in got      # conc needs thread-safe
     assert "gamma_conc/conc/u64/glibc/t2" in got     # /tT suffix when threads > 1
     assert ids(cs) == sorted(got)

@@ -3,7 +3,7 @@ import json
 
 from runner_helpers import latest, load_results, validate_results
 from dstudy import store
-from dstudy.contract import SCHEMA_VERSION
+from dstudy.contract import RESULTS_SCHEMA_VERSION
 
 
 def latest_in(d):
@@ -71,12 +71,12 @@ def test_merge_refuses_mixed_profiles(study, tmp_path, capsys):
 def test_merge_refuses_other_schema_versions(study, tmp_path, capsys):
     a, b = run_shards(study, tmp_path, 2, "--workload", "drain", "--allocator", "glibc")
     m = store.read_json(b / "manifest.json")
-    assert m["schema_version"] == SCHEMA_VERSION
+    assert m["schema_version"] == RESULTS_SCHEMA_VERSION
     m["schema_version"] = 1
     store.write_json(b / "manifest.json", m)
     assert study("merge", tmp_path / "m", a, b, bench=False) == 2
     assert "schema version 1" in capsys.readouterr().err
-    m["schema_version"] = SCHEMA_VERSION
+    m["schema_version"] = RESULTS_SCHEMA_VERSION
     store.write_json(b / "manifest.json", m)
     cell = next((b / "cells").glob("*.json"))
     rec = json.loads(cell.read_text())

@@ -85,7 +85,6 @@ def test_interrupted_run_resumes(tmp_path, fake_allocators, env, sig):
     assert doc["manifest"]["finished"] and not doc["manifest"]["interrupted"]
 
 
-
 def test_a_signal_while_a_cell_starts_waits_until_it_can_be_killed():
     from dstudy.runner import Interrupted, Stopper
     s = Stopper()

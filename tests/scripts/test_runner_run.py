@@ -133,11 +133,11 @@ def test_usage_errors_exit_2(study, tmp_path, env, capsys):
 
 
 def test_list_and_dry_run_create_nothing(study, tmp_path, env, capsys):
-    assert study("run", "--list", "--impl", "alpha", "--kv", "str", "--allocator", "*malloc") == 0
+    assert study("run", "--list", "--impl", "alpha", "--kv", "string", "--allocator", "*malloc") == 0
     out = capsys.readouterr()
-    assert out.out.split() == [f"alpha/churn/str/{a}" for a in ("jemalloc", "mimalloc", "tcmalloc")]
+    assert out.out.split() == [f"alpha/churn/string/{a}" for a in ("jemalloc", "mimalloc", "tcmalloc")]
     assert "3 cells (quick profile, size quick)" in out.err
-    assert study("run", "--dry-run", "--impl", "alpha", "--kv", "str", "--allocator", "jemalloc") == 0
+    assert study("run", "--dry-run", "--impl", "alpha", "--kv", "string", "--allocator", "jemalloc") == 0
     out = capsys.readouterr()
     assert "LD_PRELOAD=" in out.out and "--expect-allocator jemalloc" in out.out
     assert "1 cells (quick profile, size quick)" in out.err
@@ -165,6 +165,6 @@ def test_wrapper_script_runs(tmp_path, fake_allocators, env):
 
 
 def test_quick_run_kv_filter_widens_to_other_kinds(study, tmp_path, env):
-    assert study("run", "--impl", "alpha", "--workload", "churn", "--kv", "str", "--allocator", "glibc") == 0
+    assert study("run", "--impl", "alpha", "--workload", "churn", "--kv", "string", "--allocator", "glibc") == 0
     doc = load_results(latest(tmp_path))
-    assert sorted(cells_by_id(doc)) == ["alpha/churn/str/glibc"]
+    assert sorted(cells_by_id(doc)) == ["alpha/churn/string/glibc"]

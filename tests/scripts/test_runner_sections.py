@@ -122,9 +122,9 @@ def test_filters_narrow_a_section_and_never_widen_it(study, fake_large, capsys):
     assert study("run", "--list", "--impl", "gamma_conc", "--workload", "drain") == 0
     assert [i for i in capsys.readouterr().out.split() if "@" in i] == ["gamma_conc/drain/u64/glibc@full"]
     # --kv widens the quick profile's first-kind scope, in the section too
-    assert study("run", "--list", "--kv", "str") == 0
+    assert study("run", "--list", "--kv", "string") == 0
     assert [i for i in capsys.readouterr().out.split() if "@" in i] == \
-        ["alpha/churn/str/glibc@full", "gamma_conc/churn/str/glibc@full"]
+        ["alpha/churn/string/glibc@full", "gamma_conc/churn/string/glibc@full"]
     # a filter that leaves only section cells still runs them
     assert study("run", "--list", "--impl", "alpha", "--workload", "churn", "--allocator", "glibc") == 0
     assert capsys.readouterr().out.split() == ["alpha/churn/u64/glibc", "alpha/churn/u64/glibc@full"]
@@ -187,7 +187,7 @@ def test_cells_of_two_sizes_share_one_run_folder(study, fake_large, tmp_path, en
 
 
 def test_resume_reruns_a_lost_section_cell_at_its_size(study, fake_large, tmp_path, env, monkeypatch,
-                                                      capsys):
+                                                       capsys):
     assert study("run", "--workload", "drain") == 0
     run = latest(tmp_path)
     total = load_results(run)["manifest"]["cells_total"]
