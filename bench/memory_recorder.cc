@@ -6,7 +6,8 @@ namespace dstudy::bench {
 
 probes::MemoryLayers minus_baseline(const probes::MemoryLayers& now, const probes::MemoryLayers& base) {
   probes::MemoryLayers d;
-  auto sub = [](const std::optional<std::int64_t>& a, const std::optional<std::int64_t>& b) -> std::optional<std::int64_t> {
+  auto sub = [](const std::optional<std::int64_t>& a,
+                const std::optional<std::int64_t>& b) -> std::optional<std::int64_t> {
     if (!a) return std::nullopt;
     return *a - b.value_or(0);
   };

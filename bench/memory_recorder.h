@@ -134,7 +134,7 @@ class MemoryRecorder {
 
   const StreamKeys<KV>& keys_;
   MemoryRecord record_;
-  std::int64_t live_ = 0;     // live keys, payload and element-heap bytes so far
+  std::int64_t live_ = 0;  // live keys, payload and element-heap bytes so far
   std::int64_t payload_ = 0;
   std::int64_t heap_ = 0;
   std::size_t next_sample_ = 0;

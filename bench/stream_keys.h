@@ -66,11 +66,7 @@ class StreamKeys {
     return checksum;
   }
 
-  const K& string_key(std::size_t key_index) const
-    requires kStringKeys
-  {
-    return keys_[key_index];
-  }
+  const K& string_key(std::size_t key_index) const requires kStringKeys { return keys_[key_index]; }
 
   // The value an insert of `op` stores.
   V value(const Operation& op) const {
@@ -105,7 +101,7 @@ class StreamKeys {
   std::vector<V> values_;               // string value prototypes by key_index
   std::vector<std::uint32_t> payload_;  // per key_index (string kinds)
   std::vector<std::uint32_t> heap_;
-  std::int64_t const_payload_ = 0;      // fixed-size kinds
+  std::int64_t const_payload_ = 0;  // fixed-size kinds
   std::int64_t const_heap_ = 0;
 };
 
