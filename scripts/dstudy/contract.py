@@ -8,7 +8,7 @@ what each field means.
 
 SCHEMA_VERSION = 2
 
-OP_TYPES = ("insert", "erase", "find_hit", "find_miss")
+OP_TYPES = ("insert", "erase", "find_hit", "find_miss", "update", "erase_miss")
 KV_KINDS = ("u64", "inline32", "string", "blob1k")
 PHASE_ROLES = ("load", "steady", "drain", "grow", "probe")
 
