@@ -25,6 +25,10 @@ struct CellOptions {
   std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
   std::optional<double> fill;               // fraction of the growth point (spec)
   bool reserve = false;                     // call reserve(peak live) when the container has it (spec)
+  // Paced replay of a trace (--pace SCALE): op i is due at recorded_ns[i] x
+  // scale after the start (ThreadStream::recorded_ns; the trace is checked for
+  // non-decreasing timestamps when it is loaded). Null: closed loop only.
+  std::optional<double> pace_scale;
 };
 
 // Makes the operation stream; live_size_override replaces the preset's live

@@ -6,7 +6,8 @@
 //   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full --out-dir DIR
 //                [--workloads-dir DIR] [--repetitions N] [--latency | --no-latency]
 //                [--memory-sample-every K]
-//                [--expect-allocator NAME] [--seed S] [--benchmark_* flags]
+//                [--expect-allocator NAME] [--seed S] [--pace SCALE] [--trace-in-memory]
+//                [--benchmark_* flags]
 //
 // Exit codes: 0 ok; 2 usage / unknown name / bad spec / unsupported
 // combination; 3 correctness check failed; 4 allocator mismatch; 1 other
@@ -29,6 +30,8 @@
 #include "bench/probes/environment.h"
 #include "bench/probes/memory_probe.h"
 #include "bench/result_writer.h"
+#include "bench/trace/trace_error.h"
+#include "bench/trace/trace_file.h"
 #include "bench/workload/stream_generator.h"
 #include "bench/workload/workload_spec.h"
 #include "impls/core/value_types.h"
@@ -106,11 +109,10 @@ int list(const fs::path& dir) {
     {
       std::vector<std::string> sizes;
       for (const dstudy::SizeProfile& p : s.sizes) sizes.push_back(p.name);
-      out["workloads"].push_back({{"name", s.name},
-                                  {"description", s.description},
-                                  {"kv", s.kv},
-                                  {"threads", s.threads},
-                                  {"sizes", sizes}});
+      nlohmann::json w = {{"name", s.name}, {"description", s.description}, {"kv", s.kv}, {"threads", s.threads}};
+      if (s.trace.empty()) w["sizes"] = sizes;  // a trace runs at any size
+      else w["trace"] = s.trace.string();
+      out["workloads"].push_back(std::move(w));
     }
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());
@@ -131,6 +133,8 @@ struct CommandLine {
   bool latency_on = false, latency_off = false;
   std::size_t memory_every = 0;
   std::optional<std::uint64_t> seed;
+  std::optional<double> pace;
+  bool trace_in_memory = false;
   std::vector<std::string> benchmark_args;  // --benchmark_* flags, for Google Benchmark
 };
 
@@ -159,6 +163,11 @@ std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
   app.add_option("--expect-allocator", cl.expect_allocator,
                  "Fail (exit 4) unless this allocator is the one loaded: glibc|system, jemalloc, mimalloc, tcmalloc");
   app.add_option("--seed", cl.seed, "Override the workload's seed");
+  app.add_option("--pace", cl.pace,
+                 "Trace workloads: paced replay at the recorded timestamps x SCALE (checked non-decreasing)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--trace-in-memory", cl.trace_in_memory,
+               "Trace workloads: copy the records into memory instead of replaying the mapped file");
   app.allow_extras();  // --benchmark_* flags go to Google Benchmark
   try {
     app.parse(argc, argv);
@@ -219,6 +228,8 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
     return fail(kExitUsage, "workload '" + cl.workload + "' runs " + std::to_string(cell.threads) +
                                 " threads but impl '" + cl.impl + "' is not thread-safe");
   if (cl.seed) cell.spec.seed = *cl.seed;
+  if ((cl.pace || cl.trace_in_memory) && cell.spec.trace.empty())
+    return fail(kExitUsage, "--pace and --trace-in-memory apply to trace workloads; '" + cl.workload + "' is generated");
 
   std::error_code ec;
   fs::create_directories(cl.out_dir, ec);
@@ -260,6 +271,7 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.memory_sample_every = cl.memory_every;
   o.fill = cell.spec.fill;
   o.reserve = cell.spec.reserve;
+  o.pace_scale = cl.pace;
   return o;
 }
 
@@ -273,11 +285,16 @@ int run(const CommandLine& cl, const Cell& cell) {
   try {
     auto driver = cell.factory();
     const dstudy::bench::StreamFactory make_stream = [&](std::optional<std::size_t> live) {
+      if (!cell.spec.trace.empty())
+        return dstudy::trace::load_trace_stream(cell.spec.trace, cell.spec.name, cl.kv,
+                                                {.paced = cl.pace.has_value(), .in_memory = cl.trace_in_memory});
       return dstudy::generate_stream(cell.spec, cl.size, cl.kv, live);
     };
     result = dstudy::bench::run_cell(*driver, cell_options(cl, cell), make_stream);
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());
+  } catch (const dstudy::trace::TraceError& e) {
+    return fail(kExitUsage, std::string("bad trace: ") + e.what());
   } catch (const std::exception& e) {
     return fail(kExitError, std::string("error: ") + e.what());
   }

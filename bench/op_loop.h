@@ -38,6 +38,8 @@ class OpLoop {
         case OpType::kErase: n[1] += c.erase(key); break;
         case OpType::kFindHit: n[2] += c.find(key, on_found); break;
         case OpType::kFindMiss: n[3] += !c.find(key, on_found); break;
+        case OpType::kUpdate: n[4] += !c.insert(key, keys_.value(op)); break;
+        case OpType::kEraseMiss: n[5] += !c.erase(key); break;
       }
     };
     if constexpr (StreamKeys<KV>::kStringKeys) {

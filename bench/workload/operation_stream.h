@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,12 +14,24 @@ namespace dstudy {
 
 // The type of an operation is also its expected outcome: an insert is always
 // of an absent key (so it must report "new"), an erase always of a present
-// key, a find is known to hit or to miss. Workloads that "update" or "erase a
-// missing key" are expressed through these four (a find-miss stands for a
-// failed lookup; the generator never emits an insert of a present key).
-enum class OpType : std::uint8_t { kInsert = 0, kErase = 1, kFindHit = 2, kFindMiss = 3 };
-inline constexpr int kOpTypeCount = 4;
-inline constexpr const char* kOpTypeNames[kOpTypeCount] = {"insert", "erase", "find_hit", "find_miss"};
+// key, a find is known to hit or to miss. The generator emits only these
+// four. A replayed trace (bench/trace/) also holds the two ops a recorded
+// sequence cannot avoid: an update, the insert of a key already present (the
+// container must report "not new" and keep its value, which is the one made
+// from the key's seed either way, so later finds still match the checksum),
+// and an erase_miss, the erase of an absent key (the container must report
+// false). Neither changes the live set.
+enum class OpType : std::uint8_t {
+  kInsert = 0,
+  kErase = 1,
+  kFindHit = 2,
+  kFindMiss = 3,
+  kUpdate = 4,
+  kEraseMiss = 5,
+};
+inline constexpr int kOpTypeCount = 6;
+inline constexpr const char* kOpTypeNames[kOpTypeCount] = {"insert",    "erase",  "find_hit",
+                                                           "find_miss", "update", "erase_miss"};
 
 struct Operation {
   // For uint64_t keys, the key itself (<= kMaxU64Key). For string keys,
@@ -52,10 +65,60 @@ struct Phase {
   bool purge_probe = false;
 };
 
+// A thread's operations: a vector the generator fills, or a view over
+// records someone else keeps alive (a trace file mapped copy-on-write, whose
+// mapping `keep_alive` holds, so writing through a view never touches the
+// file). The harness reads both through data()/size(), once per span of ops,
+// so the generated path pays nothing per op.
+class OpSequence {
+ public:
+  void push_back(const Operation& op) { owned_.push_back(op); }
+  void reserve(std::size_t n) { owned_.reserve(n); }
+  // Views `n` records at `ops`, valid while `keep_alive` lives.
+  void view(Operation* ops, std::size_t n, std::shared_ptr<const void> keep_alive) {
+    owned_.clear();
+    view_ = ops;
+    view_size_ = n;
+    keep_alive_ = std::move(keep_alive);
+  }
+  bool is_view() const { return view_ != nullptr; }
+
+  const Operation* data() const { return view_ ? view_ : owned_.data(); }
+  Operation* data() { return view_ ? view_ : owned_.data(); }
+  std::size_t size() const { return view_ ? view_size_ : owned_.size(); }
+  bool empty() const { return size() == 0; }
+  const Operation& operator[](std::size_t i) const { return data()[i]; }
+  Operation& operator[](std::size_t i) { return data()[i]; }
+  const Operation* begin() const { return data(); }
+  const Operation* end() const { return data() + size(); }
+  Operation* begin() { return data(); }
+  Operation* end() { return data() + size(); }
+
+ private:
+  std::vector<Operation> owned_;
+  Operation* view_ = nullptr;
+  std::size_t view_size_ = 0;
+  std::shared_ptr<const void> keep_alive_;
+};
+
+// A read-only array of per-op values (a replayed trace's recorded
+// timestamps), kept alive like OpSequence's view.
+struct RecordedTimes {
+  const std::uint64_t* ns = nullptr;  // ns[i]: op i's recorded time, ns from the trace's first op
+  std::size_t size = 0;               // 0: the stream has no recorded times
+  std::shared_ptr<const void> keep_alive;
+};
+
 struct ThreadStream {
-  std::vector<Operation> ops;
+  OpSequence ops;
   std::vector<Phase> phases;  // same names and count in every thread
   std::uint64_t expected[kOpTypeCount] = {};  // count of each type = expected successes
+  // Replayed traces only: each op's recorded arrival time (ns since the
+  // first op, non-decreasing when the trace was loaded for paced replay),
+  // parallel to `ops`. An open-loop pass issues op i at start +
+  // recorded_ns.ns[i] * scale (the runner's --pace SCALE); empty for
+  // generated streams.
+  RecordedTimes recorded_ns;
 };
 
 struct OperationStream {

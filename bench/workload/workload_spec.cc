@@ -490,6 +490,7 @@ bool WorkloadSpec::is_headline(const PhaseSpec& p) const {
 }
 
 unsigned WorkloadSpec::threads_for(std::string_view profile) const {
+  if (!trace.empty()) return 1;  // a trace is one recorded sequence, at any size
   const auto& s = size(profile);
   return s.threads ? *s.threads : threads;
 }
@@ -541,6 +542,19 @@ void check_feasible(const WorkloadSpec& spec, std::size_t live, unsigned threads
   }
 }
 
+// A spec that names a recorded trace: identity, kv kinds and the trace file.
+WorkloadSpec parse_trace_spec(const Reader& r, const json& root, const std::filesystem::path& source) {
+  r.known_fields(root, "", {"name", "description", "kv", "trace"});
+  WorkloadSpec spec;
+  spec.source = source;
+  parse_identity(r, root, source, spec);
+  parse_kv(r, root, spec);
+  const std::filesystem::path trace = r.string(root["trace"], "trace");
+  if (trace.empty()) r.fail("trace", "the path of a .dstrace file (made by dstudy_trace convert)", "\"\"");
+  spec.trace = trace.is_absolute() ? trace : source.parent_path() / trace;
+  return spec;
+}
+
 WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::path& source) {
   const Reader r(source.string());
   json root;
@@ -550,9 +564,10 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
     r.fail("", "valid JSON", e.what());
   }
   r.object(root, "");
+  if (root.contains("trace")) return parse_trace_spec(r, root, source);
   r.known_fields(root, "",
                  {"name", "description", "kv", "threads", "seed", "key_universe", "key_encoding", "fill", "reserve",
-                  "sizes", "phases", "headline", "retention_phase"});
+                  "sizes", "phases", "headline", "retention_phase", "trace"});
   WorkloadSpec spec;
   spec.source = source;
   parse_identity(r, root, source, spec);

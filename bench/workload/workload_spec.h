@@ -138,6 +138,11 @@ struct WorkloadSpec {
   std::vector<double> fill_sweep;
   // Whether the harness calls reserve(peak live) on containers that have it.
   bool reserve = false;
+  // A replayed trace ("trace" in the file: a .dstrace made by dstudy_trace
+  // convert, relative to the spec's folder or absolute): the stream is the
+  // trace's, so the spec has no sizes, phases, seed or fill, and runs at any
+  // size profile with one thread. Empty for generated workloads.
+  std::filesystem::path trace;
   std::vector<SizeProfile> sizes;  // at least "quick" and "full"
   std::vector<PhaseSpec> phases;   // repeat groups already expanded
   // Phase names (or repeat-group base names) whose throughput is the

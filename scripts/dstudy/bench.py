@@ -33,7 +33,7 @@ def listing(bench, workloads_dir=None):
     return data
 
 
-def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=None):
+def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=None, pace=None):
     argv = [str(bench), "--impl", cell.impl, "--workload", cell.workload, "--kv", cell.kv,
             "--size", cell.size or settings["size"], "--out-dir", str(out_dir),
             "--repetitions", str(settings["repetitions"])]
@@ -47,4 +47,6 @@ def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=N
         argv += ["--expect-allocator", family]
     if seed is not None:
         argv += ["--seed", str(seed)]
+    if pace is not None:
+        argv += ["--pace", repr(float(pace))]
     return argv

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import REPO_ROOT, allocators as alloc_mod, bench, build, cells as cells_mod
 from . import manifest as manifest_mod, merge as merge_mod, plan as plan_mod
-from . import lock, results, runner, store
+from . import lock, results, runner, store, trace as trace_mod
 from .contract import RESULTS_SCHEMA_VERSION
 from .profiles import PROFILES, settings as profile_settings
 from .progress import Progress
@@ -76,6 +76,16 @@ def parser():
     run.add_argument("--list", action="store_true", help="print the cells this run would run, then stop")
     run.add_argument("--dry-run", action="store_true", help="print each cell's command, then stop")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--trace", metavar="FILE",
+                     help="replay this recorded trace as the run's only workload (converted once, "
+                          "cached under RESULTS/traces/; docs/traces.md)")
+    run.add_argument("--trace-format", choices=trace_mod.FORMATS,
+                     help="the trace's format (default: from its name or first line)")
+    run.add_argument("--time-unit", choices=trace_mod.TIME_UNITS, default="s",
+                     help="csv traces: the unit of the timestamp column (default s)")
+    run.add_argument("--pace", type=float, metavar="SCALE",
+                     help="trace workloads: paced replay, op i due at its recorded time x SCALE "
+                          "(passed to dstudy_bench --pace)")
 
     lst = sub.add_parser("list", help="impls, workloads, allocators or cells")
     lst.add_argument("what", nargs="?", default="all",
@@ -119,6 +129,7 @@ def fresh_plan(args, bench_path, listing):
                             args.skip_missing_allocators)
     p.bench, p.workloads_dir = str(bench_path), args.workloads_dir
     p.seed, p.pin = getattr(args, "seed", None), getattr(args, "pin", None)
+    p.pace = getattr(args, "pace", None)
     return p
 
 
@@ -132,7 +143,7 @@ def resumed_plan(args, options, bench_path, listing):
                             settings, options["filters"], shard, args.skip_missing_allocators,
                             check_filters=False, preselected=True)
     p.bench, p.workloads_dir = str(bench_path), options.get("workloads_dir")
-    p.seed = options.get("seed")
+    p.seed, p.pace = options.get("seed"), options.get("pace")
     p.pin = args.pin if args.pin is not None else options.get("pin")
     return p
 
@@ -144,7 +155,8 @@ def check_resume_args(args, stored, run_dir):
                              ("--workloads-dir", args.workloads_dir),
                              ("--allocators-file", args.allocators_file),
                              ("--add-allocator", args.add_allocator),
-                             ("--no-large", args.no_large)) if v]
+                             ("--no-large", args.no_large), ("--trace", args.trace),
+                             ("--pace", args.pace)) if v]
     if given:
         raise UsageError(f"--resume takes its settings from RUN_DIR/manifest.json; "
                          f"drop {', '.join(given)}")
@@ -193,6 +205,22 @@ def warn_plan(p):
         err(f"warning: {w}")
 
 
+def use_trace(args, bench_path):
+    """--trace: converts the trace (once) and makes its folder the run's
+    workloads folder; the profile's sections (preset workloads) drop out."""
+    if args.workloads_dir:
+        raise UsageError("--trace makes the run's workloads folder; drop --workloads-dir")
+    if args.pace is not None and args.pace <= 0:
+        raise UsageError(f"--pace {args.pace}: expected a scale factor > 0")
+    try:
+        folder, name = trace_mod.prepare(args.trace, args.trace_format, args.time_unit, args.results_dir,
+                                         bench_path)
+    except (trace_mod.TraceError, OSError, ValueError) as e:
+        raise UsageError(f"trace: {e}") from e
+    err(f"trace {args.trace}: workload '{name}' ({folder})")
+    args.workloads_dir, args.no_large = str(folder), True
+
+
 def cmd_run(args, argv):
     if args.retry_failed and not args.resume:
         raise UsageError("--retry-failed goes with --resume RUN_DIR")
@@ -207,6 +235,8 @@ def cmd_run(args, argv):
             stored = read_resumable(run_dir)
             check_resume_args(args, stored, run_dir)
         bench_path = resolve_bench(args, stored and stored["options"].get("bench"))
+        if args.trace:
+            use_trace(args, bench_path)
         workloads_dir = stored["options"].get("workloads_dir") if stored else args.workloads_dir
         listing = bench.listing(bench_path, workloads_dir)
         p = resumed_plan(args, stored["options"], bench_path, listing) if stored else \

@@ -14,7 +14,7 @@ from . import schema
 SIDECAR_SCHEMA_VERSION = schema.version("sidecar")
 RESULTS_SCHEMA_VERSION = schema.version("results")
 
-OP_TYPES = ("insert", "erase", "find_hit", "find_miss")
+OP_TYPES = ("insert", "erase", "find_hit", "find_miss", "update", "erase_miss")
 KV_KINDS = ("u64", "inline32", "string", "blob1k")
 PHASE_ROLES = ("load", "steady", "drain", "grow", "probe")
 

@@ -28,6 +28,7 @@ class Plan:
     workloads_dir: str | None = None
     seed: int | None = None
     pin: str | None = None
+    pace: float | None = None  # trace workloads: paced replay scale (dstudy_bench --pace)
 
     def size_of(self, cell):
         return cell.size or self.settings["size"]
@@ -47,7 +48,7 @@ class Plan:
                 "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
                 "allocators": [a.to_json() for a in self.allocators.values()],
                 "bench": self.bench, "workloads_dir": self.workloads_dir,
-                "seed": self.seed, "pin": self.pin}
+                "seed": self.seed, "pin": self.pin, "pace": self.pace}
 
 
 def select_allocators(known, patterns, profile):

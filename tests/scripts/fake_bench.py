@@ -25,6 +25,9 @@ from dstudy.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_OK, EXIT_USAGE,  #
                              HEADLINE_LAYER, LAYERS, MIN_SAMPLES, OP_TYPES, SIDECAR_SCHEMA_VERSION,
                              SPREAD_WARNING_PCT)
 
+# The op types a generated preset has (a trace adds update and erase_miss).
+PRESET_OP_TYPES = OP_TYPES[:4]
+
 LISTING = {
     "impls": [
         {"name": "alpha", "thread_safe": False, "ordered": False, "kv": ["u64", "string"]},
@@ -106,9 +109,9 @@ def throughput(phases, reps, base):
 
 def latency(phases, reps):
     """Every op timed; a percentile is null below its minimum sample count."""
-    per_rep = sum(ops for *_, ops in phases) // len(OP_TYPES)
+    per_rep = sum(ops for *_, ops in phases) // len(PRESET_OP_TYPES)
     per_op = {}
-    for i, op in enumerate(OP_TYPES):
+    for i, op in enumerate(PRESET_OP_TYPES):
         count = per_rep * reps
         ns = {"p50_ns": 40 + i, "p90_ns": 70 + i, "p99_ns": 180 + i, "p999_ns": 900 + i}
         pct = {k: (v if count >= MIN_SAMPLES[k] else None) for k, v in ns.items()}
@@ -192,7 +195,7 @@ def sidecar(a, wl, threads):
     reps = a.repetitions
     glibc = detected_allocator() == "glibc"
     base = 1e6 + 1000 * (sum(a.impl.encode()) % 100)
-    ops = {op: total // len(OP_TYPES) for op in OP_TYPES}
+    ops = {op: total // len(PRESET_OP_TYPES) if op in PRESET_OP_TYPES else 0 for op in OP_TYPES}
     on = a.latency or (not a.no_latency and threads == 1)
     return {
         "schema_version": 1 if named("FAKE_BENCH_OLD_SCHEMA", a.impl) else SIDECAR_SCHEMA_VERSION,
@@ -202,7 +205,8 @@ def sidecar(a, wl, threads):
                  "reserved": None, "total_ops": total, "repetitions": reps,
                  "allocator_requested": a.expect_allocator},
         "workload": {"phases": [{"name": n, "role": role, "headline": h, "ops": o,
-                                 "ops_by_type": {op: o // len(OP_TYPES) for op in OP_TYPES}}
+                                 "ops_by_type": {op: o // len(PRESET_OP_TYPES) if op in PRESET_OP_TYPES else 0
+                                                 for op in OP_TYPES}}
                                 for n, role, h, o in phases],
                      "headline_phases": [n for n, _, h, _ in phases if h],
                      "dominant_op": DOMINANT[a.workload],

@@ -64,6 +64,8 @@ void replay_and_check(const OperationStream& s, const WorkloadSpec& spec) {
           case OpType::kErase: ASSERT_TRUE(present) << ph.name << " op " << i << ": erase of an absent key"; live.erase(op.key_seed); break;
           case OpType::kFindHit: ASSERT_TRUE(present) << ph.name << " op " << i << ": find_hit of an absent key"; break;
           case OpType::kFindMiss: ASSERT_FALSE(present) << ph.name << " op " << i << ": find_miss of a present key"; break;
+          case OpType::kUpdate:
+          case OpType::kEraseMiss: FAIL() << ph.name << " op " << i << ": the generator emits only the four preset op types";
         }
         ++counts[static_cast<int>(op.type)];
         peak = std::max(peak, live.size());

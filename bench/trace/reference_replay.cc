@@ -1,0 +1,97 @@
+#include "bench/trace/reference_replay.h"
+
+#include <limits>
+
+#include "bench/trace/trace_error.h"
+#include "bench/workload/stream_generator.h"
+
+namespace dstudy::trace {
+
+std::uint32_t ReferenceReplay::index_of(std::string_view key) {
+  auto [it, fresh] = index_.try_emplace(std::string(key), static_cast<std::uint32_t>(states_.size()));
+  if (fresh) {
+    if (states_.size() >= std::numeric_limits<std::uint32_t>::max())
+      throw TraceError("trace has more than 2^32 - 1 distinct keys");
+    states_.emplace_back();
+  }
+  return it->second;
+}
+
+void ReferenceReplay::emit(OpType type, std::uint32_t index, std::uint32_t value_size,
+                           std::optional<std::uint64_t> t_ns) {
+  const Operation op{workload_detail::key_seed_of(index, KeyEncoding::kHashed), index, type};
+  out_.add(op, value_size, t_ns);
+}
+
+void ReferenceReplay::set_live(KeyState& s, bool live) {
+  if (s.live == live) return;
+  s.live = live;
+  if (live) {
+    if (++live_ > peak_live_) peak_live_ = live_;
+  } else {
+    --live_;
+    s.expiry_ns = 0;
+  }
+}
+
+// Keys whose expiry is at or before t_ns are erased, oldest expiry first, each
+// stamped with its expiry time. A key keeps one heap entry at or before its
+// expiry (heap_at): a key set again with a later expiry is pushed back at
+// that expiry when its entry comes up, and only a shorter TTL adds a second
+// entry (the later one is skipped as stale). So the heap stays about as large
+// as the live keys with a TTL, however often they are set.
+void ReferenceReplay::expire_until(std::uint64_t t_ns) {
+  while (!expiries_.empty() && expiries_.top().first <= t_ns) {
+    const auto [at, index] = expiries_.top();
+    expiries_.pop();
+    KeyState& s = states_[index];
+    if (at != s.heap_at) continue;  // stale: the key has an earlier entry, already handled
+    s.heap_at = 0;
+    if (!s.live || s.expiry_ns == 0) continue;
+    if (s.expiry_ns > at) {
+      schedule(s, index);
+      continue;
+    }
+    emit(OpType::kErase, index, 0, at);
+    set_live(s, false);
+    ++expired_;
+  }
+}
+
+void ReferenceReplay::schedule(KeyState& s, std::uint32_t index) {
+  if (s.heap_at != 0 && s.heap_at <= s.expiry_ns) return;
+  expiries_.emplace(s.expiry_ns, index);
+  s.heap_at = s.expiry_ns;
+}
+
+void ReferenceReplay::apply(const Request& r) {
+  if (r.t_ns) expire_until(*r.t_ns);
+  const std::uint32_t index = index_of(r.key);
+  KeyState& s = states_[index];
+  switch (r.intent) {
+    case Intent::kFind:
+      emit(s.live ? OpType::kFindHit : OpType::kFindMiss, index, r.value_size, r.t_ns);
+      break;
+    case Intent::kGetOrInsert:
+      if (s.live) {
+        emit(OpType::kFindHit, index, r.value_size, r.t_ns);
+      } else {
+        emit(OpType::kFindMiss, index, r.value_size, r.t_ns);
+        emit(OpType::kInsert, index, r.value_size, r.t_ns);
+        set_live(s, true);
+      }
+      break;
+    case Intent::kSet:
+      emit(s.live ? OpType::kUpdate : OpType::kInsert, index, r.value_size, r.t_ns);
+      set_live(s, true);
+      s.expiry_ns = r.ttl_ns && r.t_ns ? *r.t_ns + r.ttl_ns : 0;
+      if (s.expiry_ns) schedule(s, index);
+      break;
+    case Intent::kErase:
+      emit(s.live ? OpType::kErase : OpType::kEraseMiss, index, r.value_size, r.t_ns);
+      set_live(s, false);
+      break;
+  }
+}
+
+}  // namespace dstudy::trace

@@ -1,0 +1,77 @@
+// The converter's reference map: turns what a trace records (a get, a set, a
+// delete of some key, at some time, maybe with a TTL) into the study's typed
+// ops, whose type is the outcome a correct container must report. It keeps
+// which keys are live, like a cache would; expired keys become erases at
+// their expiry time, ordered before any later request.
+//
+// Memory: one entry per distinct key (its index and state, the key text
+// itself) plus about one heap entry per live key with a TTL; nothing per op.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+
+#include "bench/trace/trace_writer.h"
+
+namespace dstudy::trace {
+
+// What a trace asks for, before its outcome is known.
+enum class Intent : std::uint8_t {
+  kFind,         // lookup: find_hit or find_miss
+  kSet,          // insert-or-assign: insert or update
+  kErase,        // erase or erase_miss
+  kGetOrInsert,  // a cache's get: find_hit, or find_miss followed by insert
+};
+
+struct Request {
+  Intent intent = Intent::kFind;
+  std::string_view key;                // the trace's key, any bytes
+  std::uint32_t value_size = 0;
+  std::optional<std::uint64_t> t_ns;   // when the trace recorded it
+  std::uint64_t ttl_ns = 0;            // kSet: 0 = never expires (needs t_ns)
+};
+
+class ReferenceReplay {
+ public:
+  explicit ReferenceReplay(TraceWriter& out) : out_(out) {}
+
+  // Emits the request's op(s), after the erases of keys that expired at or
+  // before its time. Timestamps must not decrease when TTLs are in use (the
+  // reader checks, naming the line).
+  void apply(const Request& r);
+
+  // Writes the key table and header; the trace is complete.
+  void finish() { out_.finish(states_.size(), peak_live_, live_); }
+
+  std::uint64_t expired() const { return expired_; }
+  std::uint64_t distinct_keys() const { return states_.size(); }
+  std::uint64_t peak_live() const { return peak_live_; }
+
+ private:
+  struct KeyState {
+    std::uint64_t expiry_ns = 0;  // 0: none
+    std::uint64_t heap_at = 0;    // time of the key's earliest heap entry; 0: none
+    bool live = false;
+  };
+  std::uint32_t index_of(std::string_view key);
+  void expire_until(std::uint64_t t_ns);
+  void emit(OpType type, std::uint32_t index, std::uint32_t value_size, std::optional<std::uint64_t> t_ns);
+  void set_live(KeyState& s, bool live);
+  void schedule(KeyState& s, std::uint32_t index);  // a heap entry at s.expiry_ns unless one is due earlier
+
+  TraceWriter& out_;
+  absl::flat_hash_map<std::string, std::uint32_t> index_;
+  std::vector<KeyState> states_;
+  using Expiry = std::pair<std::uint64_t, std::uint32_t>;  // (time ns, key index)
+  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_;
+  std::uint64_t live_ = 0, peak_live_ = 0, expired_ = 0;
+};
+
+}  // namespace dstudy::trace
