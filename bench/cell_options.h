@@ -9,7 +9,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "bench/open_loop.h"
 #include "bench/workload/operation_stream.h"
 
 namespace dstudy::bench {
@@ -25,6 +27,10 @@ struct CellOptions {
   std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
   std::optional<double> fill;               // fraction of the growth point (spec)
   bool reserve = false;                     // call reserve(peak live) when the container has it (spec)
+  // Open-loop passes, one per target, in each repetition process after its
+  // latency pass (none when empty), and how their arrivals come.
+  std::vector<OpenLoopTarget> open_loop;
+  ArrivalProcess arrivals = ArrivalProcess::kConstant;
 };
 
 // Makes the operation stream; live_size_override replaces the preset's live

@@ -6,6 +6,7 @@
 //   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full --out-dir DIR
 //                [--workloads-dir DIR] [--repetitions N] [--latency | --no-latency]
 //                [--memory-sample-every K]
+//                [--open-loop F,F,...] [--open-loop-rate R,R,...] [--arrivals constant|poisson]
 //                [--expect-allocator NAME] [--seed S] [--benchmark_* flags]
 //
 // Exit codes: 0 ok; 2 usage / unknown name / bad spec / unsupported
@@ -86,6 +87,8 @@ nlohmann::json contract() {
           {"headline_layer", dstudy::bench::kHeadlineLayer},
           {"min_samples", min_samples},
           {"spread_warning_pct", dstudy::bench::kSpreadWarningPct},
+          {"arrival_processes", dstudy::bench::kArrivalProcessNames},
+          {"stall_causes", dstudy::bench::kStallCauseNames},
           {"exit_codes",
            {{"ok", kExitOk}, {"error", kExitError}, {"usage", kExitUsage}, {"check", kExitCheck},
             {"allocator", kExitAllocator}}}};
@@ -131,6 +134,8 @@ struct CommandLine {
   bool latency_on = false, latency_off = false;
   std::size_t memory_every = 0;
   std::optional<std::uint64_t> seed;
+  std::vector<double> open_loop_fractions, open_loop_rates;
+  std::string arrivals = "constant";
   std::vector<std::string> benchmark_args;  // --benchmark_* flags, for Google Benchmark
 };
 
@@ -159,6 +164,16 @@ std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
   app.add_option("--expect-allocator", cl.expect_allocator,
                  "Fail (exit 4) unless this allocator is the one loaded: glibc|system, jemalloc, mimalloc, tcmalloc");
   app.add_option("--seed", cl.seed, "Override the workload's seed");
+  app.add_option("--open-loop", cl.open_loop_fractions,
+                 "Open-loop passes at these fractions of the measured headline throughput (e.g. 0.5,0.7,0.9)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  app.add_option("--open-loop-rate", cl.open_loop_rates, "Open-loop passes at these absolute rates (ops/s)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  app.add_option("--arrivals", cl.arrivals, "Arrivals of the open-loop passes")
+      ->check(CLI::IsMember({"constant", "poisson"}))
+      ->capture_default_str();
   app.allow_extras();  // --benchmark_* flags go to Google Benchmark
   try {
     app.parse(argc, argv);
@@ -219,6 +234,9 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
     return fail(kExitUsage, "workload '" + cl.workload + "' runs " + std::to_string(cell.threads) +
                                 " threads but impl '" + cl.impl + "' is not thread-safe");
   if (cl.seed) cell.spec.seed = *cl.seed;
+  if ((!cl.open_loop_fractions.empty() || !cl.open_loop_rates.empty()) && cell.threads > 1)
+    return fail(kExitUsage, "--open-loop paces one-thread workloads only; workload '" + cl.workload + "' runs " +
+                                std::to_string(cell.threads) + " threads at size " + cl.size);
 
   std::error_code ec;
   fs::create_directories(cl.out_dir, ec);
@@ -260,6 +278,9 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.memory_sample_every = cl.memory_every;
   o.fill = cell.spec.fill;
   o.reserve = cell.spec.reserve;
+  for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt});
+  for (double r : cl.open_loop_rates) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = r});
+  o.arrivals = *dstudy::bench::arrival_process_from_name(cl.arrivals);
   return o;
 }
 
