@@ -158,7 +158,9 @@ class ContainerCellDriver final : public CellDriver {
         ticks[p] = run_span(*c, ts.ops.data(), ph.begin, ph.end, n, sum, nullptr);
         continue;
       }
+      const std::uint64_t switches = involuntary_context_switches();
       ticks[p] = paced_.run(*c, ts.ops.data(), ph.begin, ph.end, next_arrival, ph.name, n, sum, out, stalls);
+      out.involuntary_switches += involuntary_context_switches() - switches;
       next_arrival += ph.end - ph.begin;
       out.paced_seconds += probes::ticks_to_seconds(static_cast<double>(ticks[p]));
     }

@@ -1,10 +1,18 @@
 #include "bench/open_loop.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 
 #include "bench/cell_metrics.h"
 
 namespace dstudy::bench {
+
+std::uint64_t involuntary_context_switches() {
+  rusage u{};
+  if (getrusage(RUSAGE_THREAD, &u) != 0) return 0;
+  return static_cast<std::uint64_t>(u.ru_nivcsw);
+}
 
 std::vector<bool> paced_phases(const std::vector<Phase>& phases) {
   std::vector<bool> paced;

@@ -44,6 +44,9 @@ struct OpenLoopTarget {
   std::optional<double> ops_per_second;
 };
 
+// This thread's involuntary context switches so far (0 where unknown).
+std::uint64_t involuntary_context_switches();
+
 // What the driver is asked to run: arrivals of a process at a rate.
 struct OpenLoopRequest {
   ArrivalProcess process = ArrivalProcess::kConstant;
@@ -118,6 +121,10 @@ struct OpenLoopPass {
   std::uint64_t paced_ops = 0;
   std::uint64_t late_ops = 0;         // started > kLateThresholdNs after arrival
   double paced_seconds = 0;           // first arrival to last completion, summed over paced phases
+  // Times the kernel took the CPU from this thread during the paced phases
+  // (getrusage): on a busy machine, the stalls callers saw were the
+  // scheduler's, not the container's.
+  std::uint64_t involuntary_switches = 0;
   OpHistograms response, service;
   probes::LatencyHistogram start_lag;  // actual start - scheduled arrival, every paced op
   std::vector<StallRecord> stalls;

@@ -98,6 +98,7 @@ json open_loop_to_json(const OpenLoopPass& p) {
           {"paced_ops", p.paced_ops},
           {"late_ops", p.late_ops},
           {"paced_seconds", p.paced_seconds},
+          {"involuntary_switches", p.involuntary_switches},
           {"response", histograms_to_json(p.response)},
           {"service", histograms_to_json(p.service)},
           {"start_lag", histogram_to_json(p.start_lag)},
@@ -115,6 +116,7 @@ OpenLoopPass open_loop_from_json(const json& j) {
   p.paced_ops = j.at("paced_ops").get<std::uint64_t>();
   p.late_ops = j.at("late_ops").get<std::uint64_t>();
   p.paced_seconds = j.at("paced_seconds").get<double>();
+  p.involuntary_switches = j.at("involuntary_switches").get<std::uint64_t>();
   p.response = histograms_from_json(j.at("response"));
   p.service = histograms_from_json(j.at("service"));
   p.start_lag = histogram_from_json(j.at("start_lag"));

@@ -288,7 +288,7 @@ json open_loop_rate_json(const CellRun& run, std::size_t t) {
   std::vector<const OpHistograms*> response, service;
   probes::LatencyHistogram lag;
   std::vector<StallRecord> stalls;
-  std::uint64_t paced = 0, late = 0;
+  std::uint64_t paced = 0, late = 0, switches = 0;
   for (std::size_t r = 0; r < run.repetitions.size(); ++r) {
     const OpenLoopPass& p = run.repetitions[r].open_loop.at(t);
     targets.push_back(p.target_ops_per_second);
@@ -299,6 +299,7 @@ json open_loop_rate_json(const CellRun& run, std::size_t t) {
     lag.merge(p.start_lag);
     paced += p.paced_ops;
     late += p.late_ops;
+    switches += p.involuntary_switches;
     for (StallRecord s : p.stalls) {
       s.repetition = static_cast<int>(r);
       stalls.push_back(std::move(s));
@@ -318,6 +319,7 @@ json open_loop_rate_json(const CellRun& run, std::size_t t) {
           {"paced_ops", paced},
           {"late_ops", late},
           {"late_fraction", paced ? static_cast<double>(late) / static_cast<double>(paced) : 0.0},
+          {"involuntary_switches", switches},
           {"response", open_loop_times_json(response)},
           {"service", open_loop_times_json(service)},
           {"start_lag", percentiles_json(lag)},

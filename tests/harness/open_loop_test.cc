@@ -4,15 +4,21 @@
 // timer's resolution), the stall tracker and its cause, and a container that
 // stalls once at a known op delaying about rate x stall later ops.
 //
-// Timing assertions here are one-sided or tolerant on purpose: the machine
-// is shared, so a preemption may lengthen any op; each bound below says why
-// a preemption cannot break it.
+// Timing assertions here are one-sided, or made on a run the kernel did not
+// preempt: an open loop spends most of its time waiting, and on a shared
+// machine the scheduler takes the CPU away for milliseconds at a time, which
+// delays every op due meanwhile (exactly what the pass is meant to show, but
+// not what these tests are about). Such tests run short passes, up to
+// kAttempts times, and judge the first that saw no involuntary context
+// switch; when every attempt was preempted they skip, saying so.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
+#include <iostream>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 
 #include "bench/arrival_schedule.h"
 #include "bench/cell_runner.h"
@@ -35,6 +41,24 @@ using Driver = ContainerCellDriver<M<std::uint64_t, std::uint64_t>, KvU64>;
 StreamFactory fixed(OperationStream s) {
   return [s](std::optional<std::size_t>) { return s; };
 }
+
+constexpr int kAttempts = 20;
+
+// Runs an open-loop pass until one saw no involuntary context switch in its
+// paced phases; that pass, or nullopt when every one was preempted.
+template <class F>
+std::optional<OpenLoopPass> unpreempted(F pass) {
+  for (int i = 0; i < kAttempts; ++i) {
+    // A thread that slept is usually given a fresh slice when it wakes.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    OpenLoopPass r = pass();
+    if (r.involuntary_switches == 0) return r;
+  }
+  return std::nullopt;
+}
+
+#define SKIP_IF_ALWAYS_PREEMPTED(x) \
+  if (!(x)) GTEST_SKIP() << "every one of " << kAttempts << " attempts was preempted: the machine is too busy to judge pacing"
 
 probes::LatencyHistogram all_ops(const OpHistograms& h) {
   probes::LatencyHistogram all;
@@ -94,7 +118,12 @@ TEST(ArrivalSchedule, ProcessNames) {
 // ---- stall tracker and cause --------------------------------------------------
 
 StallRecord stall(std::size_t op, std::uint64_t service_ns, std::uint64_t done_tick) {
-  return {.op = op, .phase = "churn", .service_ns = service_ns, .done_tick = done_tick};
+  StallRecord s;
+  s.op = op;
+  s.phase = "churn";
+  s.service_ns = service_ns;
+  s.done_tick = done_tick;
+  return s;
 }
 
 TEST(StallTracker, CountsTheBacklogUntilAnOpIsOnTime) {
@@ -127,10 +156,11 @@ TEST(StallTracker, KeepsTheWorstAndClosesOpenBacklogsAtTheEnd) {
   t.add(stall(99, t.floor_ns() + 5, 100));
   t.late();
   t.finish(600, 1.0);
-  const StallRecord& s = t.stalls()[std::size_t(std::find_if(t.stalls().begin(), t.stalls().end(), [](const auto& x) { return x.op == 99; }) - t.stalls().begin())];
-  EXPECT_EQ(s.ops_delayed, 1u);
-  EXPECT_FALSE(s.backlog_cleared);
-  EXPECT_EQ(s.backlog_clear_ns, 500u);
+  const auto s = std::find_if(t.stalls().begin(), t.stalls().end(), [](const StallRecord& x) { return x.op == 99; });
+  ASSERT_NE(s, t.stalls().end());
+  EXPECT_EQ(s->ops_delayed, 1u);
+  EXPECT_FALSE(s->backlog_cleared);
+  EXPECT_EQ(s->backlog_clear_ns, 500u);
 }
 
 TEST(StallCause, FromTheFootprintBeforeAndAfter) {
@@ -213,13 +243,14 @@ TEST(PacedLoop, NeverStartsAnOpBeforeItsArrival) {
 }
 
 // Service far below the gap between arrivals (a 2,000-key map, tens of ns
-// per op, arrivals every 10 us): every op is on time, so its response is its
-// service plus the spin loop's exit lag (one timer read). Compared at the
-// median, which a few preempted ops cannot move.
+// per op, arrivals every 2 us): every op is on time, so its response is its
+// service plus the spin loop's exit lag (one timer read).
 TEST(PacedLoop, ResponseEqualsServiceWhenTheContainerKeepsUp) {
   Driver<harness_test::PlainMap> d;
-  d.prepare({}, fixed(make_churn_stream({.live = 2000, .churn_steps = 5000})));
-  const OpenLoopPass p = d.run_open_loop_pass({ArrivalProcess::kConstant, 1e5, 1});
+  d.prepare({}, fixed(make_churn_stream({.live = 2000, .churn_steps = 500})));
+  const auto run = unpreempted([&] { return d.run_open_loop_pass({ArrivalProcess::kConstant, 5e5, 1}); });
+  SKIP_IF_ALWAYS_PREEMPTED(run);
+  const OpenLoopPass& p = *run;
   const auto& cal = probes::timer_calibration();
   const double response = all_ops(p.response).percentile(0.5), service = all_ops(p.service).percentile(0.5);
   // The lag: at most one spin iteration (one timer read, ~ the overhead),
@@ -229,36 +260,54 @@ TEST(PacedLoop, ResponseEqualsServiceWhenTheContainerKeepsUp) {
   EXPECT_LE(response - service, tolerance) << "response P50 " << response << " ns, service P50 " << service << " ns";
   EXPECT_LE(p.start_lag.percentile(0.5), cal.overhead_ns + 2 * cal.resolution_ns + 1);
   EXPECT_EQ(p.paced_phases, std::vector<std::string>{"churn"});
-  EXPECT_EQ(p.paced_ops, 20000u);  // 5000 steps of 4 ops; the load ran closed loop
+  EXPECT_EQ(p.involuntary_switches, 0u);
+  EXPECT_EQ(p.paced_ops, 2000u);  // 500 steps of 4 ops (4 ms); the load ran closed loop
 }
 
-// One 3 ms stall at a known op, arrivals every 5 us: the ops that arrive
-// during the stall all start late, about rate x stall of them (600), a few
+// One 1 ms stall at a known op, arrivals every 1 us: the ops that arrive
+// during the stall all start late, rate x stall of them (1,000), and a few
 // more while the backlog drains (each late op takes its service time, during
-// which more arrive: rate x stall / (1 - utilisation)). The stall's own
-// measured service time is used, so a preemption inside it changes both
-// sides alike; the tolerance (-10% / +15%) covers the drain estimate and a
-// preemption during the short drain.
+// which more arrive: rate x stall / (1 - utilisation) in all). The stall's
+// own measured service time is used (a preemption inside it counts on both
+// sides). Bounds that hold on any machine: at least 90% of rate x stall (the
+// ops due during the stall are late by construction, less the last
+// microsecond under the lateness threshold; a preemption only adds late
+// ops), and no more ops than arrived before the backlog cleared (or the
+// phase ended, when a preemption kept it from clearing). On a pass
+// the kernel did not preempt (preferred, up to kAttempts tries), also: at
+// most 15% above the drain estimate, and cleared within the stall's length.
 TEST(PacedLoop, APlantedStallDelaysRateTimesStallOps) {
   using M = harness_test::StallOnceMap<std::uint64_t, std::uint64_t>;
+  // Op 17000 of 22000: a load of 16,000 keys (closed loop), then 1,500
+  // steps of 4 ops paced over 6 ms plus the stall, which comes 1 ms in.
   Driver<harness_test::StallOnceMap> d;
-  d.prepare({}, fixed(make_churn_stream({.live = 5000, .churn_steps = 10000})));
-  const double rate = 2e5;
-  const OpenLoopPass p = d.run_open_loop_pass({ArrivalProcess::kConstant, rate, 1});
+  d.prepare({}, fixed(make_churn_stream({.live = 16000, .churn_steps = 1500})));
+  const double rate = 1e6;
+  auto pass = [&] { return d.run_open_loop_pass({ArrivalProcess::kConstant, rate, 1}); };
+  const std::optional<OpenLoopPass> clean = unpreempted(pass);
+  const OpenLoopPass p = clean ? *clean : pass();
   const auto it = std::find_if(p.stalls.begin(), p.stalls.end(), [](const StallRecord& s) { return s.op == M::kAt; });
   ASSERT_NE(it, p.stalls.end()) << "the planted stall at op " << M::kAt << " was not kept";
-  EXPECT_GE(it->service_ns, 3000000u);
+  EXPECT_GE(it->service_ns, 1000000u);
   EXPECT_EQ(it->phase, "churn");
-  EXPECT_TRUE(it->backlog_cleared);
-  const probes::LatencyHistogram service = all_ops(p.service);
-  const double utilisation = std::min(0.5, service.mean() * 1e-9 * rate);
-  const double expected = rate * static_cast<double>(it->service_ns) * 1e-9 / (1 - utilisation);
-  EXPECT_GE(static_cast<double>(it->ops_delayed), 0.9 * rate * static_cast<double>(it->service_ns) * 1e-9);
-  EXPECT_LE(static_cast<double>(it->ops_delayed), 1.15 * expected);
-  // The backlog clears within about the stall's length after it ends.
-  EXPECT_LE(static_cast<double>(it->backlog_clear_ns), static_cast<double>(it->service_ns));
+  const double stall_s = static_cast<double>(it->service_ns) * 1e-9;
+  const double until_clear_s = stall_s + static_cast<double>(it->backlog_clear_ns) * 1e-9;
+  const auto delayed = static_cast<double>(it->ops_delayed);
+  EXPECT_GE(delayed, 0.9 * rate * stall_s);
+  EXPECT_LE(delayed, rate * until_clear_s + 2);
   // The closed-loop view would record one slow op; the callers saw hundreds.
   EXPECT_GE(all_ops(p.response).max(), it->service_ns);
+  if (!clean) {
+    std::cout << "every attempt was preempted: the drain estimate is not judged\n";
+    return;
+  }
+  // Utilisation from the mean service time of the other ops.
+  const probes::LatencyHistogram service = all_ops(p.service);
+  const double others_ns = static_cast<double>(service.sum() - it->service_ns) / static_cast<double>(service.count() - 1);
+  const double utilisation = std::min(0.5, others_ns * 1e-9 * rate);
+  EXPECT_TRUE(it->backlog_cleared);
+  EXPECT_LE(delayed, 1.15 * rate * stall_s / (1 - utilisation));
+  EXPECT_LE(static_cast<double>(it->backlog_clear_ns), static_cast<double>(it->service_ns));
 }
 
 TEST(PacedLoop, ConcurrentStreamsAreRefused) {

@@ -84,8 +84,8 @@ class StallingMap : public PlainMap<K, V> {
 template <class K, class V>
 class StallOnceMap : public PlainMap<K, V> {
  public:
-  static constexpr std::uint64_t kAt = 20000;
-  static constexpr auto kStall = std::chrono::milliseconds(3);
+  static constexpr std::uint64_t kAt = 17000;
+  static constexpr auto kStall = std::chrono::milliseconds(1);
   bool insert(const K& k, V&& v) {
     tick();
     return PlainMap<K, V>::insert(k, std::move(v));
