@@ -63,6 +63,9 @@ struct StallRecord {
   std::size_t op = 0;  // index in the thread's stream
   std::string phase;
   std::uint64_t service_ns = 0;
+  // How late this op itself started (non-zero when an earlier backlog, or a
+  // preemption, had not cleared yet).
+  std::uint64_t start_lag_ns = 0;
   // Later ops that started late, one after another, before the first op that
   // started on time again (the backlog this op left).
   std::uint64_t ops_delayed = 0;

@@ -60,7 +60,8 @@ class PacedLoop {
       const std::uint64_t service_ns = to_ns(less_overhead(t1 - t0));
       out.service[type].record(service_ns);
       out.response[type].record(to_ns(less_overhead(t1 - due)));
-      out.start_lag.record(to_ns(t0 - due));
+      const std::uint64_t lag_ns = to_ns(t0 - due);
+      out.start_lag.record(lag_ns);
       if (t0 - due > late_ticks) {
         ++out.late_ops;
         if (stalls.counting()) stalls.late();
@@ -70,7 +71,7 @@ class PacedLoop {
       if (service_ns >= kStallThresholdNs) [[unlikely]] {
         const Footprint after = c.footprint();
         if (service_ns >= stalls.floor_ns())
-          stalls.add({.op = i, .phase = phase, .service_ns = service_ns,
+          stalls.add({.op = i, .phase = phase, .service_ns = service_ns, .start_lag_ns = lag_ns,
                       .cause = cause_from_footprints(before, after),
                       .capacity_before = before.capacity, .capacity_after = after.capacity, .done_tick = t1});
         before = after;

@@ -62,6 +62,7 @@ json stall_to_json(const StallRecord& s) {
   return {{"op", s.op},
           {"phase", s.phase},
           {"service_ns", s.service_ns},
+          {"start_lag_ns", s.start_lag_ns},
           {"ops_delayed", s.ops_delayed},
           {"backlog_clear_ns", s.backlog_clear_ns},
           {"backlog_cleared", s.backlog_cleared},
@@ -76,6 +77,7 @@ StallRecord stall_from_json(const json& j) {
   s.op = j.at("op").get<std::size_t>();
   s.phase = j.at("phase").get<std::string>();
   s.service_ns = j.at("service_ns").get<std::uint64_t>();
+  s.start_lag_ns = j.at("start_lag_ns").get<std::uint64_t>();
   s.ops_delayed = j.at("ops_delayed").get<std::uint64_t>();
   s.backlog_clear_ns = j.at("backlog_clear_ns").get<std::uint64_t>();
   s.backlog_cleared = j.at("backlog_cleared").get<bool>();

@@ -391,6 +391,25 @@ def _check_latency(ck, lat, where):
                     ck.fail(f"{w}.histogram.counts[{k}]", "expected [lower_bound_ns, count]")
 
 
+def _check_open_loop(ck, ol, where):
+    if ck.obj(ol, where, nullable=True) is None:
+        return
+    ck.num(ol, "resolution_ns", where)
+    for k, r in enumerate(ck.lst(ol.get("rates"), f"{where}.rates")):
+        w = f"{where}.rates[{k}]"
+        ck.obj(r, w)
+        ck.num(r, "target_ops_per_second", w, required=True)
+        ck.num(r, "fraction", w)
+        for part in ("response", "service"):
+            d = ck.obj(ck.obj(r.get(part), f"{w}.{part}").get("all"), f"{w}.{part}.all")
+            for key in PERCENTILE_KEYS + ("max_ns", "count"):
+                ck.num(d, key, f"{w}.{part}.all")
+        for j, s in enumerate(ck.lst(r.get("stalls"), f"{w}.stalls")):
+            ck.obj(s, f"{w}.stalls[{j}]")
+            for key in ("service_ns", "ops_delayed", "backlog_clear_ns", "op"):
+                ck.num(s, key, f"{w}.stalls[{j}]", required=True)
+
+
 def _series_rows(ck, columns, where):
     """memory.series stored as columns (one list per field, as the runner
     writes it) -> the list of samples the rest of the report reads."""
@@ -441,6 +460,7 @@ def _check_sidecar(ck, sc, where):
     _check_throughput(ck, sc.get("throughput"), f"{where}.throughput")
     _check_latency(ck, sc.get("latency"), f"{where}.latency")
     _check_memory(ck, sc.get("memory"), f"{where}.memory")
+    _check_open_loop(ck, sc.get("open_loop"), f"{where}.open_loop")
 
 
 def _read_cell(ck, raw, i):
