@@ -26,16 +26,41 @@ json memory_process(CellDriver& driver, const std::vector<Phase>& phases) {
   return {{"pass", pass_to_json(r)}, {"memory", memory_json(driver.memory(), derive_memory(driver.memory(), phases))}};
 }
 
-json repetition_process(CellDriver& driver, bool latency) {
+// The open-loop passes of one repetition. A fraction is of this
+// repetition's own measured headline throughput: the latency pass's when it
+// ran (it times every op as the paced loop does, so it is the rate the
+// instrumented loop can serve), else the warm pass's.
+json open_loop_passes(CellDriver& driver, const CellOptions& options, const std::vector<Phase>& phases,
+                      const RepetitionResult& basis_pass, std::uint64_t seed) {
+  const double basis = phase_set_rate(basis_pass, phases, PhaseSet::kHeadline).value_or(basis_pass.ops_per_second());
+  json out = json::array();
+  for (const OpenLoopTarget& t : options.open_loop) {
+    const double rate = t.fraction ? *t.fraction * basis : t.ops_per_second.value_or(0);
+    OpenLoopPass p = driver.run_open_loop_pass({options.arrivals, rate, seed});
+    p.fraction = t.fraction;
+    p.basis_ops_per_second = basis;
+    out.push_back(open_loop_to_json(p));
+  }
+  return out;
+}
+
+json repetition_process(CellDriver& driver, const CellOptions& options, const std::vector<Phase>& phases,
+                        std::uint64_t seed) {
   json j;
   j["process"] = static_cast<long>(getpid());
-  j["cold"] = pass_to_json(driver.run_timed_pass());
-  j["warm"] = pass_to_json(driver.run_timed_pass());
-  if (latency) {
+  const RepetitionResult cold = driver.run_timed_pass();
+  const RepetitionResult warm = driver.run_timed_pass();
+  j["cold"] = pass_to_json(cold);
+  j["warm"] = pass_to_json(warm);
+  std::optional<RepetitionResult> latency_pass;
+  if (options.latency) {
     LatencyRecord rec;
-    j["latency_pass"] = pass_to_json(driver.run_latency_pass(rec));
+    latency_pass = driver.run_latency_pass(rec);
+    j["latency_pass"] = pass_to_json(*latency_pass);
     j["latency"] = histograms_to_json(rec.per_op);
   }
+  if (!options.open_loop.empty())
+    j["open_loop"] = open_loop_passes(driver, options, phases, latency_pass ? *latency_pass : warm, seed);
   return j;
 }
 
@@ -48,6 +73,8 @@ RepetitionRecord repetition_from_json(const json& j) {
     r.latency_pass = pass_from_json(j.at("latency_pass"));
     r.latency = histograms_from_json(j.at("latency"));
   }
+  if (j.contains("open_loop"))
+    for (const json& p : j.at("open_loop")) r.open_loop.push_back(open_loop_from_json(p));
   return r;
 }
 
@@ -116,7 +143,8 @@ CellRun run_cell(CellDriver& driver, const CellOptions& options, const StreamFac
         RepetitionRecord rec;
         for (auto _ : state) {
           const std::string what = "repetition " + std::to_string(run.repetitions.size() + 1);
-          rec = repetition_from_json(run_in_child_process(what, [&] { return repetition_process(driver, options.latency); }));
+          rec = repetition_from_json(run_in_child_process(
+              what, [&] { return repetition_process(driver, options, run.phases, run.setup.seed); }));
           state.SetIterationTime(headline_seconds(rec.warm, run.phases));
         }
         run.repetitions.push_back(rec);
@@ -133,6 +161,12 @@ CellRun run_cell(CellDriver& driver, const CellOptions& options, const StreamFac
             return;
           }
           set_latency_counters(state, run.setup, *rec.latency);
+        }
+        for (const OpenLoopPass& p : rec.open_loop) {
+          if (const CheckResult c = note_check(p.pass, "open-loop"); !c.ok) {
+            state.SkipWithError(("correctness check failed: " + c.message).c_str());
+            return;
+          }
         }
         state.counters["items_per_second"] =
             benchmark::Counter(phase_set_rate(rec.warm, run.phases, PhaseSet::kHeadline).value_or(0));

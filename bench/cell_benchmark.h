@@ -8,7 +8,8 @@
 //                         Repetitions(N), UseManualTime: each repetition is a
 //                         process of its own that runs a cold pass (the
 //                         process's first: first-touch, cold allocator), a
-//                         warm pass (the headline) and the latency pass.
+//                         warm pass (the headline), the latency pass and
+//                         the open-loop passes asked for (one per rate).
 //
 // benchmark::Initialize must have been called (main does, with
 // --benchmark_out pointing at gbench.json).
@@ -34,6 +35,7 @@ struct RepetitionRecord {
   RepetitionResult warm;  // the second: the headline figure
   std::optional<RepetitionResult> latency_pass;
   std::optional<OpHistograms> latency;  // every op of the latency pass, by type
+  std::vector<OpenLoopPass> open_loop;  // one per CellOptions::open_loop target, in order
 };
 
 struct CellRun {

@@ -8,6 +8,7 @@
 
 #include "bench/cell_options.h"
 #include "bench/cell_result.h"
+#include "bench/open_loop.h"
 
 namespace dstudy::bench {
 
@@ -32,6 +33,11 @@ class CellDriver {
   // One latency pass on a fresh container: every op timed into `into`
   // (merged with what is there). Returns the run's outcome counts.
   virtual RepetitionResult run_latency_pass(LatencyRecord& into) = 0;
+
+  // One open-loop pass on a fresh container (paced_loop.h): the paced
+  // phases (paced_phases) at the request's arrivals, the others closed loop.
+  // One-thread streams only: throws std::invalid_argument otherwise.
+  virtual OpenLoopPass run_open_loop_pass(const OpenLoopRequest& request) = 0;
 
   // The loop and dispatch on a container that does nothing, over the same
   // stream: nanoseconds per op (best of a few runs).

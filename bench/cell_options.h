@@ -9,7 +9,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "bench/open_loop.h"
 #include "bench/workload/operation_stream.h"
 
 namespace dstudy::bench {
@@ -29,6 +31,10 @@ struct CellOptions {
   // scale after the start (ThreadStream::recorded_ns; the trace is checked for
   // non-decreasing timestamps when it is loaded). Null: closed loop only.
   std::optional<double> pace_scale;
+  // Open-loop passes, one per target, in each repetition process after its
+  // latency pass (none when empty), and how their arrivals come.
+  std::vector<OpenLoopTarget> open_loop;
+  ArrivalProcess arrivals = ArrivalProcess::kConstant;
 };
 
 // Makes the operation stream; live_size_override replaces the preset's live

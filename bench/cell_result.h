@@ -20,6 +20,7 @@
 namespace dstudy::bench {
 
 using OpCounts = std::array<std::uint64_t, kOpTypeCount>;
+using OpHistograms = std::array<probes::LatencyHistogram, kOpTypeCount>;
 
 struct PhaseTiming {
   std::string name;

@@ -17,6 +17,9 @@
 //   latency pass      every op timed on its own into a histogram per op
 //                     type, timer overhead subtracted: closed-loop service
 //                     time.
+//   open-loop pass    the paced phases run at scheduled arrivals
+//                     (paced_loop.h): response and service time per op,
+//                     the worst stalls and the backlog each left. One thread.
 //
 // Concurrent streams (several ThreadStreams) run one std::thread each, from a
 // start barrier, with a barrier at every phase boundary; per-thread counts and
@@ -43,6 +46,7 @@
 #include "bench/probes/heap_counter.h"
 #include "bench/memory_recorder.h"
 #include "bench/op_loop.h"
+#include "bench/paced_loop.h"
 #include "bench/probes/memory_probe.h"
 #include "bench/stream_keys.h"
 #include "impls/core/container.h"
@@ -123,6 +127,47 @@ class ContainerCellDriver final : public CellDriver {
     ++into.repetitions;
     destroy(std::move(c));
     return r;
+  }
+
+  OpenLoopPass run_open_loop_pass(const OpenLoopRequest& request) override {
+    if (stream_.threads.size() != 1)
+      throw std::invalid_argument("the open-loop pass paces one-thread streams only; workload '" + stream_.workload +
+                                  "' runs " + std::to_string(stream_.threads.size()) + " threads");
+    const ThreadStream& ts = stream_.threads[0];
+    const std::vector<bool> paced = paced_phases(ts.phases);
+    OpenLoopPass out;
+    out.target_ops_per_second = request.ops_per_second;
+    out.arrivals = arrival_process_name(request.process);
+    std::size_t paced_ops = 0;
+    for (std::size_t p = 0; p < ts.phases.size(); ++p) {
+      if (!paced[p]) continue;
+      paced_ops += ts.phases[p].end - ts.phases[p].begin;
+      out.paced_phases.push_back(ts.phases[p].name);
+    }
+    const std::vector<std::uint64_t> arrivals =
+        make_arrivals(request.process, paced_ops, request.ops_per_second, request.seed);
+    auto c = make_container();
+    StallTracker stalls;
+    OpCounts n{};
+    std::uint64_t sum = 0;
+    std::vector<std::uint64_t> ticks(ts.phases.size(), 0);
+    const std::uint64_t* next_arrival = arrivals.data();
+    for (std::size_t p = 0; p < ts.phases.size(); ++p) {
+      const Phase& ph = ts.phases[p];
+      if (!paced[p]) {
+        ticks[p] = run_span(*c, ts.ops.data(), ph.begin, ph.end, n, sum, nullptr);
+        continue;
+      }
+      const std::uint64_t switches = involuntary_context_switches();
+      ticks[p] = paced_.run(*c, ts.ops.data(), ph.begin, ph.end, next_arrival, ph.name, n, sum, out, stalls);
+      out.involuntary_switches += involuntary_context_switches() - switches;
+      next_arrival += ph.end - ph.begin;
+      out.paced_seconds += probes::ticks_to_seconds(static_cast<double>(ticks[p]));
+    }
+    out.stalls = stalls.stalls();
+    out.pass = collect({ticks}, {n}, {sum}, {}, nullptr);
+    destroy(std::move(c));
+    return out;
   }
 
   double harness_overhead_ns_per_op() override {
@@ -320,6 +365,7 @@ class ContainerCellDriver final : public CellDriver {
   OperationStream stream_;
   StreamKeys<KV> keys_;
   OpLoop<KV> loop_{keys_};
+  PacedLoop<KV> paced_{loop_};
   MemoryRecorder<C, KV> memory_{keys_};
 };
 

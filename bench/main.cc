@@ -6,6 +6,7 @@
 //   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full --out-dir DIR
 //                [--workloads-dir DIR] [--repetitions N] [--latency | --no-latency]
 //                [--memory-sample-every K]
+//                [--open-loop F,F,...] [--open-loop-rate R,R,...] [--arrivals constant|poisson]
 //                [--expect-allocator NAME] [--seed S] [--pace SCALE] [--trace-in-memory]
 //                [--benchmark_* flags]
 //
@@ -89,6 +90,8 @@ nlohmann::json contract() {
           {"headline_layer", dstudy::bench::kHeadlineLayer},
           {"min_samples", min_samples},
           {"spread_warning_pct", dstudy::bench::kSpreadWarningPct},
+          {"arrival_processes", dstudy::bench::kArrivalProcessNames},
+          {"stall_causes", dstudy::bench::kStallCauseNames},
           {"exit_codes",
            {{"ok", kExitOk}, {"error", kExitError}, {"usage", kExitUsage}, {"check", kExitCheck},
             {"allocator", kExitAllocator}}}};
@@ -135,6 +138,8 @@ struct CommandLine {
   std::optional<std::uint64_t> seed;
   std::optional<double> pace;
   bool trace_in_memory = false;
+  std::vector<double> open_loop_fractions, open_loop_rates;
+  std::string arrivals = "constant";
   std::vector<std::string> benchmark_args;  // --benchmark_* flags, for Google Benchmark
 };
 
@@ -168,6 +173,16 @@ std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
       ->check(CLI::PositiveNumber);
   app.add_flag("--trace-in-memory", cl.trace_in_memory,
                "Trace workloads: copy the records into memory instead of replaying the mapped file");
+  app.add_option("--open-loop", cl.open_loop_fractions,
+                 "Open-loop passes at these fractions of the measured headline throughput (e.g. 0.5,0.7,0.9)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  app.add_option("--open-loop-rate", cl.open_loop_rates, "Open-loop passes at these absolute rates (ops/s)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  app.add_option("--arrivals", cl.arrivals, "Arrivals of the open-loop passes")
+      ->check(CLI::IsMember({"constant", "poisson"}))
+      ->capture_default_str();
   app.allow_extras();  // --benchmark_* flags go to Google Benchmark
   try {
     app.parse(argc, argv);
@@ -230,6 +245,9 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
   if (cl.seed) cell.spec.seed = *cl.seed;
   if ((cl.pace || cl.trace_in_memory) && cell.spec.trace.empty())
     return fail(kExitUsage, "--pace and --trace-in-memory apply to trace workloads; '" + cl.workload + "' is generated");
+  if ((!cl.open_loop_fractions.empty() || !cl.open_loop_rates.empty()) && cell.threads > 1)
+    return fail(kExitUsage, "--open-loop paces one-thread workloads only; workload '" + cl.workload + "' runs " +
+                                std::to_string(cell.threads) + " threads at size " + cl.size);
 
   std::error_code ec;
   fs::create_directories(cl.out_dir, ec);
@@ -272,6 +290,9 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.fill = cell.spec.fill;
   o.reserve = cell.spec.reserve;
   o.pace_scale = cl.pace;
+  for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt});
+  for (double r : cl.open_loop_rates) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = r});
+  o.arrivals = *dstudy::bench::arrival_process_from_name(cl.arrivals);
   return o;
 }
 

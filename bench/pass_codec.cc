@@ -22,22 +22,108 @@ RepetitionResult pass_from_json(const json& j) {
   return r;
 }
 
+namespace {
+
+template <class T>
+json opt(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+template <class T>
+std::optional<T> opt_from(const json& j) {
+  return j.is_null() ? std::nullopt : std::optional<T>(j.get<T>());
+}
+
+}  // namespace
+
+json histogram_to_json(const probes::LatencyHistogram& x) {
+  return {{"buckets", x.nonzero_buckets()}, {"sum", x.sum()}, {"min", x.min()}, {"max", x.max()}};
+}
+
+probes::LatencyHistogram histogram_from_json(const json& x) {
+  return probes::LatencyHistogram::restore(x.at("buckets").get<std::vector<std::pair<std::uint64_t, std::uint64_t>>>(),
+                                           x.at("sum").get<std::uint64_t>(), x.at("min").get<std::uint64_t>(),
+                                           x.at("max").get<std::uint64_t>());
+}
+
 json histograms_to_json(const OpHistograms& h) {
   json out = json::array();
-  for (const probes::LatencyHistogram& x : h)
-    out.push_back({{"buckets", x.nonzero_buckets()}, {"sum", x.sum()}, {"min", x.min()}, {"max", x.max()}});
+  for (const probes::LatencyHistogram& x : h) out.push_back(histogram_to_json(x));
   return out;
 }
 
 OpHistograms histograms_from_json(const json& j) {
   OpHistograms h;
-  for (int i = 0; i < kOpTypeCount; ++i) {
-    const json& x = j.at(i);
-    h[i] = probes::LatencyHistogram::restore(
-        x.at("buckets").get<std::vector<std::pair<std::uint64_t, std::uint64_t>>>(), x.at("sum").get<std::uint64_t>(),
-        x.at("min").get<std::uint64_t>(), x.at("max").get<std::uint64_t>());
-  }
+  for (int i = 0; i < kOpTypeCount; ++i) h[i] = histogram_from_json(j.at(i));
   return h;
+}
+
+json stall_to_json(const StallRecord& s) {
+  return {{"op", s.op},
+          {"phase", s.phase},
+          {"service_ns", s.service_ns},
+          {"start_lag_ns", s.start_lag_ns},
+          {"ops_delayed", s.ops_delayed},
+          {"backlog_clear_ns", s.backlog_clear_ns},
+          {"backlog_cleared", s.backlog_cleared},
+          {"cause", opt(s.cause)},
+          {"capacity_before", opt(s.capacity_before)},
+          {"capacity_after", opt(s.capacity_after)},
+          {"repetition", s.repetition}};
+}
+
+StallRecord stall_from_json(const json& j) {
+  StallRecord s;
+  s.op = j.at("op").get<std::size_t>();
+  s.phase = j.at("phase").get<std::string>();
+  s.service_ns = j.at("service_ns").get<std::uint64_t>();
+  s.start_lag_ns = j.at("start_lag_ns").get<std::uint64_t>();
+  s.ops_delayed = j.at("ops_delayed").get<std::uint64_t>();
+  s.backlog_clear_ns = j.at("backlog_clear_ns").get<std::uint64_t>();
+  s.backlog_cleared = j.at("backlog_cleared").get<bool>();
+  s.cause = opt_from<std::string>(j.at("cause"));
+  s.capacity_before = opt_from<std::size_t>(j.at("capacity_before"));
+  s.capacity_after = opt_from<std::size_t>(j.at("capacity_after"));
+  s.repetition = j.at("repetition").get<int>();
+  return s;
+}
+
+json open_loop_to_json(const OpenLoopPass& p) {
+  json stalls = json::array();
+  for (const StallRecord& s : p.stalls) stalls.push_back(stall_to_json(s));
+  return {{"fraction", opt(p.fraction)},
+          {"target_ops_per_second", p.target_ops_per_second},
+          {"basis_ops_per_second", p.basis_ops_per_second},
+          {"arrivals", p.arrivals},
+          {"pass", pass_to_json(p.pass)},
+          {"paced_phases", p.paced_phases},
+          {"paced_ops", p.paced_ops},
+          {"late_ops", p.late_ops},
+          {"paced_seconds", p.paced_seconds},
+          {"involuntary_switches", p.involuntary_switches},
+          {"response", histograms_to_json(p.response)},
+          {"service", histograms_to_json(p.service)},
+          {"start_lag", histogram_to_json(p.start_lag)},
+          {"stalls", stalls}};
+}
+
+OpenLoopPass open_loop_from_json(const json& j) {
+  OpenLoopPass p;
+  p.fraction = opt_from<double>(j.at("fraction"));
+  p.target_ops_per_second = j.at("target_ops_per_second").get<double>();
+  p.basis_ops_per_second = j.at("basis_ops_per_second").get<double>();
+  p.arrivals = j.at("arrivals").get<std::string>();
+  p.pass = pass_from_json(j.at("pass"));
+  p.paced_phases = j.at("paced_phases").get<std::vector<std::string>>();
+  p.paced_ops = j.at("paced_ops").get<std::uint64_t>();
+  p.late_ops = j.at("late_ops").get<std::uint64_t>();
+  p.paced_seconds = j.at("paced_seconds").get<double>();
+  p.involuntary_switches = j.at("involuntary_switches").get<std::uint64_t>();
+  p.response = histograms_from_json(j.at("response"));
+  p.service = histograms_from_json(j.at("service"));
+  p.start_lag = histogram_from_json(j.at("start_lag"));
+  for (const json& s : j.at("stalls")) p.stalls.push_back(stall_from_json(s));
+  return p;
 }
 
 }  // namespace dstudy::bench

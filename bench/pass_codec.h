@@ -8,14 +8,22 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/cell_result.h"
+#include "bench/open_loop.h"
 
 namespace dstudy::bench {
 
 nlohmann::json pass_to_json(const RepetitionResult& r);
 RepetitionResult pass_from_json(const nlohmann::json& j);
 
-using OpHistograms = std::array<probes::LatencyHistogram, kOpTypeCount>;
+nlohmann::json histogram_to_json(const probes::LatencyHistogram& h);
+probes::LatencyHistogram histogram_from_json(const nlohmann::json& j);
 nlohmann::json histograms_to_json(const OpHistograms& h);
 OpHistograms histograms_from_json(const nlohmann::json& j);
+
+// A stall as the sidecar writes it (docs/result-schema.md, open_loop), and back.
+nlohmann::json stall_to_json(const StallRecord& s);
+StallRecord stall_from_json(const nlohmann::json& j);
+nlohmann::json open_loop_to_json(const OpenLoopPass& p);
+OpenLoopPass open_loop_from_json(const nlohmann::json& j);
 
 }  // namespace dstudy::bench

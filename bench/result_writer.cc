@@ -230,10 +230,22 @@ static json percentiles_json(const probes::LatencyHistogram& h) {
   return j;
 }
 
-json latency_json(const CellRun& run, const probes::TimerCalibration& timer) {
-  if (run.repetitions.empty() || !run.repetitions.front().latency) return nullptr;
+// Percentiles, mean and the histogram itself: one latency distribution.
+json distribution_json(const probes::LatencyHistogram& h) {
+  json j = percentiles_json(h);
+  j["mean_ns"] = h.mean();
+  j["histogram"] = histogram_json(h);
+  return j;
+}
+
+json min_samples_json() {
   json min_samples = json::object();
   for (int q = 0; q < 4; ++q) min_samples[kPercentileKeys[q]] = min_samples_for(kPercentiles[q]);
+  return min_samples;
+}
+
+json latency_json(const CellRun& run, const probes::TimerCalibration& timer) {
+  if (run.repetitions.empty() || !run.repetitions.front().latency) return nullptr;
   json per_op = json::object();
   for (int i = 0; i < kOpTypeCount; ++i) {
     probes::LatencyHistogram merged;
@@ -243,10 +255,8 @@ json latency_json(const CellRun& run, const probes::TimerCalibration& timer) {
       per_rep.push_back(percentiles_json((*r.latency)[i]));
     }
     if (merged.count() == 0) continue;
-    json j = percentiles_json(merged);
-    j["mean_ns"] = merged.mean();
+    json j = distribution_json(merged);
     j["per_repetition"] = per_rep;
-    j["histogram"] = histogram_json(merged);
     per_op[kOpTypeNames[i]] = j;
   }
   return {{"kind", "service_time"},
@@ -254,8 +264,111 @@ json latency_json(const CellRun& run, const probes::TimerCalibration& timer) {
           {"repetitions", run.repetitions.size()},
           {"timer_overhead_subtracted_ns", timer.overhead_ns},
           {"resolution_ns", timer.resolution_ns},
-          {"min_samples", min_samples},
+          {"min_samples", min_samples_json()},
           {"per_op", per_op}};
+}
+
+// ---- open loop ----------------------------------------------------------------
+
+// Response or service time of one rate over every repetition: all ops, then
+// each op type the paced phases ran.
+json open_loop_times_json(const std::vector<const OpHistograms*>& per_rep) {
+  OpHistograms merged;
+  probes::LatencyHistogram all;
+  for (const OpHistograms* h : per_rep)
+    for (int i = 0; i < kOpTypeCount; ++i) merged[i].merge((*h)[i]);
+  for (const probes::LatencyHistogram& h : merged) all.merge(h);
+  json j = {{"all", distribution_json(all)}};
+  for (int i = 0; i < kOpTypeCount; ++i)
+    if (merged[i].count()) j[kOpTypeNames[i]] = percentiles_json(merged[i]);
+  return j;
+}
+
+double median(std::vector<double> v) { return summarize_throughput(v).median; }
+
+// Target `t` (an index into the cell's open-loop targets) over every repetition.
+json open_loop_rate_json(const CellRun& run, std::size_t t) {
+  std::vector<double> targets, bases, completed;
+  std::vector<const OpHistograms*> response, service;
+  probes::LatencyHistogram lag;
+  std::vector<StallRecord> stalls;
+  std::uint64_t paced = 0, late = 0, switches = 0;
+  for (std::size_t r = 0; r < run.repetitions.size(); ++r) {
+    const OpenLoopPass& p = run.repetitions[r].open_loop.at(t);
+    targets.push_back(p.target_ops_per_second);
+    bases.push_back(p.basis_ops_per_second);
+    completed.push_back(p.paced_seconds > 0 ? static_cast<double>(p.paced_ops) / p.paced_seconds : 0.0);
+    response.push_back(&p.response);
+    service.push_back(&p.service);
+    lag.merge(p.start_lag);
+    paced += p.paced_ops;
+    late += p.late_ops;
+    switches += p.involuntary_switches;
+    for (StallRecord s : p.stalls) {
+      s.repetition = static_cast<int>(r);
+      stalls.push_back(std::move(s));
+    }
+  }
+  std::stable_sort(stalls.begin(), stalls.end(),
+                   [](const StallRecord& a, const StallRecord& b) { return a.service_ns > b.service_ns; });
+  if (stalls.size() > kStallsKept) stalls.resize(kStallsKept);
+  json worst = json::array();
+  for (const StallRecord& s : stalls) worst.push_back(stall_to_json(s));
+  const OpenLoopTarget& target = run.options.open_loop.at(t);
+  return {{"fraction", opt(target.fraction)},
+          {"target_ops_per_second", median(targets)},
+          {"per_repetition_target_ops_per_second", targets},
+          {"per_repetition_basis_ops_per_second", bases},
+          {"completed_ops_per_second", median(completed)},
+          {"paced_ops", paced},
+          {"late_ops", late},
+          {"late_fraction", paced ? static_cast<double>(late) / static_cast<double>(paced) : 0.0},
+          {"involuntary_switches", switches},
+          {"response", open_loop_times_json(response)},
+          {"service", open_loop_times_json(service)},
+          {"start_lag", percentiles_json(lag)},
+          {"longest_stall", worst.empty() ? json(nullptr) : worst.front()},
+          {"stalls", worst}};
+}
+
+// The knee: the lowest offered load at which queueing, not the op itself,
+// makes the tail: response-time P99 over twice the service-time P99 at the
+// same load. Null when no rate gets there (or P99 is not reported).
+json knee_json(const json& rates) {
+  const json* knee = nullptr;
+  for (const json& r : rates) {
+    const json& resp = r["response"]["all"]["p99_ns"];
+    const json& serv = r["service"]["all"]["p99_ns"];
+    if (resp.is_null() || serv.is_null() || resp.get<double>() <= kKneeResponseOverService * serv.get<double>()) continue;
+    if (!knee || r["target_ops_per_second"].get<double>() < (*knee)["target_ops_per_second"].get<double>()) knee = &r;
+  }
+  if (!knee) return nullptr;
+  return {{"fraction", (*knee)["fraction"]}, {"target_ops_per_second", (*knee)["target_ops_per_second"]}};
+}
+
+json open_loop_json(const CellRun& run, const probes::TimerCalibration& timer) {
+  if (run.repetitions.empty() || run.repetitions.front().open_loop.empty()) return nullptr;
+  const OpenLoopPass& first = run.repetitions.front().open_loop.front();
+  json rates = json::array();
+  for (std::size_t t = 0; t < run.options.open_loop.size(); ++t) rates.push_back(open_loop_rate_json(run, t));
+  std::vector<std::string> unpaced;
+  for (const Phase& p : run.phases)
+    if (std::find(first.paced_phases.begin(), first.paced_phases.end(), p.name) == first.paced_phases.end())
+      unpaced.push_back(p.name);
+  return {{"kind", "open_loop"},
+          {"arrivals", first.arrivals},
+          {"rate_basis", run.options.latency ? "latency_pass" : "warm_pass"},
+          {"paced_phases", first.paced_phases},
+          {"unpaced_phases", unpaced},
+          {"repetitions", run.repetitions.size()},
+          {"timer_overhead_subtracted_ns", timer.overhead_ns},
+          {"resolution_ns", timer.resolution_ns},
+          {"late_threshold_ns", kLateThresholdNs},
+          {"stall_threshold_ns", kStallThresholdNs},
+          {"knee_response_over_service", kKneeResponseOverService},
+          {"min_samples", min_samples_json()},
+          {"knee", knee_json(rates)},
+          {"rates", rates}};
 }
 
 json checks_json(const CellRun& run) {
@@ -333,6 +446,7 @@ json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::T
   j["machine_load"] = detail::machine_load_json(run.machine_load);
   j["throughput"] = detail::throughput_json(run);
   j["latency"] = detail::latency_json(run, timer);
+  j["open_loop"] = detail::open_loop_json(run, timer);
   j["memory"] = run.memory;
   j["checks"] = detail::checks_json(run);
   return j;

@@ -37,6 +37,7 @@ nlohmann::json timer_json(const probes::TimerCalibration& t);
 nlohmann::json machine_load_json(const probes::MachineLoad& m);
 nlohmann::json throughput_json(const CellRun& run);
 nlohmann::json latency_json(const CellRun& run, const probes::TimerCalibration& timer);
+nlohmann::json open_loop_json(const CellRun& run, const probes::TimerCalibration& timer);
 nlohmann::json checks_json(const CellRun& run);
 }  // namespace detail
 

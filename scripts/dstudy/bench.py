@@ -33,7 +33,9 @@ def listing(bench, workloads_dir=None):
     return data
 
 
-def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=None, pace=None):
+def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=None, pace=None, open_loop=None):
+    """pace: a trace's paced-replay scale (--pace), or None; open_loop: the
+    cell's open-loop fractions (Plan.open_loop_of), or None."""
     argv = [str(bench), "--impl", cell.impl, "--workload", cell.workload, "--kv", cell.kv,
             "--size", cell.size or settings["size"], "--out-dir", str(out_dir),
             "--repetitions", str(settings["repetitions"])]
@@ -43,6 +45,9 @@ def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=N
     argv += ["--latency" if settings["latency"] else "--no-latency"]
     if settings.get("memory_sample_every"):
         argv += ["--memory-sample-every", str(settings["memory_sample_every"])]
+    if open_loop:
+        argv += ["--open-loop", ",".join(f"{f:g}" for f in open_loop),
+                 "--arrivals", settings.get("arrivals") or "constant"]
     if family:
         argv += ["--expect-allocator", family]
     if seed is not None:

@@ -56,6 +56,17 @@ def add_selection_args(p):
                    help="skip an allocator whose library is missing (warning) instead of exit 2")
 
 
+def fractions(text):
+    """'0.5,0.7' -> [0.5, 0.7]; each a positive number."""
+    try:
+        out = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: '{text}'") from None
+    if not out or any(not (f > 0) or f == float("inf") for f in out):
+        raise argparse.ArgumentTypeError(f"fractions must be positive numbers: '{text}'")
+    return out
+
+
 def parser():
     top = argparse.ArgumentParser(prog="scripts/study", description=(
         "Runs the delete-intensive container study: one dstudy_bench process per cell "
@@ -72,6 +83,11 @@ def parser():
     run.add_argument("--timeout", type=float, help="seconds per cell (profile default: quick 300, full 3600)")
     run.add_argument("--repetitions", type=int, help="override the profile's repetitions")
     run.add_argument("--seed", type=int, help="passed to dstudy_bench --seed")
+    run.add_argument("--open-loop", metavar="F[,F...]", type=fractions,
+                     help="also run every cell open loop at these fractions of its measured "
+                          "throughput, e.g. 0.5,0.7,0.9 (docs/harness.md, open loop)")
+    run.add_argument("--arrivals", choices=["constant", "poisson"],
+                     help="arrivals of the open-loop passes (default constant)")
     run.add_argument("--pin", metavar="CPU", help="pin each cell to this CPU (list) with taskset -c")
     run.add_argument("--list", action="store_true", help="print the cells this run would run, then stop")
     run.add_argument("--dry-run", action="store_true", help="print each cell's command, then stop")
@@ -124,7 +140,9 @@ def fresh_plan(args, bench_path, listing):
     known = alloc_mod.load(args.allocators_file, args.add_allocator)
     shard = cells_mod.parse_shard(args.shard) if getattr(args, "shard", None) else None
     settings = profile_settings(profile, getattr(args, "repetitions", None), getattr(args, "timeout", None),
-                                args.size, sections=not args.no_large)
+                                args.size, sections=not args.no_large,
+                                open_loop=getattr(args, "open_loop", None),
+                                arrivals=getattr(args, "arrivals", None))
     p = plan_mod.build_plan(listing, known, profile, settings, filters_from(args), shard,
                             args.skip_missing_allocators)
     p.bench, p.workloads_dir = str(bench_path), args.workloads_dir
@@ -156,7 +174,8 @@ def check_resume_args(args, stored, run_dir):
                              ("--allocators-file", args.allocators_file),
                              ("--add-allocator", args.add_allocator),
                              ("--no-large", args.no_large), ("--trace", args.trace),
-                             ("--pace", args.pace)) if v]
+                             ("--pace", args.pace), ("--open-loop", args.open_loop),
+                             ("--arrivals", args.arrivals)) if v]
     if given:
         raise UsageError(f"--resume takes its settings from RUN_DIR/manifest.json; "
                          f"drop {', '.join(given)}")

@@ -34,6 +34,11 @@ SPREAD_WARNING_PCT = 5.0
 # Two latencies closer than this many timer resolutions are a tie.
 LATENCY_TIE_RESOLUTIONS = 2.0
 
+# Open-loop passes (sidecar.open_loop): how arrivals are scheduled, and the
+# causes a stall is attributed to when the container's footprint names one.
+ARRIVAL_PROCESSES = ("constant", "poisson")
+STALL_CAUSES = ("rehash_grow", "rehash_shrink", "compaction")
+
 # dstudy_bench exit codes.
 EXIT_OK = 0
 EXIT_ERROR = 1

@@ -8,7 +8,7 @@ from . import lock, manifest as manifest_mod, results, schema, store
 from .contract import RESULTS_SCHEMA_VERSION, SIDECAR_SCHEMA_VERSION
 
 # Settings that must agree for cells to belong to one matrix.
-SAME_SETTINGS = ("size", "repetitions", "latency", "memory_sample_every", "sections")
+SAME_SETTINGS = ("size", "repetitions", "latency", "memory_sample_every", "sections", "open_loop", "arrivals")
 
 
 class MergeError(ValueError):

@@ -29,6 +29,21 @@ class Plan:
     seed: int | None = None
     pin: str | None = None
     pace: float | None = None  # trace workloads: paced replay scale (dstudy_bench --pace)
+    section_of: dict = field(default_factory=dict)  # cell id -> its section's name (None: main)
+
+    def open_loop_of(self, cell):
+        """The open-loop fractions a cell runs at: the run's (--open-loop), else
+        its section's `open_loop`; None for none, and for a multi-threaded cell
+        (the open-loop pass paces one thread)."""
+        if cell.threads > 1:
+            return None
+        if self.settings.get("open_loop"):
+            return self.settings["open_loop"]
+        name = self.section_of.get(cell.id)
+        for sec in self.settings.get("sections") or []:
+            if sec["name"] == name and sec.get("open_loop"):
+                return sec["open_loop"]
+        return None
 
     def size_of(self, cell):
         return cell.size or self.settings["size"]
@@ -165,6 +180,7 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
                 allocators=selected, cells_unsharded=len(sized), skipped_allocators=skipped,
                 skipped_workloads=skipped_workloads, warnings=warnings)
     plan.cells = cells_mod.shard(sized, *shard) if shard else sized
+    plan.section_of = section_of
     for sec in sections:
         sec["cells"] = sum(1 for c in plan.cells if section_of[c.id] == sec["name"])
     plan.sections = sections

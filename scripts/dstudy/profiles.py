@@ -59,10 +59,15 @@ PROFILES = {
 }
 
 
-def settings(profile, repetitions=None, timeout=None, size=None, sections=True):
+def settings(profile, repetitions=None, timeout=None, size=None, sections=True, open_loop=None,
+             arrivals=None):
     """The profile's settings with the command line's overrides. A size given
-    on the command line is the whole plan's: no sections then."""
+    on the command line is the whole plan's: no sections then. open_loop:
+    fractions of each cell's measured throughput at which every cell also runs
+    an open-loop pass (None: only where a section asks for one)."""
     s = dict(PROFILES[profile])
+    s["open_loop"] = list(open_loop) if open_loop else None
+    s["arrivals"] = arrivals or "constant"
     s["sections"] = [dict(x) for x in s.get("sections") or []]
     if repetitions is not None:
         s["repetitions"] = repetitions

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from .conditions import (competing_statement, environment_warnings, generalisation_note, size_regimes,
                          sizes_note, timer_statement)
 from .fig_common import group_key, group_name
+from .fig_open_loop import GROUP_PREFIX
+from .open_loop import open_loop_cells, open_loop_note, open_loop_table, stalls_table
 from .ranking import ALPHA, MANN_WHITNEY_MIN_SAMPLES
 from .recommendations import detail_table, evidence_table, summary_table
 from .tables import (cells_table, competing_table, environment_table, failures_table, latency_table,
@@ -113,6 +115,11 @@ def report_content(run, answers, objectives, constrained, constrained_answers, f
                        for k, o in enumerate(constrained)]
     details.blocks.append(evidence_table(answers))
     sections += [details, _workload_section(answers, figures, charts)]
+    if open_loop_cells(run):
+        mine = [f for f in figures if f.group.startswith(GROUP_PREFIX + "/")]
+        sections.append(Section("open_loop", "Open loop: what callers wait",
+                                [Para(open_loop_note(run), "note")] + mine
+                                + [open_loop_table(run), stalls_table(run)]))
     sections.append(Section("problems", "Problems",
                             [failures_table(run), competing_table(run), spread_table(run)]))
     sections.append(Section("cells", "All cells", [cells_table(run), Details("Latency per operation type",

@@ -104,6 +104,44 @@ TEST(RunCell, HeadlineIsTheHeadlinePhasesOnly) {
   EXPECT_EQ(j["workload"]["headline_phases"], nlohmann::json::array({"churn"}));
 }
 
+// Open-loop passes in every repetition process: one entry per rate asked, in
+// the order asked, each over both repetitions; a fraction is of the
+// repetition's own latency-pass throughput; only the headline phase paced;
+// every paced op in the response and service histograms; every pass checked.
+TEST(RunCell, OpenLoopSectionHasEveryRateOverEveryRepetition) {
+  const auto s = harness_test::make_churn_stream({.live = 2000, .churn_steps = 3000});
+  CellOptions o;
+  o.repetitions = 2;
+  o.latency = true;
+  o.open_loop = {{.fraction = 0.5, .ops_per_second = std::nullopt}, {.fraction = std::nullopt, .ops_per_second = 2e6}};
+  o.arrivals = ArrivalProcess::kPoisson;
+  const nlohmann::json j = sidecar<harness_test::PlainMap>(fixed(s), o);
+  ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
+  const nlohmann::json& ol = j["open_loop"];
+  ASSERT_TRUE(ol.is_object());
+  EXPECT_EQ(ol["arrivals"], "poisson");
+  EXPECT_EQ(ol["rate_basis"], "latency_pass");
+  EXPECT_EQ(ol["paced_phases"], nlohmann::json::array({"churn"}));
+  EXPECT_EQ(ol["unpaced_phases"], nlohmann::json::array({"load"}));
+  ASSERT_EQ(ol["rates"].size(), 2u);
+  const nlohmann::json& half = ol["rates"][0];
+  EXPECT_EQ(half["fraction"], 0.5);
+  ASSERT_EQ(half["per_repetition_target_ops_per_second"].size(), 2u);
+  for (int r = 0; r < 2; ++r)
+    EXPECT_DOUBLE_EQ(half["per_repetition_target_ops_per_second"][r].get<double>(),
+                     0.5 * half["per_repetition_basis_ops_per_second"][r].get<double>());
+  EXPECT_TRUE(ol["rates"][1]["fraction"].is_null());
+  EXPECT_EQ(ol["rates"][1]["target_ops_per_second"], 2e6);
+  for (const auto& rate : ol["rates"]) {
+    EXPECT_EQ(rate["paced_ops"], 2 * 12000);  // 3000 steps of 4 ops, twice
+    EXPECT_EQ(rate["response"]["all"]["count"], 2 * 12000);
+    EXPECT_EQ(rate["service"]["all"]["count"], 2 * 12000);
+    EXPECT_EQ(rate["response"]["erase"]["count"], 2 * 3000);
+    EXPECT_GE(rate["response"]["all"]["max_ns"].get<double>(), rate["service"]["all"]["max_ns"].get<double>());
+    EXPECT_TRUE(rate["stalls"].is_array());
+  }
+}
+
 // The quick profile's steady_churn at fill 0.85, three repetitions, as the
 // default run measures it: a container stalling ~20 us on every 1000th erase
 // must show the stall at erase P99.9 and max, never at P50.

@@ -1,5 +1,6 @@
 // Containers the harness tests measure: a correct one, one that leaks on
-// purpose, one that stalls on every 1000th erase, and one that lies about
+// purpose, one that stalls on every 1000th erase, one that stalls once at a
+// known op, one that records when each op starts, and one that lies about
 // its outcomes. They meet the study concept and are never registered.
 #pragma once
 
@@ -76,6 +77,61 @@ class StallingMap : public PlainMap<K, V> {
 
  private:
   std::uint64_t erases_ = 0;
+};
+
+// Busy-waits kStall in its kAt-th operation of any type (0-based: the
+// stream's op kAt when the container is fresh).
+template <class K, class V>
+class StallOnceMap : public PlainMap<K, V> {
+ public:
+  static constexpr std::uint64_t kAt = 17000;
+  static constexpr auto kStall = std::chrono::milliseconds(1);
+  bool insert(const K& k, V&& v) {
+    tick();
+    return PlainMap<K, V>::insert(k, std::move(v));
+  }
+  bool erase(const K& k) {
+    tick();
+    return PlainMap<K, V>::erase(k);
+  }
+  template <class F>
+  bool find(const K& k, F&& f) {
+    tick();
+    return PlainMap<K, V>::find(k, std::forward<F>(f));
+  }
+
+ private:
+  void tick() {
+    if (ops_++ != kAt) return;
+    const auto until = std::chrono::steady_clock::now() + kStall;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  }
+  std::uint64_t ops_ = 0;
+};
+
+// Notes the steady_clock time at which each op reaches it (ns), in order.
+template <class K, class V>
+class StartRecordingMap : public PlainMap<K, V> {
+ public:
+  bool insert(const K& k, V&& v) {
+    note();
+    return PlainMap<K, V>::insert(k, std::move(v));
+  }
+  bool erase(const K& k) {
+    note();
+    return PlainMap<K, V>::erase(k);
+  }
+  template <class F>
+  bool find(const K& k, F&& f) {
+    note();
+    return PlainMap<K, V>::find(k, std::forward<F>(f));
+  }
+  const std::vector<std::int64_t>& starts() const { return starts_; }
+
+ private:
+  void note() { starts_.push_back(std::chrono::steady_clock::now().time_since_epoch().count()); }
+  std::vector<std::int64_t> starts_;
 };
 
 // Loses every 100th insert (claims success, stores nothing).

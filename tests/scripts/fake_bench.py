@@ -189,6 +189,23 @@ def machine_load(impl, threads):
             "reason": "other processes kept 0.90 cores busy (> 0.5)" if competing else None}
 
 
+def open_loop(a, threads):
+    """The open_loop section of --open-loop F,F (the real bench refuses it
+    for a concurrent workload, exit 2: main checks that first)."""
+    if not a.open_loop:
+        return None
+    def times(ns):
+        return {"all": {"count": 1000, "p50_ns": ns, "p90_ns": ns, "p99_ns": 2 * ns, "p999_ns": None,
+                        "max_ns": 40 * ns}}
+    rates = [{"fraction": float(f), "target_ops_per_second": float(f) * 1e6, "completed_ops_per_second": float(f) * 1e6,
+              "late_fraction": 0.01, "involuntary_switches": 0, "response": times(int(100 / (1 - float(f)))),
+              "service": times(100), "stalls": [{"op": 10, "phase": "churn", "service_ns": 4000, "ops_delayed": 3,
+                                                  "backlog_clear_ns": 500, "backlog_cleared": True, "cause": None}]}
+             for f in a.open_loop.split(",")]
+    return {"kind": "open_loop", "arrivals": a.arrivals or "constant", "resolution_ns": 10.0,
+            "paced_phases": ["churn"], "knee": None, "rates": rates}
+
+
 def sidecar(a, wl, threads):
     total = SIZE_OPS[a.size]
     phases = [(n, role, h, int(total * share)) for n, role, h, share in PHASES[a.workload]]
@@ -223,6 +240,7 @@ def sidecar(a, wl, threads):
         "throughput": throughput(phases, reps, base),
         "latency": latency(phases, reps) if on else None,
         "memory": memory(phases, glibc, a.memory_sample_every),
+        "open_loop": open_loop(a, threads),
         "checks": {"expected": ops, "observed": ops, "checksum": {"expected": 7, "observed": 7},
                    "ok": True, "message": None},
     }
@@ -252,6 +270,8 @@ def main():
         p.add_argument("--" + opt, type=int)
     p.add_argument("--latency", action="store_true")
     p.add_argument("--no-latency", action="store_true")
+    p.add_argument("--open-loop")
+    p.add_argument("--arrivals", choices=["constant", "poisson"])
     a = p.parse_args()
     if a.list:
         print(json.dumps(LISTING))
@@ -263,6 +283,9 @@ def main():
         return EXIT_USAGE
     if a.size not in wl["sizes"]:
         print(f"fake_bench: workload {a.workload} has no size profile '{a.size}'", file=sys.stderr)
+        return EXIT_USAGE
+    if a.open_loop and wl["threads"] > 1:
+        print("fake_bench: --open-loop paces one-thread workloads only", file=sys.stderr)
         return EXIT_USAGE
     if os.environ.get("FAKE_BENCH_LOG"):
         with open(os.environ["FAKE_BENCH_LOG"], "a") as f:

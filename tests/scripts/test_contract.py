@@ -30,6 +30,8 @@ def test_names_agree(cpp):
     assert tuple(cpp["phase_roles"]) == contract.PHASE_ROLES
     assert tuple(cpp["layers"]) == contract.LAYERS
     assert cpp["headline_layer"] == contract.HEADLINE_LAYER
+    assert tuple(cpp["arrival_processes"]) == contract.ARRIVAL_PROCESSES
+    assert tuple(cpp["stall_causes"]) == contract.STALL_CAUSES
 
 
 def test_thresholds_agree(cpp):
