@@ -43,6 +43,7 @@
 // allocations.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -224,6 +225,26 @@ class TombstoneMap {
     return f;
   }
 
+  // Shrinks to the smallest table that holds the live keys at the maximum
+  // load (whole groups, so at most one group more), with no tombstones; an
+  // empty map frees its table. The container-level analogue of an
+  // allocator's purge, for an application to call at idle: unlike the
+  // shrink policy's own shrink it leaves no room to grow, so the next
+  // inserts grow the table again. Stop-the-world for every policy (the
+  // incremental one finishes its migration first); a table already that
+  // small is only cleaned in place.
+  void compact() {
+    if constexpr (Policy::kIncremental) finish_migration();
+    if (t_.size == 0) {
+      deallocate(t_);
+    } else if (const std::size_t cap = fit_capacity(t_.size); cap < t_.capacity) {
+      rehash_to(cap);
+    } else if (t_.tombstones != 0) {
+      rehash_in_place();
+    }
+    refresh_thresholds();
+  }
+
   // Room for n keys without growing (finishes any migration first).
   void reserve(std::size_t n) {
     if constexpr (Policy::kIncremental) finish_migration();
@@ -254,7 +275,8 @@ class TombstoneMap {
   struct Table {
     ctrl_t* ctrl = const_cast<ctrl_t*>(ctrl::kEmptyGroup);  // never written while capacity == 0
     Slot* slots = nullptr;
-    std::size_t group_mask = 0;  // groups - 1
+    std::size_t groups = 0;      // capacity / kW: a power of two unless shrunk to fit
+    std::size_t group_mask = 0;  // next power of two >= groups, minus 1 (the probe's range)
     std::size_t capacity = 0;
     std::size_t size = 0;
     std::size_t growth_left = 0;  // empty slots an insert may still take before a rehash
@@ -263,8 +285,18 @@ class TombstoneMap {
 
   static constexpr std::size_t growth_budget(std::size_t cap) noexcept { return cap - cap / 8; }
   static std::size_t h1(std::size_t h) noexcept { return h >> 7; }
-  // The groups a key's probe visits, from its home group.
-  static TriangularProbe probe(const Table& t, std::size_t h) noexcept { return TriangularProbe(h1(h), t.group_mask); }
+  // The groups a key's probe visits, from its home group. The home group is
+  // H1's low bits; in a table whose group count is not a power of two (only
+  // after compact()), a home past the last group is drawn again from the
+  // hash's high bits over [0, groups), which keeps homes uniform. In an empty
+  // table (groups 0) this yields 0: the shared empty group.
+  static FoldedTriangularProbe probe(const Table& t, std::size_t h) noexcept {
+    std::size_t home = h1(h) & t.group_mask;
+    if (home >= t.groups) [[unlikely]] {
+      home = static_cast<std::size_t>((static_cast<unsigned __int128>(h) * t.groups) >> 64);
+    }
+    return FoldedTriangularProbe(home, t.group_mask, t.groups);
+  }
   static ctrl_t h2(std::size_t h) noexcept { return static_cast<ctrl_t>(h & 0x7F); }
   static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + 15) / 16; }
 
@@ -277,7 +309,8 @@ class TombstoneMap {
     std::memset(t.ctrl, static_cast<unsigned char>(ctrl::kEmpty), cap);
     t.slots = reinterpret_cast<Slot*>(reinterpret_cast<unsigned char*>(mem) + cap);
     t.capacity = cap;
-    t.group_mask = cap / kW - 1;
+    t.groups = cap / kW;
+    t.group_mask = std::bit_ceil(t.groups) - 1;
     t.growth_left = growth_budget(cap);
     return t;
   }
@@ -312,7 +345,7 @@ class TombstoneMap {
   // always empty, so every probe ends.
   static std::size_t find_index(const Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
-    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+    for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
       const GroupT group(t.ctrl + g * kW);
       for (std::uint32_t i : group.match(tag)) {
@@ -328,7 +361,7 @@ class TombstoneMap {
   static std::size_t find_or_prepare(const Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
     std::size_t target = kNotFound;
-    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+    for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
       const GroupT group(t.ctrl + g * kW);
       for (std::uint32_t i : group.match(tag)) {
@@ -346,7 +379,7 @@ class TombstoneMap {
   }
 
   static std::size_t find_first_non_full(const Table& t, std::size_t h) noexcept {
-    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+    for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
       const ctrl::BitMask free = GroupT(t.ctrl + g * kW).match_empty_or_deleted();
       if (free) [[likely]] return g * kW + free.lowest();
@@ -432,6 +465,13 @@ class TombstoneMap {
     }
     t.tombstones = 0;
     t.growth_left = growth_budget(t.capacity) - t.size;
+  }
+
+  // The fewest whole groups whose growth budget holds `live` keys.
+  static std::size_t fit_capacity(std::size_t live) noexcept {
+    std::size_t cap = (live + live / 7 + kW - 1) / kW * kW;
+    while (growth_budget(cap) < live) cap += kW;
+    return std::max(cap, kMinCapacity);
   }
 
   static std::size_t shrink_capacity(std::size_t live) noexcept {
