@@ -201,6 +201,43 @@ TEST(TombstoneMap, CompactFitsTheLiveKeysWithinOneGroupForEveryPolicy) {
   compact_after_drain<PortableRehash>();
 }
 
+// No step of a migration does work that grows with the table: each writes a
+// bounded number of the new table's control groups (the rest are written as
+// keys land in them), moves kGroupsPerStep groups and gives back at most
+// kReleaseBytes of the old table. Counted, not timed. Growth from 16 slots to
+// 512k slots, then churn near the growth point (tombstone cleanups), then a drain
+// (shrinks): every kind of migration runs, on tables of many sizes.
+TEST(TombstonePolicies, IncrementalStepsDoBoundedWorkAtEverySize) {
+  using Map = TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
+  Map m;
+  constexpr std::uint64_t kKeys = 440000;  // 0.84 of 512k slots: churn makes tombstones
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
+  std::mt19937_64 rng(9);
+  std::vector<std::uint64_t> keys(kKeys);
+  for (std::uint64_t k = 0; k < kKeys; ++k) keys[k] = k;
+  std::uint64_t next = kKeys;
+  for (int i = 0; i < 400000; ++i) {
+    const std::size_t j = rng() % keys.size();
+    ASSERT_TRUE(m.erase(keys[j]));
+    keys[j] = next++;
+    ASSERT_TRUE(m.insert(keys[j], std::uint64_t{keys[j]}));
+  }
+  const std::size_t compactions_after_churn = *m.footprint().compactions;
+  while (keys.size() > 1000) {
+    ASSERT_TRUE(m.erase(keys.back()));
+    keys.pop_back();
+  }
+  for (const auto k : keys) ASSERT_TRUE(m.find(k, [&](const std::uint64_t& v) { ASSERT_EQ(v, k); }));
+  EXPECT_GT(compactions_after_churn, 16u) << "15 growths from 16 slots, then cleanups under churn";
+  const Map::StepWork w = m.max_step_work();
+  EXPECT_GE(w.moved_groups, 1u);
+  EXPECT_LE(w.moved_groups, 1u) << "TombstoneIncremental<> moves one group per step";
+  EXPECT_GE(w.swept_groups, 1u);
+  EXPECT_LE(w.swept_groups, 4u) << "control bytes written per step must not grow with the table";
+  EXPECT_GT(w.released_bytes, 0u) << "a 7 MB table's emptied pages were never given back";
+  EXPECT_LE(w.released_bytes, Map::kReleaseBytes);
+}
+
 TEST(TombstoneMap, StringKeysAndMoveOnlyFriendlyValues) {
   TombstoneMapRehash<std::string, HeapBlob> m;
   for (std::uint64_t i = 0; i < 5000; ++i) ASSERT_TRUE(m.insert(std::to_string(i), HeapBlob(i)));
