@@ -34,10 +34,14 @@
 //                         per insert/erase while lookups consult both, so no
 //                         single operation pays for the whole table. The price
 //                         is two tables held during a migration, and a
-//                         cleanup that cannot be done in place. Not free of
-//                         O(capacity) work entirely: starting a migration
-//                         sets the new table's control bytes (1 byte a slot,
-//                         a memset), and the last step frees the old table.
+//                         cleanup that cannot be done in place. No step does
+//                         O(capacity) work: the new table's control bytes are
+//                         written a group at a time, and the old table's
+//                         pages go back to the kernel as it empties, so
+//                         freeing it at the end unmaps almost nothing.
+// compact() (every policy) shrinks the table to fit at an idle moment the
+// application chooses; only then can the group count be other than a power
+// of two.
 // Every byte comes from std::allocator (so from the allocator under study)
 // through a CountingAllocator; Footprint::bytes is the exact sum of the live
 // allocations.
