@@ -13,10 +13,12 @@
 #       tombstone policies)
 #   reports/reference/performance.sh OUT throughput ROUNDS WORKLOAD KV IMPL...
 #       steady-state headline Mops/s per round, then each IMPL's median ratio
-#       to the best peer of the round (absl, boost, ska_flat, tsl_robin)
+#       to the best peer of the round (absl, boost, ska_flat, tsl_robin);
+#       SIZE=quick for the in-cache figures (default full)
 #
 # BENCH=a:b:... runs other binaries too (e.g. a build of the code before the
-# change), alternating with the others and labelled by their folder name.
+# change), alternating with the others and labelled by their folder name;
+# peers run from the last binary only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$1 what=$2
@@ -82,16 +84,18 @@ throughput)
   rounds=$1 workload=$2 kv=$3
   shift 3
   peers=(absl_flat_hash_map boost_unordered_flat_map ska_flat_hash_map tsl_robin_map)
+  cell() {  # bench impl name round
+    "$1" --impl "$2" --workload "$workload" --kv "$kv" --size "${SIZE:-full}" --repetitions 1 \
+      --no-latency --out-dir "$out/throughput/${SIZE:-full}/$workload.$kv/$3.$4" >/dev/null
+  }
   for round in $(seq 1 "$rounds"); do
     for bench in "${benches[@]}"; do
-      for impl in "$@" "${peers[@]}"; do
-        name=$(label "$bench" "$impl")
-        "$bench" --impl "$impl" --workload "$workload" --kv "$kv" --size full --repetitions 1 --no-latency \
-          --out-dir "$out/throughput/$workload.$kv/$name.$round" >/dev/null
-      done
+      for impl in "$@"; do cell "$bench" "$impl" "$(label "$bench" "$impl")" "$round"; done
     done
+    # The peers' code is the same in every build: they run from the last one.
+    for impl in "${peers[@]}"; do cell "${benches[-1]}" "$impl" "$impl" "$round"; done
   done
-  /usr/bin/python3 - "$out/throughput/$workload.$kv" "${peers[@]}" <<'PY'
+  /usr/bin/python3 - "$out/throughput/${SIZE:-full}/$workload.$kv" "${peers[@]}" <<'PY'
 import glob, json, os, statistics, sys
 root, peers = sys.argv[1], sys.argv[2:]
 rate = {}  # (name, round) -> Mops/s
