@@ -68,6 +68,9 @@ struct PhaseEnd {
   LayerSnapshot after;
   std::vector<IdleSnapshot> after_idle;
   std::optional<LayerSnapshot> after_purge;
+  // After compact() and a second purge (phases with a compact probe, on
+  // containers that have compact()).
+  std::optional<LayerSnapshot> after_compact;
   Footprint internals;
   // Allocations, deallocations and bytes requested during the phase (the
   // heap counter's; null where the heap layer is not read).

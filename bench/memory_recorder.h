@@ -6,7 +6,9 @@
 //   - at each phase's start and end, every probe, the container's own
 //     Footprint and the heap activity of the phase;
 //   - after a phase's idle periods and after the allocator's purge, when the
-//     spec asks for them.
+//     spec asks for them; then, for a compact probe, after the container's
+//     compact() and a second purge (the rest of the pass runs on the
+//     compacted container, as an application's would).
 // Probing runs while the pass's clock is stopped, and with heap counting
 // paused, so the harness's own bookkeeping is never counted as the
 // container's.
@@ -20,6 +22,7 @@
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/memory_probe.h"
 #include "bench/stream_keys.h"
+#include "impls/core/container.h"
 
 namespace dstudy::bench {
 
@@ -92,7 +95,21 @@ class MemoryRecorder {
     record_.series.push_back({ph.begin, ph.name, record_.phase_end.back().at_begin});
   }
 
-  void end_phase(const C& c, const Phase& ph, bool last) {
+  // Not const: a compact probe compacts the container.
+  void end_phase(C& c, const Phase& ph, bool last) {
+    read_phase_end(c, ph, last);
+    if constexpr (Compactable<C>) {
+      if (ph.compact_probe) {
+        c.compact();  // heap counting on: what it frees and allocates is the container's
+        const probes::HeapCountingPause harness_bookkeeping;
+        probes::MemoryProbe::instance().purge();
+        record_.phase_end.back().after_compact = snapshot(c, true);
+      }
+    }
+  }
+
+ private:
+  void read_phase_end(const C& c, const Phase& ph, bool last) {
     const probes::HeapCountingPause harness_bookkeeping;
     auto& probe = probes::MemoryProbe::instance();
     PhaseEnd& pe = record_.phase_end.back();
@@ -119,7 +136,6 @@ class MemoryRecorder {
     }
   }
 
- private:
   std::size_t live_keys() const { return static_cast<std::size_t>(std::max<std::int64_t>(0, live_)); }
 
   LayerSnapshot snapshot(const C& c, bool expensive_ok) const {

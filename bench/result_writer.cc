@@ -422,6 +422,7 @@ json memory_json(const MemoryRecord& m, const DerivedMemory& d) {
                          {"after", layers_json(pe.after)},
                          {"after_idle", idle},
                          {"after_purge", pe.after_purge ? layers_json(*pe.after_purge) : json(nullptr)},
+                         {"after_compact", pe.after_compact ? layers_json(*pe.after_compact) : json(nullptr)},
                          {"internals", internals_json(pe.internals)},
                          {"heap_activity", pe.heap_activity ? json{{"allocations", pe.heap_activity->allocations},
                                                                    {"deallocations", pe.heap_activity->deallocations},

@@ -34,18 +34,24 @@
 //                         per insert/erase while lookups consult both, so no
 //                         single operation pays for the whole table. The price
 //                         is two tables held during a migration, and a
-//                         cleanup that cannot be done in place. Not free of
-//                         O(capacity) work entirely: starting a migration
-//                         sets the new table's control bytes (1 byte a slot,
-//                         a memset), and the last step frees the old table.
+//                         cleanup that cannot be done in place. No step does
+//                         O(capacity) work: the new table's control bytes are
+//                         written a group at a time, and the old table's
+//                         pages go back to the kernel as it empties, so
+//                         freeing it at the end unmaps almost nothing.
+// compact() (every policy) shrinks the table to fit at an idle moment the
+// application chooses; only then can the group count be other than a power
+// of two.
 // Every byte comes from std::allocator (so from the allocator under study)
 // through a CountingAllocator; Footprint::bytes is the exact sum of the live
 // allocations.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <new>
@@ -59,6 +65,11 @@
 #include "impls/core/hash.h"
 #include "impls/core/probe_sequence.h"
 #include "impls/core/register.h"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 namespace dstudy {
 
@@ -148,10 +159,25 @@ class TombstoneMap {
     if constexpr (Policy::kIncremental) release(old_);
   }
 
+  // The most work one incremental step has done so far (for tests: each
+  // field must stay bounded whatever the table's size).
+  struct StepWork {
+    std::size_t swept_groups = 0;    // control groups of the new table written
+    std::size_t moved_groups = 0;    // groups of the old table moved
+    std::size_t released_bytes = 0;  // bytes of the old table given back
+  };
+  StepWork max_step_work() const noexcept { return max_step_work_; }
+  static constexpr std::size_t kReleaseBytes = std::size_t{1} << 20;
+
   void swap(TombstoneMap& o) noexcept {
     std::swap(t_, o.t_);
     std::swap(old_, o.old_);
     std::swap(cursor_, o.cursor_);
+    std::swap(init_cursor_, o.init_cursor_);
+    std::swap(init_per_step_, o.init_per_step_);
+    std::swap(released_, o.released_);
+    std::swap(ctrl_released_, o.ctrl_released_);
+    std::swap(max_step_work_, o.max_step_work_);
     std::swap(bytes_, o.bytes_);
     std::swap(compactions_, o.compactions_);
     std::swap(rehash_above_, o.rehash_above_);
@@ -201,7 +227,7 @@ class TombstoneMap {
       return true;
     }
     if constexpr (Policy::kIncremental) {
-      if (old_.capacity != 0) {
+      if (old_.size != 0) {
         i = find_index(old_, key, h);
         if (i != kNotFound) {
           on_found(std::as_const(old_.slots[i].value));
@@ -222,6 +248,26 @@ class TombstoneMap {
     f.tombstones = t_.tombstones + old_.tombstones;
     compactions_.report(f);
     return f;
+  }
+
+  // Shrinks to the smallest table that holds the live keys at the maximum
+  // load (whole groups, so at most one group more), with no tombstones; an
+  // empty map frees its table. The container-level analogue of an
+  // allocator's purge, for an application to call at idle: unlike the
+  // shrink policy's own shrink it leaves no room to grow, so the next
+  // inserts grow the table again. Stop-the-world for every policy (the
+  // incremental one finishes its migration first); a table already that
+  // small is only cleaned in place.
+  void compact() {
+    if constexpr (Policy::kIncremental) finish_migration();
+    if (t_.size == 0) {
+      deallocate(t_);
+    } else if (const std::size_t cap = fit_capacity(t_.size); cap < t_.capacity) {
+      rehash_to(cap);
+    } else if (t_.tombstones != 0) {
+      rehash_in_place();
+    }
+    refresh_thresholds();
   }
 
   // Room for n keys without growing (finishes any migration first).
@@ -254,45 +300,94 @@ class TombstoneMap {
   struct Table {
     ctrl_t* ctrl = const_cast<ctrl_t*>(ctrl::kEmptyGroup);  // never written while capacity == 0
     Slot* slots = nullptr;
-    std::size_t group_mask = 0;  // groups - 1
+    std::size_t groups = 0;      // capacity / kW: a power of two unless shrunk to fit
+    std::size_t group_mask = 0;  // next power of two >= groups, minus 1 (the probe's range)
     std::size_t capacity = 0;
     std::size_t size = 0;
     std::size_t growth_left = 0;  // empty slots an insert may still take before a rehash
     std::size_t tombstones = 0;
+    // Incremental policy, new table of a migration: bit g set once group g's
+    // control bytes are written (null: all are). A group not yet written
+    // reads as empty; it is written when a key first lands in it or when the
+    // migration's sweep reaches it, so no operation sets a whole table.
+    std::uint64_t* ready = nullptr;
   };
 
   static constexpr std::size_t growth_budget(std::size_t cap) noexcept { return cap - cap / 8; }
   static std::size_t h1(std::size_t h) noexcept { return h >> 7; }
-  // The groups a key's probe visits, from its home group.
-  static TriangularProbe probe(const Table& t, std::size_t h) noexcept { return TriangularProbe(h1(h), t.group_mask); }
+  // The groups a key's probe visits, from its home group. The home group is
+  // H1's low bits; in a table whose group count is not a power of two (only
+  // after compact()), a home past the last group is drawn again from the
+  // hash's high bits over [0, groups), which keeps homes uniform. In an empty
+  // table (groups 0) this yields 0: the shared empty group.
+  static FoldedTriangularProbe probe(const Table& t, std::size_t h) noexcept {
+    std::size_t home = h1(h) & t.group_mask;
+    if (home >= t.groups) [[unlikely]] {
+      home = static_cast<std::size_t>((static_cast<unsigned __int128>(h) * t.groups) >> 64);
+    }
+    return FoldedTriangularProbe(home, t.group_mask, t.groups);
+  }
   static ctrl_t h2(std::size_t h) noexcept { return static_cast<ctrl_t>(h & 0x7F); }
   static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + 15) / 16; }
 
+  static std::size_t ready_words(const Table& t) noexcept { return (t.groups + 63) / 64; }
+
   // --- allocation ------------------------------------------------------------
-  Table allocate(std::size_t cap) {
+  // `lazy`: leave the control bytes unwritten and track them in t.ready.
+  Table allocate(std::size_t cap, bool lazy = false) {
     Table t;
     const std::size_t units = units_for(cap);
     Chunk* mem = CountingAllocator<Chunk>(&bytes_).allocate(units);
     t.ctrl = reinterpret_cast<ctrl_t*>(mem);
-    std::memset(t.ctrl, static_cast<unsigned char>(ctrl::kEmpty), cap);
+    if (lazy) {
+      t.groups = cap / kW;
+      t.ready = CountingAllocator<std::uint64_t>(&bytes_).allocate(ready_words(t));
+      std::memset(t.ready, 0, ready_words(t) * sizeof(std::uint64_t));
+    } else {
+      std::memset(t.ctrl, static_cast<unsigned char>(ctrl::kEmpty), cap);
+    }
     t.slots = reinterpret_cast<Slot*>(reinterpret_cast<unsigned char*>(mem) + cap);
     t.capacity = cap;
-    t.group_mask = cap / kW - 1;
+    t.groups = cap / kW;
+    t.group_mask = std::bit_ceil(t.groups) - 1;
     t.growth_left = growth_budget(cap);
     return t;
   }
 
   // Frees the storage only; slots must already be destroyed or moved out.
   void deallocate(Table& t) noexcept {
+    drop_ready(t);
     if (t.capacity != 0) {
       CountingAllocator<Chunk>(&bytes_).deallocate(reinterpret_cast<Chunk*>(t.ctrl), units_for(t.capacity));
     }
     t = Table{};
   }
 
+  void drop_ready(Table& t) noexcept {
+    if (t.ready != nullptr) CountingAllocator<std::uint64_t>(&bytes_).deallocate(t.ready, ready_words(t));
+    t.ready = nullptr;
+  }
+
+  // Whether group g's control bytes are written (always, outside the new
+  // table of an incremental migration).
+  static bool is_ready(const Table& t, std::size_t g) noexcept {
+    if constexpr (Policy::kIncremental) {
+      return t.ready == nullptr || ((t.ready[g / 64] >> (g % 64)) & 1) != 0;
+    } else {
+      return true;
+    }
+  }
+  static void make_ready(Table& t, std::size_t g) noexcept {
+    if (is_ready(t, g)) return;
+    std::memset(t.ctrl + g * kW, static_cast<unsigned char>(ctrl::kEmpty), kW);
+    t.ready[g / 64] |= std::uint64_t{1} << (g % 64);
+  }
+
   void release(Table& t) noexcept {
     if constexpr (!std::is_trivially_destructible_v<Slot>) {
-      for (std::size_t g = 0; g * kW < t.capacity; ++g) {
+      // An emptied old table may have had its control bytes given back.
+      for (std::size_t g = 0; t.size != 0 && g * kW < t.capacity; ++g) {
+        if (!is_ready(t, g)) continue;
         for (std::uint32_t i : GroupT(t.ctrl + g * kW).match_full()) std::destroy_at(&t.slots[g * kW + i]);
       }
     }
@@ -312,8 +407,9 @@ class TombstoneMap {
   // always empty, so every probe ends.
   static std::size_t find_index(const Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
-    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+    for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
+      if (!is_ready(t, g)) return kNotFound;  // an unwritten group is empty
       const GroupT group(t.ctrl + g * kW);
       for (std::uint32_t i : group.match(tag)) {
         const std::size_t idx = g * kW + i;
@@ -328,8 +424,9 @@ class TombstoneMap {
   static std::size_t find_or_prepare(const Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
     std::size_t target = kNotFound;
-    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+    for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
+      if (!is_ready(t, g)) return target == kNotFound ? g * kW : target;
       const GroupT group(t.ctrl + g * kW);
       for (std::uint32_t i : group.match(tag)) {
         if (std::equal_to<K>{}(t.slots[g * kW + i].key, key)) [[likely]] return kFound;
@@ -346,8 +443,9 @@ class TombstoneMap {
   }
 
   static std::size_t find_first_non_full(const Table& t, std::size_t h) noexcept {
-    for (TriangularProbe seq = probe(t, h);; seq.next()) {
+    for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
+      if (!is_ready(t, g)) return g * kW;
       const ctrl::BitMask free = GroupT(t.ctrl + g * kW).match_empty_or_deleted();
       if (free) [[likely]] return g * kW + free.lowest();
     }
@@ -355,6 +453,7 @@ class TombstoneMap {
 
   template <class KK, class VV>
   static void place(Table& t, std::size_t i, std::size_t h, KK&& key, VV&& value) {
+    if constexpr (Policy::kIncremental) make_ready(t, i / kW);
     const std::size_t was_empty = t.ctrl[i] == ctrl::kEmpty;
     std::construct_at(&t.slots[i], std::forward<KK>(key), std::forward<VV>(value));
     t.ctrl[i] = h2(h);
@@ -434,6 +533,13 @@ class TombstoneMap {
     t.growth_left = growth_budget(t.capacity) - t.size;
   }
 
+  // The fewest whole groups whose growth budget holds `live` keys.
+  static std::size_t fit_capacity(std::size_t live) noexcept {
+    std::size_t cap = (live + live / 7 + kW - 1) / kW * kW;
+    while (growth_budget(cap) < live) cap += kW;
+    return std::max(cap, kMinCapacity);
+  }
+
   static std::size_t shrink_capacity(std::size_t live) noexcept {
     std::size_t cap = kMinCapacity;
     while (live > cap / 16 * 7) cap *= 2;
@@ -485,8 +591,16 @@ class TombstoneMap {
 
   // --- incremental migration -----------------------------------------------------
   // t_ is the new table, old_ the one being emptied; every key lives in
-  // exactly one of them. Each insert/erase migrates kGroupsPerStep groups of
-  // old_. The new table is sized for old_'s keys plus one insert per step.
+  // exactly one of them. Each insert/erase does one bounded step (StepWork):
+  //   - writes the control bytes of a few more groups of t_ (t_ starts with
+  //     none written: Table::ready), so t_ is complete when the move is;
+  //   - moves kGroupsPerStep groups of old_ into t_, prefetching each key's
+  //     home group in t_ first, so the sixteen placements overlap their
+  //     cache misses instead of paying them one after another;
+  //   - gives the pages of old_ that hold no live slot back to the kernel
+  //     (madvise), at most kReleaseBytes a step, so freeing old_ at the end
+  //     unmaps almost nothing.
+  // The new table is sized for old_'s keys plus one insert per step.
   // Returns whether a migration is now running (false: done at once, or the
   // sized table would not be smaller than a shrink wanted).
   bool start_migration(std::size_t wanted) {
@@ -496,37 +610,103 @@ class TombstoneMap {
     while (growth_budget(cap) < need) cap *= 2;
     if (wanted < t_.capacity && cap >= t_.capacity) return false;
     CompactionTimer timer(compactions_);
-    if (t_.size == 0) {  // nothing to carry over
+    if (t_.size == 0) {  // nothing to carry over: start again small
       deallocate(t_);
-      t_ = allocate(cap);
+      t_ = allocate(kMinCapacity);
       refresh_thresholds();
       return false;
     }
     old_ = t_;
-    t_ = allocate(cap);
+    t_ = allocate(cap, /*lazy=*/true);
     cursor_ = 0;
+    init_cursor_ = 0;
+    init_per_step_ = (t_.groups + steps - 1) / steps;
+    released_ = page_up(reinterpret_cast<std::uintptr_t>(old_.slots));
+    ctrl_released_ = page_up(reinterpret_cast<std::uintptr_t>(old_.ctrl));
     refresh_thresholds();
     return true;
   }
 
   void migrate_step() {
     CompactionTimer timer(compactions_, kContinues);  // counted at start_migration
-    const std::size_t groups = old_.capacity / kW;
-    const std::size_t end = std::min(groups, cursor_ + Policy::kGroupsPerStep);
-    for (; cursor_ < end && old_.size != 0; ++cursor_) {
-      const GroupT group(old_.ctrl + cursor_ * kW);
-      old_.tombstones -= static_cast<std::size_t>(group.match(ctrl::kDeleted).count());
-      for (std::uint32_t i : group.match_full()) {
-        const std::size_t idx = cursor_ * kW + i;
-        Slot& s = old_.slots[idx];
-        const std::size_t h = hasher{}(s.key);
-        place(t_, find_first_non_full(t_, h), h, std::move(s.key), std::move(s.value));
-        std::destroy_at(&s);
-        old_.ctrl[idx] = ctrl::kDeleted;  // keeps later keys' probe paths intact
-        --old_.size;
-      }
+    StepWork work;
+    for (const std::size_t end = std::min(t_.groups, init_cursor_ + init_per_step_); init_cursor_ < end;
+         ++init_cursor_) {
+      make_ready(t_, init_cursor_);
+      ++work.swept_groups;
     }
-    if (old_.size == 0) deallocate(old_);
+    if (t_.ready != nullptr && init_cursor_ == t_.groups) drop_ready(t_);
+    const std::size_t groups = old_.capacity / kW;
+    for (const std::size_t end = std::min(groups, cursor_ + Policy::kGroupsPerStep); cursor_ < end && old_.size != 0;
+         ++cursor_) {
+      move_group(cursor_);
+      ++work.moved_groups;
+    }
+    if (old_.size == 0) cursor_ = groups;  // every slot of old_ is dead
+    work.released_bytes = release_dead_pages();
+    max_step_work_.swept_groups = std::max(max_step_work_.swept_groups, work.swept_groups);
+    max_step_work_.moved_groups = std::max(max_step_work_.moved_groups, work.moved_groups);
+    max_step_work_.released_bytes = std::max(max_step_work_.released_bytes, work.released_bytes);
+    if (old_.size == 0 && t_.ready == nullptr && work.released_bytes == 0) deallocate(old_);
+  }
+
+  void move_group(std::size_t g) {
+    const GroupT group(old_.ctrl + g * kW);
+    old_.tombstones -= static_cast<std::size_t>(group.match(ctrl::kDeleted).count());
+    std::size_t hashes[kW];
+    for (std::uint32_t i : group.match_full()) {
+      hashes[i] = hasher{}(old_.slots[g * kW + i].key);
+      __builtin_prefetch(t_.ctrl + probe(t_, hashes[i]).offset() * kW, 1);
+    }
+    for (std::uint32_t i : group.match_full()) {
+      const std::size_t idx = g * kW + i;
+      Slot& s = old_.slots[idx];
+      place(t_, find_first_non_full(t_, hashes[i]), hashes[i], std::move(s.key), std::move(s.value));
+      std::destroy_at(&s);
+      old_.ctrl[idx] = ctrl::kDeleted;  // keeps later keys' probe paths intact
+      --old_.size;
+    }
+  }
+
+  static std::uintptr_t page_size() noexcept {
+#if defined(__linux__)
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    return page;
+#else
+    return 4096;
+#endif
+  }
+  static std::uintptr_t page_up(std::uintptr_t a) noexcept { return (a + page_size() - 1) & ~(page_size() - 1); }
+  static std::uintptr_t page_down(std::uintptr_t a) noexcept { return a & ~(page_size() - 1); }
+
+  // Returns to the kernel up to kReleaseBytes of whole pages of old_ that
+  // hold nothing live: slots behind the cursor while keys remain (lookups
+  // still read every control byte), then, once old_ is empty, the rest of
+  // its slots and its control bytes. The memory stays allocated (and
+  // counted) until old_ is freed; the allocator gets it back with no pages
+  // behind it. Returns the bytes released (0: nothing left to release).
+  std::size_t release_dead_pages() noexcept {
+#if defined(__linux__)
+    const auto slots_begin = reinterpret_cast<std::uintptr_t>(old_.slots);
+    const std::uintptr_t slots_dead = old_.size != 0
+                                          ? reinterpret_cast<std::uintptr_t>(old_.slots + cursor_ * kW)
+                                          : reinterpret_cast<std::uintptr_t>(old_.ctrl) + units_for(old_.capacity) * 16;
+    std::uintptr_t* from = &released_;
+    std::uintptr_t to = page_down(slots_dead);
+    if (old_.size == 0 && released_ >= to) {  // slots done: the control bytes
+      from = &ctrl_released_;
+      to = std::min(page_down(slots_begin), to);
+    }
+    if (*from >= to) return 0;
+    const std::uintptr_t stop = std::min(to, *from + kReleaseBytes);
+    if (stop - *from < kReleaseBytes && old_.size != 0) return 0;  // wait for a whole chunk
+    madvise(reinterpret_cast<void*>(*from), stop - *from, MADV_DONTNEED);
+    const std::size_t bytes = stop - *from;
+    *from = stop;
+    return bytes;
+#else
+    return 0;
+#endif
   }
 
   void finish_migration() {
@@ -534,7 +714,8 @@ class TombstoneMap {
   }
 
   bool insert_migrating(const K& key, V&& value, std::size_t h) {
-    if (find_index(old_, key, h) != kNotFound) {
+    __builtin_prefetch(t_.ctrl + probe(t_, h).offset() * kW);
+    if (old_.size != 0 && find_index(old_, key, h) != kNotFound) {
       migrate_step();
       return false;
     }
@@ -543,7 +724,8 @@ class TombstoneMap {
       migrate_step();
       return false;
     }
-    if (t_.ctrl[target] == ctrl::kEmpty && t_.growth_left == 0) [[unlikely]] {
+    const bool takes_empty = !is_ready(t_, target / kW) || t_.ctrl[target] == ctrl::kEmpty;
+    if (takes_empty && t_.growth_left == 0) [[unlikely]] {
       // Cannot happen with the sizing in start_migration; stay correct anyway.
       finish_migration();
       return insert(key, std::move(value));
@@ -554,12 +736,13 @@ class TombstoneMap {
   }
 
   bool erase_migrating(const K& key, std::size_t h) {
+    if (old_.size != 0) __builtin_prefetch(old_.ctrl + probe(old_, h).offset() * kW);
     std::size_t i = find_index(t_, key, h);
     bool erased = false;
     if (i != kNotFound) {
       erase_at(t_, i);
       erased = true;
-    } else if ((i = find_index(old_, key, h)) != kNotFound) {
+    } else if (old_.size != 0 && (i = find_index(old_, key, h)) != kNotFound) {
       std::destroy_at(&old_.slots[i]);
       old_.ctrl[i] = ctrl::kDeleted;
       --old_.size;
@@ -572,7 +755,12 @@ class TombstoneMap {
 
   Table t_;
   Table old_;  // incremental policy only: the table being migrated out of
-  std::size_t cursor_ = 0;
+  std::size_t cursor_ = 0;         // next group of old_ to move
+  std::size_t init_cursor_ = 0;    // next group of t_ whose control bytes the sweep writes
+  std::size_t init_per_step_ = 0;  // groups the sweep writes per step
+  std::uintptr_t released_ = 0;       // old_'s slot pages are given back up to here
+  std::uintptr_t ctrl_released_ = 0;  // and its control-byte pages up to here
+  StepWork max_step_work_;
   ByteCounter bytes_;
   CompactionStats compactions_;
   std::size_t rehash_above_ = ~std::size_t{0};

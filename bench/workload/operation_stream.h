@@ -63,6 +63,9 @@ struct Phase {
   // and after the allocator's purge: set on phases that end in deletes.
   std::vector<double> idle_probes_s;
   bool purge_probe = false;
+  // After the purge probe, the container's compact() (if it has one) is
+  // called, the allocator purged again and memory read once more.
+  bool compact_probe = false;
 };
 
 // A thread's operations: a vector the generator fills, or a view over

@@ -494,6 +494,7 @@ class ThreadGen {
     if (p.memory_probes) {
       phase.idle_probes_s = size_.idle_probes_s;
       phase.purge_probe = true;
+      phase.compact_probe = p.compact_probe;
     }
     out_->stream.phases.push_back(std::move(phase));
   }

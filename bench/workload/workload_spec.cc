@@ -248,7 +248,7 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
   r.object(v, field);
   r.known_fields(v, field,
                  {"name", "role", "mix", "ops", "turnovers", "ops_per_live", "target_live", "keys", "erase_order",
-                  "insert_keys", "miss_keys", "recent_window", "memory_probes"});
+                  "insert_keys", "miss_keys", "recent_window", "memory_probes", "compact_probe"});
   PhaseSpec p;
   p.name = r.string(r.required(v, field, "name"), field + ".name");
   if (p.name.empty() || !std::all_of(p.name.begin(), p.name.end(), [](char c) {
@@ -335,6 +335,7 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
     p.recent_window = r.fraction(v["recent_window"], field + ".recent_window", 0, 1e6, true, "a fraction of N > 0");
   }
   if (v.contains("memory_probes")) p.memory_probes = r.boolean(v["memory_probes"], field + ".memory_probes");
+  if (v.contains("compact_probe")) p.compact_probe = r.boolean(v["compact_probe"], field + ".compact_probe");
 
   // Combinations that cannot be generated or do not mean what they say.
   if (p.insert_keys == InsertKeys::kUniverse && !has_universe)
@@ -360,6 +361,8 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
   if (p.memory_probes && p.mix.erase <= 0)
     r.fail(field + ".memory_probes", "memory probes only on a phase with erases (they read memory after deletes)",
            "mix.erase 0");
+  if (p.compact_probe && !p.memory_probes)
+    r.fail(field + ".compact_probe", "compact_probe only with memory_probes (it follows the purge probe)", "true");
   return p;
 }
 

@@ -111,6 +111,9 @@ struct PhaseSpec {
   // Memory is read at the end of this phase, again after the profile's idle
   // periods and after the allocator's purge. Only on phases with erases.
   bool memory_probes = false;
+  // After those probes, compact the container (container.h, compact()) and
+  // read memory again. Needs memory_probes.
+  bool compact_probe = false;
 };
 
 struct SizeProfile {

@@ -30,6 +30,11 @@
 //                      room for n keys without growing. The harness calls it
 //                      the same way on every container that has it, and only
 //                      when a workload asks (so no map gets a head start).
+//   void compact()     shrink to fit: give back what the live keys do not
+//                      need (absl/boost/std `rehash(0)`, the study's own
+//                      maps' shrink-to-fit). The harness calls it only at a
+//                      phase's compact probe (docs/harness.md), at idle,
+//                      after the purge probe: never during timed work.
 //
 // Each requirement is its own concept so that an adapter that misses one
 // fails with a message that names it (see require_study_container below).
@@ -95,6 +100,9 @@ concept Quiescible = requires(C& c) { c.quiesce(); };
 
 template <class C>
 concept Reservable = requires(C& c, std::size_t n) { c.reserve(n); };
+
+template <class C>
+concept Compactable = requires(C& c) { c.compact(); };
 
 // Called where a container is registered: one static_assert per requirement,
 // so the compiler's first error says which operation the adapter lacks.

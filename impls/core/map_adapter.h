@@ -30,6 +30,9 @@ struct PeerTraits {
   // Erase leaves no tombstone by construction (backward-shift robin hood,
   // overflow-bit tables): the footprint reports tombstones = 0.
   bool tombstone_free = false;
+  // The map's rehash(0) shrinks it to fit its size: the adapter then has
+  // compact() (container.h). Set only where the library documents that.
+  bool rehash0_shrinks = false;
 };
 
 // CountingAllocator with the typedefs and rebind that pre-C++11 maps
@@ -117,6 +120,13 @@ class MapAdapter {
     requires requires(Map& m, std::size_t k) { m.reserve(k); }
   {
     map_.reserve(n);
+  }
+
+  // Shrink to fit (container.h), for maps whose rehash(0) does that.
+  void compact()
+    requires(kTraits.rehash0_shrinks)
+  {
+    map_.rehash(0);
   }
 
   Footprint footprint() const {

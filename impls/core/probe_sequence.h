@@ -29,6 +29,31 @@ class TriangularProbe {
   std::size_t index_ = 0;
 };
 
+// Triangular probing over any number n of positions. The sequence runs over
+// the next power of two P >= n, which it covers, and a position p >= n is
+// visited as p - n (P < 2n, so that lands in [0, n) and every position is
+// reached). `home` must be below n; the caller draws it uniformly. When n is
+// a power of two this is TriangularProbe plus one compare that never holds:
+// tables keep power-of-two sizes except when shrunk to fit.
+class FoldedTriangularProbe {
+ public:
+  FoldedTriangularProbe(std::size_t home, std::size_t pow2_mask, std::size_t n) noexcept
+      : mask_(pow2_mask), n_(n), pos_(home), offset_(home) {}
+  std::size_t offset() const noexcept { return offset_; }
+  void next() noexcept {
+    ++index_;
+    pos_ = (pos_ + index_) & mask_;
+    offset_ = pos_ >= n_ ? pos_ - n_ : pos_;
+  }
+
+ private:
+  std::size_t mask_;
+  std::size_t n_;
+  std::size_t pos_;     // position in the power-of-two sequence
+  std::size_t offset_;  // the position it stands for, below n
+  std::size_t index_ = 0;
+};
+
 // Linear probing over a power-of-two number of positions: home, home+1, ...
 class LinearProbe {
  public:

@@ -17,7 +17,7 @@ namespace dstudy {
 template <class K, class V>
 using AbslNodeHashMap =
     MapAdapter<absl::node_hash_map<K, V, Hash<K>, std::equal_to<K>, CountingAllocator<std::pair<const K, V>>>,
-               PeerTraits{.returns_memory = false, .max_load = 7.0 / 8.0}>;
+               PeerTraits{.returns_memory = false, .max_load = 7.0 / 8.0, .rehash0_shrinks = true}>;
 
 }  // namespace dstudy
 

@@ -22,7 +22,7 @@ namespace dstudy {
 template <class K, class V>
 using BoostUnorderedFlatMap =
     MapAdapter<boost::unordered_flat_map<K, V, Hash<K>, std::equal_to<K>, CountingAllocator<std::pair<const K, V>>>,
-               PeerTraits{.returns_memory = false, .tombstone_free = true}>;
+               PeerTraits{.returns_memory = false, .tombstone_free = true, .rehash0_shrinks = true}>;
 
 }  // namespace dstudy
 

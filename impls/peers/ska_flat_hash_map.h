@@ -20,7 +20,7 @@ namespace dstudy {
 template <class K, class V>
 using SkaFlatHashMap =
     MapAdapter<ska::flat_hash_map<K, V, Hash<K>, std::equal_to<K>, CountingAllocator<std::pair<K, V>>>,
-               PeerTraits{.returns_memory = false, .tombstone_free = true}>;
+               PeerTraits{.returns_memory = false, .tombstone_free = true, .rehash0_shrinks = true}>;
 
 }  // namespace dstudy
 

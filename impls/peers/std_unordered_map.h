@@ -15,7 +15,7 @@ namespace dstudy {
 template <class K, class V>
 using StdUnorderedMap =
     MapAdapter<std::unordered_map<K, V, Hash<K>, std::equal_to<K>, CountingAllocator<std::pair<const K, V>>>,
-               PeerTraits{.ordered = false, .returns_memory = false}>;
+               PeerTraits{.ordered = false, .returns_memory = false, .rehash0_shrinks = true}>;
 
 }  // namespace dstudy
 

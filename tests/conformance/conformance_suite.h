@@ -8,6 +8,8 @@
 //   <name>/<kind>.growth_boundaries      every key found across each doubling
 //   <name>/<kind>.footprint              never below payload; after erasing
 //                                        everything, what the policy promises
+//   <name>/<kind>.compact                containers with compact(): it gives
+//                                        a drain's memory back, keys intact
 //   <name>/<kind>.concurrent_stress      thread-safe containers only
 //
 // A container that fails the concept fails to compile here, with a message
@@ -21,6 +23,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -226,6 +229,38 @@ void footprint_policy() {
   }
 }
 
+// Containers with compact() (container.h): after a 90% drain it gives memory
+// back and every key is still found; the compacted container keeps working
+// under churn (the study's own maps then run on a table whose group count is
+// not a power of two); compacting an empty one leaves almost nothing.
+template <class C, class KV>
+void compact_shrinks() {
+  Differential<C, KV> d;
+  constexpr std::uint64_t kKeys = 20000;
+  for (std::uint64_t k = 0; k < kKeys; ++k) d.insert(k, k);
+  for (std::uint64_t k = 0; k < kKeys; ++k) {
+    if (k % 10 != 3) d.erase(k);
+  }
+  const std::size_t drained = d.container().footprint().bytes;
+  d.container().compact();
+  ASSERT_NO_FATAL_FAILURE(d.check_all());
+  EXPECT_LT(d.container().footprint().bytes, drained / 2) << "compact() after a 90% drain";
+  std::mt19937_64 rng(77);
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t key = rng() % (2 * kKeys);
+    if (rng() % 2) d.insert(key, key + 1);
+    else d.erase(key);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  ASSERT_NO_FATAL_FAILURE(d.check_all());
+  d.container().compact();
+  ASSERT_NO_FATAL_FAILURE(d.check_all());
+  for (std::uint64_t k = 0; k < 2 * kKeys; ++k) d.erase(k);
+  d.container().compact();
+  ASSERT_NO_FATAL_FAILURE(d.check_all());
+  EXPECT_LE(d.container().footprint().bytes, 4096u) << "compact() of an empty container";
+}
+
 // Thread-safe containers: threads churn disjoint key ranges, each checked
 // against its own reference, while all of them fight over a few shared keys.
 template <class C, class KV>
@@ -315,6 +350,7 @@ bool register_suite(const char* impl_name) {
       register_case(suite, "same_key_churn", [] { same_key_churn<C, KV>(); });
       register_case(suite, "growth_boundaries", [] { growth_boundaries<C, KV>(); });
       register_case(suite, "footprint", [] { footprint_policy<C, KV>(); });
+      if constexpr (Compactable<C>) register_case(suite, "compact", [] { compact_shrinks<C, KV>(); });
       if constexpr (C::kThreadSafe) register_case(suite, "concurrent_stress", [] { concurrent_stress<C, KV>(); });
     }
   });

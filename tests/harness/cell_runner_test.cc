@@ -13,6 +13,7 @@
 #include "bench/cell_metrics.h"
 #include "bench/cell_runner.h"
 #include "impls/core/value_types.h"
+#include "impls/tombstone_map.h"
 #include "tests/harness/skip_under_sanitizer.h"
 #include "tests/harness/test_containers.h"
 #include "tests/harness/test_streams.h"
@@ -103,6 +104,27 @@ TEST(CellRunner, MemorySeriesAndPhaseEnds) {
   EXPECT_LT(*h.retention, 0.6);
   ASSERT_EQ(out.derived.drains.size(), 1u);
   EXPECT_EQ(out.derived.drains[0].layers.at("heap_bytes").retention, h.retention);
+}
+
+// A compact probe calls compact() after the purge probe, with heap counting
+// on, and reads memory again; a container without compact() records nothing.
+TEST(CellRunner, CompactProbeReadsMemoryAfterCompact) {
+  DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();
+  const auto s = make_churn_stream({.live = 20000, .churn_steps = 2000, .idle_probes_s = {}, .purge_probe = true,
+                                    .drain_after = true, .compact_after_drain = true});
+  auto out = run_throughput<TombstoneMapNever>(s);
+  EXPECT_TRUE(check_repetition(out.setup, out.rep, "throughput").ok);
+  const PhaseEnd& drain = out.memory.phase_end[2];
+  ASSERT_TRUE(drain.after_compact.has_value());
+  EXPECT_FALSE(out.memory.phase_end[1].after_compact.has_value()) << "only the phase that asks compacts";
+  const auto purged = layer_value(*drain.after_purge, "heap_bytes");
+  const auto compacted = layer_value(*drain.after_compact, "heap_bytes");
+  ASSERT_TRUE(purged && compacted);
+  EXPECT_LT(*compacted, *purged / 4) << "compact() after a 90% drain: the heap counter must see the smaller table";
+  EXPECT_LT(drain.after_compact->footprint_bytes, drain.after.footprint_bytes / 4);
+  EXPECT_GE(drain.after_compact->footprint_bytes, drain.after_compact->payload_bytes);
+  auto plain = run_throughput<harness_test::PlainMap>(s);
+  EXPECT_FALSE(plain.memory.phase_end[2].after_compact.has_value()) << "PlainMap has no compact()";
 }
 
 TEST(CellRunner, LeakShowsAsGrowthWhereACorrectContainerShowsNone) {

@@ -19,6 +19,7 @@ struct ChurnShape {
   std::vector<double> idle_probes_s = {};  // on the churn phase
   bool purge_probe = false;
   bool drain_after = false;        // a final phase erasing 90% of the keys
+  bool compact_after_drain = false;  // ... with a compact probe
 };
 
 inline OperationStream make_churn_stream(const ChurnShape& shape) {
@@ -83,6 +84,7 @@ inline OperationStream make_churn_stream(const ChurnShape& shape) {
     drain.retention = true;
     drain.idle_probes_s = {0.01};
     drain.purge_probe = true;
+    drain.compact_probe = shape.compact_after_drain;
     const std::size_t keep = live.size() / 10;
     while (live.size() > keep) {
       const std::size_t victim = rng() % live.size();

@@ -147,6 +147,97 @@ TEST(TombstonePolicies, IncrementalMigratesAcrossOperationsAndKeepsEveryKey) {
   EXPECT_EQ(m.size(), 200000u);
 }
 
+// compact() after a 90% random drain: every policy lands on the fewest whole
+// groups that hold the live keys at the maximum load (not a power of two),
+// within 1.3x the payload plus one group; the compacted table then grows and
+// churns like any other, and compacting an empty map frees it.
+template <template <class, class> class Map>
+void compact_after_drain() {
+  Map<std::uint64_t, std::uint64_t> m;
+  constexpr std::uint64_t kKeys = 100000;
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
+  std::vector<std::uint64_t> keys(kKeys);
+  for (std::uint64_t k = 0; k < kKeys; ++k) keys[k] = k;
+  std::shuffle(keys.begin(), keys.end(), std::mt19937_64(11));
+  for (std::uint64_t i = 0; i < kKeys * 9 / 10; ++i) ASSERT_TRUE(m.erase(keys[i]));
+  keys.erase(keys.begin(), keys.begin() + kKeys * 9 / 10);
+  m.compact();
+  const Footprint f = m.footprint();
+  const std::size_t live = keys.size();
+  EXPECT_EQ(*f.tombstones, 0u);
+  EXPECT_EQ(*f.capacity % 16, 0u);
+  EXPECT_LE(*f.capacity, live * 8 / 7 + 16) << "more than one group beyond the fit";
+  EXPECT_GE(*f.capacity * 7 / 8, live);
+  EXPECT_LE(f.bytes, live * 16 * 13 / 10 + 16 * 17 + 16) << "1.3x the payload plus one group";
+  for (const auto k : keys) ASSERT_TRUE(m.find(k, [&](const std::uint64_t& v) { ASSERT_EQ(v, k); }));
+  // Churn and growth on the compacted table, whose group count is not a power of two.
+  std::mt19937_64 rng(5);
+  std::uint64_t next = kKeys;
+  for (int i = 0; i < 100000; ++i) {
+    if (rng() % 3 != 0) {
+      ASSERT_TRUE(m.insert(next, std::uint64_t{next}));
+      keys.push_back(next++);
+    } else {
+      const std::size_t j = rng() % keys.size();
+      ASSERT_TRUE(m.erase(keys[j]));
+      keys[j] = keys.back();
+      keys.pop_back();
+    }
+  }
+  for (const auto k : keys) ASSERT_TRUE(m.find(k, [&](const std::uint64_t& v) { ASSERT_EQ(v, k); }));
+  EXPECT_EQ(m.size(), keys.size());
+  for (const auto k : keys) ASSERT_TRUE(m.erase(k));
+  m.compact();
+  EXPECT_EQ(m.footprint().bytes, 0u);
+  EXPECT_FALSE(m.find(keys.front(), ValueProbe<std::uint64_t>{}));
+  ASSERT_TRUE(m.insert(1, 1));
+}
+
+TEST(TombstoneMap, CompactFitsTheLiveKeysWithinOneGroupForEveryPolicy) {
+  compact_after_drain<TombstoneMapNever>();
+  compact_after_drain<TombstoneMapRehash>();
+  compact_after_drain<TombstoneMapShrink>();
+  compact_after_drain<TombstoneMapIncremental>();
+  compact_after_drain<PortableRehash>();
+}
+
+// No step of a migration does work that grows with the table: each writes a
+// bounded number of the new table's control groups (the rest are written as
+// keys land in them), moves kGroupsPerStep groups and gives back at most
+// kReleaseBytes of the old table. Counted, not timed. Growth from 16 slots to
+// 512k slots, then churn near the growth point (tombstone cleanups), then a drain
+// (shrinks): every kind of migration runs, on tables of many sizes.
+TEST(TombstonePolicies, IncrementalStepsDoBoundedWorkAtEverySize) {
+  using Map = TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
+  Map m;
+  constexpr std::uint64_t kKeys = 440000;  // 0.84 of 512k slots: churn makes tombstones
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
+  std::mt19937_64 rng(9);
+  std::vector<std::uint64_t> keys(kKeys);
+  for (std::uint64_t k = 0; k < kKeys; ++k) keys[k] = k;
+  std::uint64_t next = kKeys;
+  for (int i = 0; i < 400000; ++i) {
+    const std::size_t j = rng() % keys.size();
+    ASSERT_TRUE(m.erase(keys[j]));
+    keys[j] = next++;
+    ASSERT_TRUE(m.insert(keys[j], std::uint64_t{keys[j]}));
+  }
+  const std::size_t compactions_after_churn = *m.footprint().compactions;
+  while (keys.size() > 1000) {
+    ASSERT_TRUE(m.erase(keys.back()));
+    keys.pop_back();
+  }
+  for (const auto k : keys) ASSERT_TRUE(m.find(k, [&](const std::uint64_t& v) { ASSERT_EQ(v, k); }));
+  EXPECT_GT(compactions_after_churn, 16u) << "15 growths from 16 slots, then cleanups under churn";
+  const Map::StepWork w = m.max_step_work();
+  EXPECT_GE(w.moved_groups, 1u);
+  EXPECT_LE(w.moved_groups, 1u) << "TombstoneIncremental<> moves one group per step";
+  EXPECT_GE(w.swept_groups, 1u);
+  EXPECT_LE(w.swept_groups, 4u) << "control bytes written per step must not grow with the table";
+  EXPECT_GT(w.released_bytes, 0u) << "a 7 MB table's emptied pages were never given back";
+  EXPECT_LE(w.released_bytes, Map::kReleaseBytes);
+}
+
 TEST(TombstoneMap, StringKeysAndMoveOnlyFriendlyValues) {
   TombstoneMapRehash<std::string, HeapBlob> m;
   for (std::uint64_t i = 0; i < 5000; ++i) ASSERT_TRUE(m.insert(std::to_string(i), HeapBlob(i)));

@@ -296,6 +296,13 @@ TEST_F(BadSpecs, MemoryProbesNeedErases) {
           {"only on a phase with erases"});
 }
 
+TEST_F(BadSpecs, CompactProbeNeedsMemoryProbes) {
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"compact_probe\": true"), "phases[1].compact_probe",
+          {"only with memory_probes"});
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"memory_probes\": true, \"compact_probe\": 1"),
+          "phases[1].compact_probe", {});
+}
+
 TEST_F(BadSpecs, UniverseTooSmall) {
   std::string s = edit("\"seed\": 7,", "\"seed\": 7, \"key_universe\": 1,");
   const std::string from = "\"target_live\": 1.0";

@@ -1,0 +1,111 @@
+// Worst single operation of each tombstone policy at 1.56M live u64 keys,
+// timed in thread CPU time as well as wall time. On a shared machine the
+// wall-clock maximum is the longest time the thread was descheduled, not the
+// container's work (the harness's latency pass then reports milliseconds for
+// plain lookups); the thread's CPU time excludes that and keeps what the
+// operation did itself, page faults included.
+//
+//   g++ -O3 -std=c++20 -I. reports/reference/worst_op.cc -o /tmp/worst_op
+//   /tmp/worst_op incremental|never|rehash|shrink [churn ops, default 10M]
+//
+// Load to 1,559,756 keys (0.85 of the 1,835,008-key growth point of 2M
+// slots, steady_churn.fill85's live size), then churn: erase a random live
+// key, insert a fresh one. Prints, per phase and op type, P99, P99.9 and the
+// maximum in CPU and wall time, and how many ops took >= 200 us of CPU.
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "impls/tombstone_map.h"
+
+namespace {
+
+std::uint64_t cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+std::uint64_t wall_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+struct Samples {
+  std::vector<std::uint32_t> cpu, wall;
+  template <class F>
+  void time(F&& f) {
+    const std::uint64_t w0 = wall_ns(), c0 = cpu_ns();
+    f();
+    const std::uint64_t c1 = cpu_ns(), w1 = wall_ns();
+    cpu.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(c1 - c0, UINT32_MAX)));
+    wall.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(w1 - w0, UINT32_MAX)));
+  }
+  static double pct(std::vector<std::uint32_t> v, double q) {
+    const std::size_t i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+    return v[i];
+  }
+  void print(const char* phase, const char* op) const {
+    const auto over = std::count_if(cpu.begin(), cpu.end(), [](std::uint32_t ns) { return ns >= 200000; });
+    std::printf("%-6s %-6s n=%zu  cpu: P99 %.0f ns  P99.9 %.0f ns  max %.1f us  (>= 200 us: %ld)   wall: P99.9 %.0f ns  max %.1f us\n",
+                phase, op, cpu.size(), pct(cpu, 0.99), pct(cpu, 0.999), *std::max_element(cpu.begin(), cpu.end()) / 1e3,
+                static_cast<long>(over), pct(wall, 0.999), *std::max_element(wall.begin(), wall.end()) / 1e3);
+  }
+};
+
+template <class Map>
+void run(std::uint64_t churn_ops) {
+  constexpr std::uint64_t kLive = 1559756;
+  Map m;
+  Samples load;
+  std::vector<std::uint64_t> keys(kLive);
+  for (std::uint64_t k = 0; k < kLive; ++k) {
+    keys[k] = k;
+    load.time([&] { m.insert(k, std::uint64_t{k}); });
+  }
+  Samples ins, era;
+  std::mt19937_64 rng(42);
+  std::uint64_t next = kLive;
+  for (std::uint64_t i = 0; i < churn_ops / 2; ++i) {
+    const std::size_t j = rng() % kLive;
+    era.time([&] { m.erase(keys[j]); });
+    keys[j] = next++;
+    ins.time([&] { m.insert(keys[j], std::uint64_t{keys[j]}); });
+  }
+  std::uint64_t found = 0;
+  for (std::uint64_t k : keys) found += m.find(k, [](const std::uint64_t&) {});
+  if (found != kLive || m.size() != kLive) {
+    std::fprintf(stderr, "worst_op: lost keys (%llu of %llu found)\n", static_cast<unsigned long long>(found),
+                 static_cast<unsigned long long>(kLive));
+    std::exit(1);
+  }
+  load.print("load", "insert");
+  ins.print("churn", "insert");
+  era.print("churn", "erase");
+  const dstudy::Footprint f = m.footprint();
+  std::printf("compactions %zu, capacity %zu\n", *f.compactions, *f.capacity);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string policy = argc > 1 ? argv[1] : "incremental";
+  const std::uint64_t ops = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 10000000;
+  using K = std::uint64_t;
+  if (policy == "incremental") run<dstudy::TombstoneMapIncremental<K, K>>(ops);
+  else if (policy == "never") run<dstudy::TombstoneMapNever<K, K>>(ops);
+  else if (policy == "rehash") run<dstudy::TombstoneMapRehash<K, K>>(ops);
+  else if (policy == "shrink") run<dstudy::TombstoneMapShrink<K, K>>(ops);
+  else {
+    std::fprintf(stderr, "worst_op: unknown policy '%s' (incremental, never, rehash, shrink)\n", policy.c_str());
+    return 2;
+  }
+  return 0;
+}
