@@ -86,6 +86,18 @@ def test_merge_refuses_other_schema_versions(study, tmp_path, capsys):
     assert "sidecar schema version [7]" in capsys.readouterr().err
 
 
+def test_merge_refuses_a_sidecar_that_breaks_the_schema(study, tmp_path, capsys):
+    a, b = run_shards(study, tmp_path, 2, "--workload", "drain", "--allocator", "glibc")
+    cell = next((b / "cells").glob("*.json"))
+    rec = json.loads(cell.read_text())
+    rec["sidecar"]["machine_load"]["competing"] = "yes"
+    cell.write_text(json.dumps(rec))
+    assert study("merge", tmp_path / "m", a, b, bench=False) == 2
+    err = capsys.readouterr().err
+    assert f"cell {rec['id']}: sidecar.machine_load.competing: must be boolean, got 'yes'" in err
+    assert not (tmp_path / "m").exists()
+
+
 def test_merge_refuses_a_non_empty_output(study, tmp_path):
     a, b = run_shards(study, tmp_path, 2, "--workload", "drain", "--allocator", "glibc")
     (tmp_path / "m").mkdir()
