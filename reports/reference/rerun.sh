@@ -26,3 +26,6 @@ run concurrent --size medium --impl 'concurrent_map,tbb_concurrent_hash_map,libc
 # 5. Memory after drains, per allocator: what idling and the allocator's purge give back.
 run memory --impl 'absl_flat_hash_map,boost_unordered_flat_map,std_unordered_map,std_map,tombstone_never,tombstone_shrink,sorted_vector_lazy' \
   --workload 'drain.fill85,grow_shrink_cycles' --allocator 'glibc,jemalloc,mimalloc,tcmalloc' --no-large
+# 6. Open loop: what callers wait at 0.5, 0.7 and 0.9 of each map's throughput (open_loop.md).
+run open_loop --size full --impl 'absl_flat_hash_map,boost_unordered_flat_map,tombstone_never,tombstone_incremental' \
+  --workload steady_churn.fill85 --kv u64 --allocator glibc --repetitions 5 --open-loop 0.5,0.7,0.9
