@@ -16,9 +16,36 @@ namespace dstudy {
 // key, a find is known to hit or to miss. Workloads that "update" or "erase a
 // missing key" are expressed through these four (a find-miss stands for a
 // failed lookup; the generator never emits an insert of a present key).
-enum class OpType : std::uint8_t { kInsert = 0, kErase = 1, kFindHit = 2, kFindMiss = 3 };
-inline constexpr int kOpTypeCount = 4;
-inline constexpr const char* kOpTypeNames[kOpTypeCount] = {"insert", "erase", "find_hit", "find_miss"};
+//
+// Three types act on whatever the container holds, so their key is not the
+// stream's to know (impls/core/iteration.h; only containers that model
+// Iterable run them): erase_first erases the entry iteration visits first,
+// erase_next the entry after the one it erased last (erase-while-iterating),
+// each expected to succeed exactly when the container is not empty; iterate
+// visits every live entry, and its expected outcome is the number of entries
+// visited (the live count, which the stream knows). Their Operation carries
+// no key (key_seed and key_index 0). A stream with them never finds a key
+// that one of them might have erased.
+enum class OpType : std::uint8_t {
+  kInsert = 0,
+  kErase = 1,
+  kFindHit = 2,
+  kFindMiss = 3,
+  kEraseFirst = 4,
+  kEraseNext = 5,
+  kIterate = 6,
+};
+inline constexpr int kOpTypeCount = 7;
+inline constexpr const char* kOpTypeNames[kOpTypeCount] = {"insert",      "erase",      "find_hit", "find_miss",
+                                                           "erase_first", "erase_next", "iterate"};
+// Whether ops of this type need an Iterable container.
+inline constexpr bool needs_iteration(OpType t) {
+  return t == OpType::kEraseFirst || t == OpType::kEraseNext || t == OpType::kIterate;
+}
+// Whether an op of this type removes one live key (known or not).
+inline constexpr bool removes_key(OpType t) {
+  return t == OpType::kErase || t == OpType::kEraseFirst || t == OpType::kEraseNext;
+}
 
 struct Operation {
   // For uint64_t keys, the key itself (<= kMaxU64Key). For string keys,
@@ -55,7 +82,9 @@ struct Phase {
 struct ThreadStream {
   std::vector<Operation> ops;
   std::vector<Phase> phases;  // same names and count in every thread
-  std::uint64_t expected[kOpTypeCount] = {};  // count of each type = expected successes
+  // Expected successes of each type: its op count, except iterate's (the
+  // entries it visits, summed over its ops).
+  std::uint64_t expected[kOpTypeCount] = {};
 };
 
 struct OperationStream {

@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dstudy.contract import HEADLINE_LAYER, KV_KINDS, LAYERS, OP_TYPES, PERCENTILES, SCHEMA_VERSION
+from dstudy.contract import (CELL_STATUSES, HEADLINE_LAYER, KV_KINDS, LAYERS, NOT_APPLICABLE, OP_TYPES, PERCENTILES,
+                             SCHEMA_VERSION)
 
 PERCENTILE_KEYS = tuple(key for key, _, _ in PERCENTILES)
 
@@ -108,6 +109,11 @@ class Cell:
     @property
     def ok(self):
         return self.status == "ok"
+
+    @property
+    def not_applicable(self):
+        """The workload needs iteration the container does not offer: not run, not failed."""
+        return self.status == NOT_APPLICABLE
 
     @property
     def workload_label(self):
@@ -260,7 +266,10 @@ class Run:
     """A loaded results.json: manifest plus cells, in a stable order."""
     path: Path
     manifest: dict
-    cells: list
+    cells: list  # ok and failed cells: what figures, rankings and failure lists read
+    # Cells whose workload the container cannot run (iteration): listed as
+    # n/a in the cells table, never a failure and never in a figure.
+    not_applicable: list = field(default_factory=list)
     _index: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -450,8 +459,8 @@ def _read_cell(ck, raw, i):
         where = f"cells[{i}] ({raw['id']})"
     fields = {k: ck.string(raw, k, where) for k in ("id", "impl", "workload", "kv", "allocator")}
     status = raw.get("status")
-    if status not in ("ok", "failed"):
-        ck.fail(where, f"status must be 'ok' or 'failed', got {status!r}")
+    if status not in CELL_STATUSES:
+        ck.fail(where, f"status must be one of {', '.join(CELL_STATUSES)}, got {status!r}")
     threads = raw.get("threads", 1)
     threads = 1 if threads is None else threads
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
@@ -490,4 +499,5 @@ def load_run(path):
     manifest = ck.obj(doc.get("manifest"), "manifest")
     ck.obj(manifest.get("environment"), "manifest.environment", nullable=True)
     cells = [_read_cell(ck, raw, i) for i, raw in enumerate(ck.lst(doc.get("cells"), "cells"))]
-    return Run(path=path, manifest=manifest, cells=cells)
+    return Run(path=path, manifest=manifest, cells=[c for c in cells if not c.not_applicable],
+               not_applicable=[c for c in cells if c.not_applicable])

@@ -12,7 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from dstudy.contract import LAYERS, MIN_SAMPLES, PHASE_ROLES, SCHEMA_VERSION  # noqa: E402
+from dstudy.contract import CELL_STATUSES, LAYERS, MIN_SAMPLES, NOT_APPLICABLE, PHASE_ROLES, SCHEMA_VERSION  # noqa: E402,E501
 
 FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
 
@@ -64,7 +64,7 @@ def validate_results(doc):
     for a in m["allocators"]:
         for k in ("name", "library", "env", "version"):
             assert k in a
-    assert m["cells_ok"] + m["cells_failed"] <= m["cells_total"]
+    assert m["cells_ok"] + m["cells_failed"] + m["cells_not_applicable"] <= m["cells_total"]
     assert m["cells_competing"] == sum(
         1 for c in doc["cells"] if c["status"] == "ok" and c["sidecar"]["machine_load"]["competing"])
     assert m["sizes"] and m["sizes"][0] == m["size"] and len(set(m["sizes"])) == len(m["sizes"])
@@ -73,7 +73,7 @@ def validate_results(doc):
         for k in CELL_FIELDS:
             assert k in c, f"cell lacks {k}"
         assert "gbench" not in c  # stays in the raw folder
-        assert c["status"] in ("ok", "failed")
+        assert c["status"] in CELL_STATUSES
         # a cell at another size than the run's main one says so in its id
         base, at, size = c["id"].partition("@")
         assert (size or m["size"]) == c["size"]
@@ -84,6 +84,8 @@ def validate_results(doc):
         if c["status"] == "ok":
             assert c["failure"] is None
             validate_sidecar(c["sidecar"])
+        elif c["status"] == NOT_APPLICABLE:
+            assert c["failure"] is None and c["sidecar"] is None
         else:
             for k in FAILURE_FIELDS:
                 assert k in c["failure"]
