@@ -203,7 +203,7 @@ void parse_role(const Reader& r, const json& v, const std::string& field, PhaseS
     return false;
   }();
   if (!ok) {
-    const char* want = p.role == PhaseRole::kProbe   ? "a mix of finds and iterations only for role \"probe\""
+    const char* want = p.role == PhaseRole::kProbe   ? "a find-only mix (finds and iterations) for role \"probe\""
                        : p.role == PhaseRole::kDrain ? "more erases than inserts for role \"drain\""
                                                      : "more inserts than erases for this role";
     r.fail(field, want, "mix insert " + std::to_string(m.insert) + ", erase " + std::to_string(m.erase));

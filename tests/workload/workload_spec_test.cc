@@ -365,7 +365,7 @@ TEST_F(BadSpecs, ContainerPickedErasesForbidWhatNeedsKnownKeys) {
   threaded.replace(threaded.find(R"("seed": 7)"), 9, R"("seed": 7, "threads": 2)");
   rejects(threaded, "threads", {"one thread"});
   rejects(spec(R"({"name": "churn", "role": "probe", "mix": {"iterate": 50, "insert": 50}, "ops": 10})"), "phases[1].role",
-          {"finds and iterations only"});
+          {"find-only mix (finds and iterations)"});
   // accepted: the same without the string kind, and iterate in a probe
   EXPECT_NO_THROW(load_workload_spec(write(spec(picks))));
   EXPECT_NO_THROW(load_workload_spec(write(spec(R"({"name": "churn", "role": "probe", "mix": {"iterate": 100}, "ops": 10})"))));
