@@ -67,16 +67,16 @@ def erase_table(by, impls):
            [f"slowdown: {label}" for _, label in PATTERNS]
     rows = []
     for impl in impls:
-        got = {w: by.get((impl, w)) for w in (CONTROL,) + tuple(w for w, _ in PATTERNS)}
-        if any(c is None or c["status"] != "ok" for c in got.values()):
-            status = {w: (c or {}).get("status", "missing") for w, c in got.items()}
-            rows.append([impl] + [status[CONTROL]] + [status[w] for w, _ in PATTERNS] + ["n/a"] * len(PATTERNS))
-            continue
-        figs = {w: headline(c) for w, c in got.items()}
-        mark = {w: "*" if figs[w][2] else "" for w in figs}
-        rows.append([impl, fmt_rate(figs[CONTROL][0]) + mark[CONTROL]] +
-                    [fmt_rate(figs[w][0]) + mark[w] for w, _ in PATTERNS] +
-                    [slowdown(figs[CONTROL], figs[w]) for w, _ in PATTERNS])
+        figs, shown = {}, {}
+        for w in (CONTROL,) + tuple(w for w, _ in PATTERNS):
+            c = by.get((impl, w))
+            if c is not None and c["status"] == "ok":
+                figs[w] = headline(c)
+                shown[w] = fmt_rate(figs[w][0]) + ("*" if figs[w][2] else "")
+            else:
+                shown[w] = "not run" if c is None else ("n/a" if c["status"] == "not_applicable" else c["status"])
+        ratios = [slowdown(figs[CONTROL], figs[w]) if CONTROL in figs and w in figs else "" for w, _ in PATTERNS]
+        rows.append([impl, shown[CONTROL]] + [shown[w] for w, _ in PATTERNS] + ratios)
     return head, rows
 
 
