@@ -27,6 +27,7 @@ bool register_cells(const char* name) {
         entry.thread_safe = C::kThreadSafe;
         entry.ordered = C::kOrdered;
         entry.returns_memory = C::kReturnsMemory;
+        entry.iterable = Iterable<C>;
         traits_set = true;
       }
       entry.kinds.emplace_back(std::string(KV::kName), &make_cell_driver<C, KV>);

@@ -17,6 +17,7 @@ struct RegisteredImpl {
   bool thread_safe = false;
   bool ordered = false;
   bool returns_memory = false;
+  bool iterable = false;  // models Iterable (container.h): runs erase_first / erase_next / iterate
   // Supported kinds in the order results list them (value_types.h).
   std::vector<std::pair<std::string, DriverFactory>> kinds;
 

@@ -35,7 +35,7 @@ std::size_t peak_live_keys(const OperationStream& stream) {
     std::int64_t live = 0, peak = 0;
     for (const Operation& op : ts.ops) {
       if (op.type == OpType::kInsert) peak = std::max(peak, ++live);
-      else if (op.type == OpType::kErase) --live;
+      else if (removes_key(op.type)) --live;
     }
     total += static_cast<std::size_t>(peak);
   }

@@ -11,8 +11,9 @@
 //                [--benchmark_* flags]
 //
 // Exit codes: 0 ok; 2 usage / unknown name / bad spec / unsupported
-// combination; 3 correctness check failed; 4 allocator mismatch; 1 other
-// errors.
+// combination; 3 correctness check failed; 4 allocator mismatch; 5 not
+// applicable (the workload needs iteration the container does not offer:
+// nothing was run, and nothing failed); 1 other errors.
 #include <benchmark/benchmark.h>
 
 #include <CLI/CLI.hpp>
@@ -55,6 +56,7 @@ constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitCheck = 3;
 constexpr int kExitAllocator = 4;
+constexpr int kExitNotApplicable = 5;
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -94,7 +96,7 @@ nlohmann::json contract() {
           {"stall_causes", dstudy::bench::kStallCauseNames},
           {"exit_codes",
            {{"ok", kExitOk}, {"error", kExitError}, {"usage", kExitUsage}, {"check", kExitCheck},
-            {"allocator", kExitAllocator}}}};
+            {"allocator", kExitAllocator}, {"not_applicable", kExitNotApplicable}}}};
 }
 
 int list(const fs::path& dir) {
@@ -105,6 +107,7 @@ int list(const fs::path& dir) {
                             {"thread_safe", i->thread_safe},
                             {"ordered", i->ordered},
                             {"returns_memory", i->returns_memory},
+                            {"iterable", i->iterable},
                             {"kv", i->kind_names()}});
   out["workloads"] = nlohmann::json::array();
   try {
@@ -112,7 +115,11 @@ int list(const fs::path& dir) {
     {
       std::vector<std::string> sizes;
       for (const dstudy::SizeProfile& p : s.sizes) sizes.push_back(p.name);
-      nlohmann::json w = {{"name", s.name}, {"description", s.description}, {"kv", s.kv}, {"threads", s.threads}};
+      nlohmann::json w = {{"name", s.name},
+                          {"description", s.description},
+                          {"kv", s.kv},
+                          {"threads", s.threads},
+                          {"needs_iteration", s.needs_iteration()}};
       if (s.trace.empty()) w["sizes"] = sizes;  // a trace runs at any size
       else w["trace"] = s.trace.string();
       out["workloads"].push_back(std::move(w));
@@ -242,6 +249,10 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
   if (cell.threads > 1 && !cell.impl->thread_safe)
     return fail(kExitUsage, "workload '" + cl.workload + "' runs " + std::to_string(cell.threads) +
                                 " threads but impl '" + cl.impl + "' is not thread-safe");
+  if (cell.spec.needs_iteration() && !cell.impl->iterable)
+    return fail(kExitNotApplicable, "not applicable: workload '" + cl.workload +
+                                        "' erases or visits entries in iteration order, and impl '" + cl.impl +
+                                        "' does not offer iteration (impls/core/container.h, Iterable)");
   if (cl.seed) cell.spec.seed = *cl.seed;
   if ((cl.pace || cl.trace_in_memory) && cell.spec.trace.empty())
     return fail(kExitUsage, "--pace and --trace-in-memory apply to trace workloads; '" + cl.workload + "' is generated");

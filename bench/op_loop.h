@@ -8,6 +8,8 @@
 // each op on its own into a histogram per op type (the latency pass).
 #pragma once
 
+#include <benchmark/benchmark.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "bench/probes/cycle_timer.h"
 #include "bench/probes/latency_histogram.h"
 #include "bench/stream_keys.h"
+#include "impls/core/container.h"
 
 namespace dstudy::bench {
 
@@ -38,6 +41,9 @@ class OpLoop {
         case OpType::kFindMiss: n[3] += !c.find(key, on_found); break;
         case OpType::kUpdate: n[4] += !c.insert(key, keys_.value(op)); break;
         case OpType::kEraseMiss: n[5] += !c.erase(key); break;
+        case OpType::kEraseFirst:
+        case OpType::kEraseNext:
+        case OpType::kIterate: exec_iteration(c, op.type, n); break;
       }
     };
     if constexpr (StreamKeys<KV>::kStringKeys) {
@@ -45,6 +51,29 @@ class OpLoop {
     } else {
       const K key = op.key_seed;
       body(key);
+    }
+  }
+
+  // The ops whose key the container chooses (operation_stream.h). A
+  // container that is not Iterable never gets them: the cell is "not
+  // applicable" before it runs (bench/main.cc); were one to get here anyway,
+  // its counts stay short and the outcome check fails the cell.
+  template <class Cx>
+  static void exec_iteration(Cx& c, OpType type, OpCounts& n) {
+    if constexpr (Iterable<Cx>) {
+      if (type == OpType::kEraseFirst) {
+        n[static_cast<int>(OpType::kEraseFirst)] += c.erase_first();
+      } else if (type == OpType::kEraseNext) {
+        n[static_cast<int>(OpType::kEraseNext)] += c.erase_next();
+      } else {
+        std::uint64_t visited = 0, fold = 0;
+        c.for_each([&](const K&, const V& v) {
+          ++visited;
+          fold += KV::digest(v);  // reads each value, so the walk cannot be skipped
+        });
+        benchmark::DoNotOptimize(fold);
+        n[static_cast<int>(OpType::kIterate)] += visited;
+      }
     }
   }
 

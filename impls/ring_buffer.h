@@ -35,13 +35,14 @@
 #include "impls/core/counting_allocator.h"
 #include "impls/core/footprint.h"
 #include "impls/core/hash.h"
+#include "impls/core/iteration.h"
 #include "impls/core/register.h"
 #include "impls/core/slot_index.h"
 
 namespace dstudy {
 
 template <class K, class V>
-class RingBuffer {
+class RingBuffer : public PositionIteration<RingBuffer<K, V>, K, V> {
   struct Slot {
     K key;
     V value;
@@ -124,6 +125,21 @@ class RingBuffer {
   void reserve(std::size_t n) {
     if (n > capacity_) rebuild(std::max(ring_capacity_for(live_), std::bit_ceil(std::max(n, kMinCapacity))));
     index_.reserve(n);
+  }
+
+  // Iteration positions (impls/core/iteration.h): offsets from the head, so
+  // iteration runs oldest first and erase_first() is a FIFO erase.
+  std::size_t iter_next(std::size_t from) const {
+    for (std::size_t p = from; p < span_; ++p)
+      if (is_live((head_ + p) & mask_)) return p;
+    return kNoPosition;
+  }
+  const K& iter_key(std::size_t p) const { return ring_[(head_ + p) & mask_].key; }
+  const V& iter_value(std::size_t p) const { return ring_[(head_ + p) & mask_].value; }
+  std::size_t iter_find(const K& key) const {
+    const std::size_t bucket = locate(Hash<K>{}(key), key);
+    if (bucket == SlotIndex::kNotFound) return kNoPosition;
+    return (index_.slot_at(bucket) - head_) & mask_;
   }
 
   Footprint footprint() const {

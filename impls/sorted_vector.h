@@ -38,6 +38,7 @@
 #include "impls/core/compaction_timer.h"
 #include "impls/core/counting_allocator.h"
 #include "impls/core/footprint.h"
+#include "impls/core/iteration.h"
 #include "impls/core/register.h"
 
 namespace dstudy {
@@ -88,7 +89,7 @@ bool shrink_if_sparse(std::vector<T, A>& v) {
 // ---------------------------------------------------------------------------
 // Eager: erase shifts.
 template <class K, class V>
-class SortedVectorEager {
+class SortedVectorEager : public PositionIteration<SortedVectorEager<K, V>, K, V> {
   using Entry = sorted_vector_detail::Entry<K, V>;
 
  public:
@@ -134,6 +135,15 @@ class SortedVectorEager {
 
   void reserve(std::size_t n) { entries_.reserve(n); }
 
+  // Iteration positions (impls/core/iteration.h): entries in key order.
+  std::size_t iter_next(std::size_t from) const { return from < entries_.size() ? from : kNoPosition; }
+  const K& iter_key(std::size_t p) const { return entries_[p].key; }
+  const V& iter_value(std::size_t p) const { return entries_[p].value; }
+  std::size_t iter_find(const K& key) const {
+    const std::size_t i = position(key);
+    return i < entries_.size() && entries_[i].key == key ? i : kNoPosition;
+  }
+
   Footprint footprint() const {
     Footprint f;
     f.bytes = bytes_.bytes();
@@ -157,7 +167,7 @@ class SortedVectorEager {
 // Lazy: erase marks dead; dead entries and pending inserts are settled in
 // batches.
 template <class K, class V>
-class SortedVectorLazy {
+class SortedVectorLazy : public PositionIteration<SortedVectorLazy<K, V>, K, V> {
   using Entry = sorted_vector_detail::Entry<K, V>;
 
  public:
@@ -252,6 +262,25 @@ class SortedVectorLazy {
 
   void reserve(std::size_t n) { main_.reserve(n); }
 
+  // Iteration positions (impls/core/iteration.h): the live entries of the
+  // main array in key order, then the pending buffer's (sorted among
+  // themselves, not merged with the main array's). Finding the next live
+  // entry tests the dead bits one by one, so it pays for every dead entry.
+  std::size_t iter_next(std::size_t from) const {
+    const std::size_t n = main_.size();
+    for (; from < n; ++from)
+      if (!is_dead(from)) return from;
+    return from < n + pending_.size() ? from : kNoPosition;
+  }
+  const K& iter_key(std::size_t p) const { return entry_at(p).key; }
+  const V& iter_value(std::size_t p) const { return entry_at(p).value; }
+  std::size_t iter_find(const K& key) const {
+    const std::size_t i = main_position(key);
+    if (i < main_.size() && main_[i].key == key) return is_dead(i) ? kNoPosition : i;
+    const std::size_t j = pending_position(key);
+    return j < pending_.size() && pending_[j].key == key ? main_.size() + j : kNoPosition;
+  }
+
   Footprint footprint() const {
     Footprint f;
     f.bytes = bytes_.bytes();
@@ -270,6 +299,7 @@ class SortedVectorLazy {
   }
 
   bool is_dead(std::size_t i) const { return dead_bits_.test(i); }
+  const Entry& entry_at(std::size_t p) const { return p < main_.size() ? main_[p] : pending_[p - main_.size()]; }
 
   void revive(std::size_t i, V&& value) {
     main_[i].value = std::move(value);

@@ -63,6 +63,7 @@
 #include "impls/core/counting_allocator.h"
 #include "impls/core/footprint.h"
 #include "impls/core/hash.h"
+#include "impls/core/iteration.h"
 #include "impls/core/probe_sequence.h"
 #include "impls/core/register.h"
 
@@ -131,7 +132,7 @@ struct TombstoneIncremental {
 };
 
 template <class K, class V, class Policy = TombstoneRehash<>, class GroupT = ctrl::Group>
-class TombstoneMap {
+class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>, K, V> {
  public:
   using key_type = K;
   using mapped_type = V;
@@ -270,6 +271,29 @@ class TombstoneMap {
     refresh_thresholds();
   }
 
+  // Iteration positions (impls/core/iteration.h): the old table's slots
+  // during a migration, then the current table's, in slot order. Finding the
+  // first live slot scans the control bytes a group at a time, as absl's
+  // begin() does, so it pays for every empty slot and tombstone before it.
+  std::size_t iter_next(std::size_t from) const {
+    if (from < old_.capacity) {
+      const std::size_t i = next_full(old_, from);
+      if (i != kNotFound) return i;
+      from = old_.capacity;
+    }
+    const std::size_t i = next_full(t_, from - old_.capacity);
+    return i == kNotFound ? kNoPosition : old_.capacity + i;
+  }
+  const K& iter_key(std::size_t p) const { return slot_at(p).key; }
+  const V& iter_value(std::size_t p) const { return slot_at(p).value; }
+  std::size_t iter_find(const K& key) const {
+    const std::size_t h = hasher{}(key);
+    if (const std::size_t i = find_index(t_, key, h); i != kNotFound) return old_.capacity + i;
+    if (old_.capacity != 0)
+      if (const std::size_t i = find_index(old_, key, h); i != kNotFound) return i;
+    return kNoPosition;
+  }
+
   // Room for n keys without growing (finishes any migration first).
   void reserve(std::size_t n) {
     if constexpr (Policy::kIncremental) finish_migration();
@@ -331,6 +355,16 @@ class TombstoneMap {
   static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + 15) / 16; }
 
   static std::size_t ready_words(const Table& t) noexcept { return (t.groups + 63) / 64; }
+  static std::size_t next_full(const Table& t, std::size_t from) noexcept {
+    for (std::size_t g = from & ~(kW - 1); g < t.capacity; g += kW) {
+      if (!is_ready(t, g / kW)) continue;  // unwritten, or given back: holds nothing
+      std::uint32_t full = GroupT(t.ctrl + g).match_full().bits();
+      if (g < from) full &= ~std::uint32_t{0} << (from - g);
+      if (full != 0) return g + static_cast<std::size_t>(std::countr_zero(full));
+    }
+    return kNotFound;
+  }
+  const Slot& slot_at(std::size_t p) const { return p < old_.capacity ? old_.slots[p] : t_.slots[p - old_.capacity]; }
 
   // --- allocation ------------------------------------------------------------
   // `lazy`: leave the control bytes unwritten and track them in t.ready.

@@ -28,10 +28,10 @@ namespace dstudy::trace {
 static_assert(std::endian::native == std::endian::little, "the trace format is little-endian");
 
 inline constexpr char kMagic[8] = {'D', 'S', 'T', 'R', 'A', 'C', 'E', '1'};
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;  // 2: op_counts has 16 slots (the iteration op types made 9)
 inline constexpr std::uint32_t kHasTimestamps = 1u;
 inline constexpr std::size_t kHeaderBytes = 256;
-inline constexpr std::size_t kMaxOpTypes = 8;  // op_counts slots (kOpTypeCount used)
+inline constexpr std::size_t kMaxOpTypes = 16;  // op_counts slots (kOpTypeCount used)
 
 struct TraceHeader {
   char magic[8];

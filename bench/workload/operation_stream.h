@@ -14,13 +14,23 @@ namespace dstudy {
 
 // The type of an operation is also its expected outcome: an insert is always
 // of an absent key (so it must report "new"), an erase always of a present
-// key, a find is known to hit or to miss. The generator emits only these
-// four. A replayed trace (bench/trace/) also holds the two ops a recorded
+// key, a find is known to hit or to miss. Generated presets emit these four
+// (and the iteration ops below). A replayed trace (bench/trace/) also holds the two ops a recorded
 // sequence cannot avoid: an update, the insert of a key already present (the
 // container must report "not new" and keep its value, which is the one made
 // from the key's seed either way, so later finds still match the checksum),
 // and an erase_miss, the erase of an absent key (the container must report
 // false). Neither changes the live set.
+//
+// Three types act on whatever the container holds, so their key is not the
+// stream's to know (impls/core/iteration.h; only containers that model
+// Iterable run them): erase_first erases the entry iteration visits first,
+// erase_next the entry after the one it erased last (erase-while-iterating),
+// each expected to succeed exactly when the container is not empty; iterate
+// visits every live entry, and its expected outcome is the number of entries
+// visited (the live count, which the stream knows). Their Operation carries
+// no key (key_seed and key_index 0). A stream with them never finds a key
+// that one of them might have erased.
 enum class OpType : std::uint8_t {
   kInsert = 0,
   kErase = 1,
@@ -28,10 +38,22 @@ enum class OpType : std::uint8_t {
   kFindMiss = 3,
   kUpdate = 4,
   kEraseMiss = 5,
+  kEraseFirst = 6,
+  kEraseNext = 7,
+  kIterate = 8,
 };
-inline constexpr int kOpTypeCount = 6;
-inline constexpr const char* kOpTypeNames[kOpTypeCount] = {"insert",    "erase",  "find_hit",
-                                                           "find_miss", "update", "erase_miss"};
+inline constexpr int kOpTypeCount = 9;
+inline constexpr const char* kOpTypeNames[kOpTypeCount] = {"insert",     "erase",       "find_hit",
+                                                           "find_miss",  "update",      "erase_miss",
+                                                           "erase_first", "erase_next", "iterate"};
+// Whether ops of this type need an Iterable container.
+inline constexpr bool needs_iteration(OpType t) {
+  return t == OpType::kEraseFirst || t == OpType::kEraseNext || t == OpType::kIterate;
+}
+// Whether an op of this type removes one live key (known or not).
+inline constexpr bool removes_key(OpType t) {
+  return t == OpType::kErase || t == OpType::kEraseFirst || t == OpType::kEraseNext;
+}
 
 struct Operation {
   // For uint64_t keys, the key itself (<= kMaxU64Key). For string keys,
@@ -115,7 +137,9 @@ struct RecordedTimes {
 struct ThreadStream {
   OpSequence ops;
   std::vector<Phase> phases;  // same names and count in every thread
-  std::uint64_t expected[kOpTypeCount] = {};  // count of each type = expected successes
+  // Expected successes of each type: its op count, except iterate's (the
+  // entries it visits, summed over its ops).
+  std::uint64_t expected[kOpTypeCount] = {};
   // Replayed traces only: each op's recorded arrival time (ns since the
   // first op, non-decreasing when the trace was loaded for paced replay),
   // parallel to `ops`. An open-loop pass issues op i at start +

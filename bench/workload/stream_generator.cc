@@ -283,6 +283,24 @@ class ThreadGen {
     emit(OpType::kInsert, id);
   }
   void do_erase(std::uint32_t id) {
+    forget_live(id);
+    erased_log_.push_back(id);
+    emit(OpType::kErase, id);
+  }
+  // An erase whose key the container picks (erase_first / erase_next): the
+  // stream only knows that one key fewer is live. It drops the newest of its
+  // own ids, which stays out of every absent-key pool; once such an erase has
+  // run, no later op names a live key (workload_spec.cc checks that).
+  void do_container_erase(OpType type) {
+    forget_live(live_ids_.back());
+    out_->stream.ops.push_back(Operation{0, 0, type});
+    ++out_->stream.expected[static_cast<int>(type)];
+  }
+  void emit_iterate() {
+    out_->stream.ops.push_back(Operation{0, 0, OpType::kIterate});
+    out_->stream.expected[static_cast<int>(OpType::kIterate)] += live_ids_.size();  // entries it must visit
+  }
+  void forget_live(std::uint32_t id) {
     const std::uint32_t slot = live_slot_[id], last = live_ids_.back();
     live_ids_[slot] = last;
     live_slot_[last] = slot;
@@ -293,8 +311,6 @@ class ThreadGen {
       absent_ids_.push_back(id);
     }
     if (need_order_) fen_.add(pos_of_id_[id], -1);
-    erased_log_.push_back(id);
-    emit(OpType::kErase, id);
   }
   void grow_fenwick() {
     fen_.rebuild(fen_.capacity() * 2, id_at_pos_.size(), [&](std::size_t p) {
@@ -332,6 +348,8 @@ class ThreadGen {
       case EraseOrder::kFifo: return kth_oldest(p.fifo_window > 1 ? rng_.below(std::min<std::size_t>(p.fifo_window, live)) : 0);
       case EraseOrder::kLifo: return kth_newest(0);
       case EraseOrder::kRecent: return kth_newest(recent_zipf_.next(rng_, live));
+      case EraseOrder::kContainerFirst:
+      case EraseOrder::kContainerNext: break;  // never here: run_phase emits those erases itself
       case EraseOrder::kIteration:
         for (int pass = 0; pass < 2; ++pass) {
           while (iter_cursor_ < iter_snapshot_.size()) {
@@ -388,7 +406,7 @@ class ThreadGen {
   }
 
   // ---- phases ---------------------------------------------------------------
-  enum Unit : std::uint8_t { kIns, kEra, kHit, kMiss, kPair };
+  enum Unit : std::uint8_t { kIns, kEra, kHit, kMiss, kPair, kIter };
 
   void fill_block(const PhaseSpec& p) {
     block_.clear();
@@ -396,6 +414,7 @@ class ThreadGen {
     const bool pairs = p.insert_keys == InsertKeys::kReinsert;
     block_.insert(block_.end(), count(p.mix.find_hit), kHit);
     block_.insert(block_.end(), count(p.mix.find_miss), kMiss);
+    block_.insert(block_.end(), count(p.mix.iterate), kIter);
     if (pairs) {
       block_.insert(block_.end(), count(p.mix.erase), kPair);
     } else {
@@ -474,7 +493,13 @@ class ThreadGen {
       ++block_pos_;
       switch (u) {
         case kIns: do_insert(pick_insert(p)); ++emitted; break;
-        case kEra: do_erase(pick_victim(p)); ++emitted; break;
+        case kEra:
+          if (p.erase_order == EraseOrder::kContainerFirst) do_container_erase(OpType::kEraseFirst);
+          else if (p.erase_order == EraseOrder::kContainerNext) do_container_erase(OpType::kEraseNext);
+          else do_erase(pick_victim(p));
+          ++emitted;
+          break;
+        case kIter: emit_iterate(); ++emitted; break;
         case kHit: emit(OpType::kFindHit, pick_live(p)); ++emitted; break;
         case kMiss: emit_miss(p); ++emitted; break;
         case kPair: {

@@ -150,7 +150,8 @@ KeyDistribution parse_keys(const Reader& r, const json& v, const std::string& fi
 }
 
 void parse_erase_order(const Reader& r, const json& v, const std::string& field, PhaseSpec& p) {
-  const char* want = "\"random\", \"fifo\", \"lifo\", \"iteration\", \"recent\", or an object "
+  const char* want = "\"random\", \"fifo\", \"lifo\", \"iteration\", \"recent\", \"container_first\", "
+                     "\"container_next\", or an object "
                      "{\"order\": ..., \"window\": n} (fifo) / {\"order\": \"recent\", \"theta\": t}";
   std::string order;
   if (v.is_string()) {
@@ -166,6 +167,8 @@ void parse_erase_order(const Reader& r, const json& v, const std::string& field,
   else if (order == "lifo") p.erase_order = EraseOrder::kLifo;
   else if (order == "iteration") p.erase_order = EraseOrder::kIteration;
   else if (order == "recent") p.erase_order = EraseOrder::kRecent;
+  else if (order == "container_first") p.erase_order = EraseOrder::kContainerFirst;
+  else if (order == "container_next") p.erase_order = EraseOrder::kContainerNext;
   else r.fail(v.is_object() ? field + ".order" : field, std::string("an erase order: ") + want, show(v.is_object() ? v["order"] : v));
   if (v.is_object()) {
     if (v.contains("window")) {
@@ -194,17 +197,53 @@ void parse_role(const Reader& r, const json& v, const std::string& field, PhaseS
       case PhaseRole::kLoad:
       case PhaseRole::kGrow: return m.insert > m.erase;
       case PhaseRole::kDrain: return m.erase > m.insert;
-      case PhaseRole::kProbe: return m.insert == 0 && m.erase == 0;
+      case PhaseRole::kProbe: return m.insert == 0 && m.erase == 0;  // finds and iterations
       case PhaseRole::kSteady: return true;
     }
     return false;
   }();
   if (!ok) {
-    const char* want = p.role == PhaseRole::kProbe   ? "a find-only mix for role \"probe\""
+    const char* want = p.role == PhaseRole::kProbe   ? "a find-only mix (finds and iterations) for role \"probe\""
                        : p.role == PhaseRole::kDrain ? "more erases than inserts for role \"drain\""
                                                      : "more inserts than erases for this role";
     r.fail(field, want, "mix insert " + std::to_string(m.insert) + ", erase " + std::to_string(m.erase));
   }
+}
+
+// Once the container picks what an erase removes (erase_order
+// container_first / container_next), the stream no longer knows which keys
+// are live, only how many. From that phase on, nothing may depend on a key's
+// identity: no find_hit, no erase of a named key, no reinsert, no universe
+// keys, no finds of recently erased keys. The memory recorder then counts
+// each such erase as one key's payload, which is only exact when every key
+// weighs the same: no "string" kind.
+void check_unknown_erases(const Reader& r, const WorkloadSpec& spec) {
+  bool unknown = false;
+  for (std::size_t i = 0; i < spec.phases.size(); ++i) {
+    const PhaseSpec& p = spec.phases[i];
+    const std::string f = "phases[" + std::to_string(i) + "]";
+    const bool picks = p.mix.erase > 0 && container_picks(p.erase_order);
+    if (!picks && !unknown) continue;
+    const std::string why = picks ? " (the container picks what this phase erases)"
+                                  : " (an earlier phase let the container pick what it erases: which keys are live is unknown)";
+    if (p.mix.find_hit > 0) r.fail(f + ".mix.find_hit", "no find_hit" + why, show(p.mix.find_hit));
+    if (p.mix.erase > 0 && !container_picks(p.erase_order))
+      r.fail(f + ".erase_order", "\"container_first\" or \"container_next\"" + why, "an order that names keys");
+    if (p.insert_keys != InsertKeys::kFresh) r.fail(f + ".insert_keys", "\"fresh\"" + why, "another choice");
+    if (p.miss_keys != MissKeys::kAbsent) r.fail(f + ".miss_keys", "\"absent\"" + why, "\"recently_erased\"");
+    if (spec.key_universe) r.fail("key_universe", "no key universe" + why, "one");
+    if (std::find(spec.kv.begin(), spec.kv.end(), "string") != spec.kv.end())
+      r.fail("kv", "fixed-size kinds only (u64, inline32, blob1k): the payload of a key the container picks is "
+                   "only known when every key weighs the same" + why, "\"string\"");
+    unknown = true;
+  }
+  if (spec.needs_iteration())
+    for (const SizeProfile& size : spec.sizes)
+      if (spec.threads_for(size.name) > 1)
+        r.fail("sizes." + size.name + ".threads",
+               "one thread for a workload that iterates or lets the container pick what it erases (iteration "
+               "while other threads mutate is not studied)",
+               std::to_string(spec.threads_for(size.name)) + " threads");
 }
 
 // "headline": phase names (or repeat-group base names); "retention_phase": one
@@ -261,15 +300,15 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
   const std::string mf = field + ".mix";
   const json& mix = r.required(v, field, "mix");
   r.object(mix, mf);
-  r.known_fields(mix, mf, {"insert", "erase", "find_hit", "find_miss"});
+  r.known_fields(mix, mf, {"insert", "erase", "find_hit", "find_miss", "iterate"});
   auto pct = [&](const char* key) {
     if (!mix.contains(key)) return 0.0;
     const double x = r.fraction(mix[key], mf + "." + key, 0, 100, false, "a percentage in [0, 100]");
     if (!one_decimal(x)) r.fail(mf + "." + key, "a percentage with at most one decimal", show(mix[key]));
     return x;
   };
-  p.mix = {pct("insert"), pct("erase"), pct("find_hit"), pct("find_miss")};
-  const double sum = p.mix.insert + p.mix.erase + p.mix.find_hit + p.mix.find_miss;
+  p.mix = {pct("insert"), pct("erase"), pct("find_hit"), pct("find_miss"), pct("iterate")};
+  const double sum = p.mix.insert + p.mix.erase + p.mix.find_hit + p.mix.find_miss + p.mix.iterate;
   if (std::fabs(sum - 100.0) > 1e-6) {
     std::ostringstream got;
     got << "a sum of " << sum;
@@ -492,6 +531,12 @@ bool WorkloadSpec::is_headline(const PhaseSpec& p) const {
          std::find(headline.begin(), headline.end(), p.base_name) != headline.end();
 }
 
+bool WorkloadSpec::needs_iteration() const {
+  return std::any_of(phases.begin(), phases.end(), [](const PhaseSpec& p) {
+    return p.mix.iterate > 0 || (p.mix.erase > 0 && container_picks(p.erase_order));
+  });
+}
+
 unsigned WorkloadSpec::threads_for(std::string_view profile) const {
   if (!trace.empty()) return 1;  // a trace is one recorded sequence, at any size
   const auto& s = size(profile);
@@ -597,6 +642,7 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
       r.fail("phases[" + std::to_string(i) + "].name", "a phase name used once (after repeat expansion)",
              "\"" + spec.phases[i].name + "\" again");
   parse_phase_choices(r, root, spec);
+  check_unknown_erases(r, spec);
 
   for (const auto& s : spec.sizes) check_feasible(spec, s.live, spec.threads_for(s.name), s.name);
   return spec;

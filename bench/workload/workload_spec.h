@@ -43,7 +43,13 @@ enum class EraseOrder : std::uint8_t {
   kLifo,       // newest live key
   kIteration,  // ascending key order (how ordered containers iterate)
   kRecent,     // Zipf(theta) over age rank, newest first: young keys die most
+  // The container picks (operation_stream.h; Iterable containers only):
+  kContainerFirst,  // erase_first: the entry its iteration visits first
+  kContainerNext,   // erase_next: the entry after the one erased last (erase while iterating)
 };
+inline constexpr bool container_picks(EraseOrder o) {
+  return o == EraseOrder::kContainerFirst || o == EraseOrder::kContainerNext;
+}
 
 // Where an inserted key comes from.
 enum class InsertKeys : std::uint8_t {
@@ -78,9 +84,10 @@ enum class PhaseRole : std::uint8_t {
 inline constexpr const char* kPhaseRoleNames[] = {"load", "steady", "drain", "grow", "probe"};
 inline const char* role_name(PhaseRole r) { return kPhaseRoleNames[static_cast<int>(r)]; }
 
-// Percentages of the four operation types; they sum to 100.
+// Percentages of the operation types; they sum to 100. `iterate` visits every
+// live entry (Iterable containers only).
 struct Mix {
-  double insert = 0, erase = 0, find_hit = 0, find_miss = 0;
+  double insert = 0, erase = 0, find_hit = 0, find_miss = 0, iterate = 0;
 };
 
 enum class LengthKind : std::uint8_t {
@@ -158,6 +165,10 @@ struct WorkloadSpec {
 
   // Whether phase `p` counts towards the headline.
   bool is_headline(const PhaseSpec& p) const;
+  // Whether some phase iterates or lets the container pick what to erase:
+  // the workload then runs only on containers that model Iterable
+  // (container.h) and is "not applicable" to the others.
+  bool needs_iteration() const;
 
   // The named profile; SpecError naming the file if there is none.
   const SizeProfile& size(std::string_view profile) const;

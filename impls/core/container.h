@@ -35,6 +35,20 @@
 //                      maps' shrink-to-fit). The harness calls it only at a
 //                      phase's compact probe (docs/harness.md), at idle,
 //                      after the purge probe: never during timed work.
+//   Iterable (impls/core/iteration.h says why this shape):
+//   void for_each(F&& visit) const   calls visit(const key_type&,
+//                                    const mapped_type&) once for every live
+//                                    entry, in the container's own order
+//   bool erase_first()               erases the entry iteration visits first
+//                                    (begin()); false if empty
+//   bool erase_next()                erase-while-iterating: erases the entry
+//                                    after the one the last call erased (a
+//                                    key cursor; from the start when that key
+//                                    is gone or the end was reached); false
+//                                    if empty
+//                      Single-threaded only. Concurrent maps do not offer
+//                      it; the workloads that need it are "not applicable"
+//                      to them, never failed.
 //
 // Each requirement is its own concept so that an adapter that misses one
 // fails with a message that names it (see require_study_container below).
@@ -103,6 +117,17 @@ concept Reservable = requires(C& c, std::size_t n) { c.reserve(n); };
 
 template <class C>
 concept Compactable = requires(C& c) { c.compact(); };
+template <class K, class V>
+struct EntryProbe {
+  void operator()(const K&, const V&) const noexcept {}
+};
+
+template <class C>
+concept Iterable = HasKeyValueTypes<C> && requires(C& c, const C& cc) {
+  cc.for_each(EntryProbe<typename C::key_type, typename C::mapped_type>{});
+  { c.erase_first() } -> std::same_as<bool>;
+  { c.erase_next() } -> std::same_as<bool>;
+};
 
 // Called where a container is registered: one static_assert per requirement,
 // so the compiler's first error says which operation the adapter lacks.

@@ -7,12 +7,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <utility>
 
 #include "impls/core/counting_allocator.h"
 #include "impls/core/footprint.h"
+#include "impls/core/iteration.h"
 #include "impls/core/value_types.h"
 
 namespace dstudy {
@@ -150,13 +152,32 @@ class MapAdapter {
     return f;
   }
 
+  // Iteration (container.h, Iterable; iteration.h): the map's own iterators.
+  template <class F>
+  void for_each(F&& visit) const {
+    for (const auto& entry : map_) visit(entry.first, entry.second);
+  }
+  bool erase_first() { return EraseCursor<key_type>::erase_first(Walk{map_}); }
+  bool erase_next() { return cursor_.erase_next(Walk{map_}); }
+
   // The wrapped map, for peers that report more than the standard interface.
   Map& map() { return map_; }
   const Map& map() const { return map_; }
 
  private:
+  struct Walk {
+    Map& m;
+    auto begin() const { return m.begin(); }
+    auto end() const { return m.end(); }
+    auto next(typename Map::iterator it) const { return std::next(it); }
+    auto find(const key_type& k) const { return m.find(k); }
+    const key_type& key(typename Map::iterator it) const { return it->first; }
+    void erase(typename Map::iterator it) const { m.erase(it); }
+  };
+
   ByteCounter counter_;  // declared before map_: the map's allocator points at it
   Map map_;
+  EraseCursor<key_type> cursor_;
 };
 
 }  // namespace dstudy

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import REPO_ROOT, allocators as alloc_mod, bench, build, cells as cells_mod
 from . import manifest as manifest_mod, merge as merge_mod, plan as plan_mod
-from . import lock, results, runner, store, trace as trace_mod
+from . import lock, outcome, results, runner, store, trace as trace_mod
 from .contract import RESULTS_SCHEMA_VERSION
 from .profiles import PROFILES, settings as profile_settings
 from .progress import Progress
@@ -302,7 +302,7 @@ def run_plan(args, argv, p, run_dir, stored):
         f"(allocators {', '.join(sorted({c.allocator for c in p.cells}))})")
 
     kept_failed = 0 if args.retry_failed else sum(
-        1 for c in p.cells if c.id in records and records[c.id]["status"] != "ok")
+        1 for c in p.cells if c.id in records and records[c.id]["status"] not in ("ok", outcome.NOT_APPLICABLE))
     progress = Progress(total=len(p.cells), done=len(p.cells) - left,
                         failed=kept_failed, quiet=args.quiet)
     last_write = {"at": time.monotonic(), "took": 0.0}
@@ -336,6 +336,7 @@ def run_plan(args, argv, p, run_dir, stored):
         err(f"failed: {f['id']}: {f['reason']} ({f.get('message')})")
     competing = manifest["cells_competing"]
     err(f"done: {manifest['cells_ok']} ok, {manifest['cells_failed']} failed, "
+        f"{manifest.get('cells_not_applicable', 0)} not applicable, "
         f"{competing} cell{'s' if competing != 1 else ''} measured beside another process; "
         f"{run_dir / store.RESULTS} ({store.megabytes(run_dir / store.RESULTS)}; "
         f"the folder {store.megabytes(run_dir)})")

@@ -14,7 +14,11 @@ from . import schema
 SIDECAR_SCHEMA_VERSION = schema.version("sidecar")
 RESULTS_SCHEMA_VERSION = schema.version("results")
 
-OP_TYPES = ("insert", "erase", "find_hit", "find_miss", "update", "erase_miss")
+# update / erase_miss: replayed traces only (docs/traces.md). erase_first /
+# erase_next / iterate: the container picks the key (iteration;
+# docs/result-schema.md). For iterate, "expected"/"observed" count entries visited.
+OP_TYPES = ("insert", "erase", "find_hit", "find_miss", "update", "erase_miss", "erase_first", "erase_next",
+            "iterate")
 KV_KINDS = ("u64", "inline32", "string", "blob1k")
 PHASE_ROLES = ("load", "steady", "drain", "grow", "probe")
 
@@ -45,6 +49,14 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CHECK = 3
 EXIT_ALLOCATOR = 4
+# The workload needs iteration the container does not offer: nothing ran and
+# nothing failed; the cell's status is "not_applicable".
+EXIT_NOT_APPLICABLE = 5
+
+# A cell record's status: ok, failed (with a failure reason), or not
+# applicable (dstudy_bench exited EXIT_NOT_APPLICABLE: nothing ran).
+NOT_APPLICABLE = "not_applicable"
+CELL_STATUSES = ("ok", "failed", NOT_APPLICABLE)
 
 # Optional environment fields (sidecar.environment / manifest.environment)
 # that the report reads when present and calls "unknown" when absent: the

@@ -4,7 +4,7 @@ import platform
 import subprocess
 
 from . import REPO_ROOT, store
-from .contract import RESULTS_SCHEMA_VERSION
+from .contract import NOT_APPLICABLE, RESULTS_SCHEMA_VERSION
 from . import allocators as alloc_mod
 
 
@@ -62,7 +62,7 @@ def new(plan, run_id, command, retry_failed=False):
             "settings": plan.settings, "bench": plan.bench,
             "started": store.utc_now(), "finished": None, "interrupted": False,
             "resumed": [], "environment": environment(),
-            "cells_total": len(plan.cells), "cells_ok": 0, "cells_failed": 0,
+            "cells_total": len(plan.cells), "cells_ok": 0, "cells_failed": 0, "cells_not_applicable": 0,
             "cells_competing": 0, "cells_pending": len(plan.cells), "failures": [],
             "command": command, "options": plan.options()}
 
@@ -77,8 +77,10 @@ def competing(record):
 
 def tally(records):
     """The counts and failure list of docs/result-schema.md's manifest."""
-    failed = sorted((r for r in records if r["status"] != "ok"), key=lambda r: r["id"])
-    return {"cells_ok": len(records) - len(failed), "cells_failed": len(failed),
+    failed = sorted((r for r in records if r["status"] not in ("ok", NOT_APPLICABLE)), key=lambda r: r["id"])
+    not_applicable = sum(1 for r in records if r["status"] == NOT_APPLICABLE)
+    return {"cells_ok": len(records) - len(failed) - not_applicable, "cells_failed": len(failed),
+            "cells_not_applicable": not_applicable,
             "cells_competing": sum(1 for r in records if competing(r)),
             "failures": [{"id": r["id"], "reason": r["failure"]["reason"],
                           "exit_code": r["failure"]["exit_code"], "signal": r["failure"]["signal"],

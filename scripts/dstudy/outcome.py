@@ -1,5 +1,7 @@
-"""How a cell process ended: ok, or a failure with its reason
-(crash | timeout | oom | check | allocator_mismatch | error)."""
+"""How a cell process ended: ok, not_applicable (the workload needs
+iteration the container does not offer: nothing ran, nothing failed), or a
+failure with its reason (crash | timeout | oom | check | allocator_mismatch |
+error)."""
 import json
 import signal
 from pathlib import Path
@@ -9,7 +11,8 @@ from pathlib import Path
 # the correctness check failed, EXIT_ALLOCATOR the loaded allocator is not
 # the one expected.
 from . import schema
-from .contract import EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_OK, EXIT_USAGE, SIDECAR_SCHEMA_VERSION
+from .contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_NOT_APPLICABLE, EXIT_OK, EXIT_USAGE,
+                       NOT_APPLICABLE, SIDECAR_SCHEMA_VERSION)
 
 TAIL_LINES = 40
 TAIL_CHARS = 4000
@@ -87,6 +90,8 @@ def classify(returncode, timed_out, stderr, out_dir, timeout_s=None):
             failure.update(reason="check", message="sidecar checks.ok is false")
         else:
             return "ok", None, sidecar
+    elif returncode == EXIT_NOT_APPLICABLE:
+        return NOT_APPLICABLE, None, None
     elif returncode == EXIT_CHECK:
         failure.update(reason="check", message="correctness check failed")
     elif returncode == EXIT_ALLOCATOR:

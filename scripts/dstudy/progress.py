@@ -5,6 +5,7 @@ import sys
 import time
 
 from .manifest import competing
+from .contract import NOT_APPLICABLE
 
 
 def clock(seconds):
@@ -58,7 +59,7 @@ class Progress:
         self.done += 1
         self.ran += 1
         self.ran_seconds += time.monotonic() - self.cell_t0
-        failed = record["status"] != "ok"
+        failed = record["status"] not in ("ok", NOT_APPLICABLE)
         self.failed += failed
         self.cell = None
         reason = f" ({record['failure']['reason']})" if failed else ""

@@ -131,9 +131,11 @@ def run_cell(plan, cell, run_dir, tick=None, stopper=None):
 
 
 def todo(plan, records, retry_failed=False):
-    """Cells still to run: those with no record (and failed ones if asked)."""
+    """Cells still to run: those with no record (and failed ones if asked;
+    a cell that was not applicable stays so)."""
     return [c for c in plan.cells
-            if c.id not in records or (retry_failed and records[c.id].get("status") != "ok")]
+            if c.id not in records
+            or (retry_failed and records[c.id].get("status") not in ("ok", outcome.NOT_APPLICABLE))]
 
 
 def execute(plan, run_dir, records, progress, on_record, retry_failed=False):

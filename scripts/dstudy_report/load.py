@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from dstudy import schema
-from dstudy.contract import HEADLINE_LAYER, KV_KINDS, OP_TYPES, RESULTS_SCHEMA_VERSION, SIDECAR_SCHEMA_VERSION
+from dstudy.contract import (HEADLINE_LAYER, KV_KINDS, NOT_APPLICABLE, OP_TYPES, RESULTS_SCHEMA_VERSION,
+                             SIDECAR_SCHEMA_VERSION)
 
 
 class ReportError(Exception):
@@ -66,6 +67,11 @@ class Cell:
     @property
     def ok(self):
         return self.status == "ok"
+
+    @property
+    def not_applicable(self):
+        """The workload needs iteration the container does not offer: not run, not failed."""
+        return self.status == NOT_APPLICABLE
 
     @property
     def workload_label(self):
@@ -218,7 +224,10 @@ class Run:
     """A loaded results.json: manifest plus cells, in a stable order."""
     path: Path
     manifest: dict
-    cells: list
+    cells: list  # ok and failed cells: what figures, rankings and failure lists read
+    # Cells whose workload the container cannot run (iteration): listed as
+    # n/a in the cells table, never a failure and never in a figure.
+    not_applicable: list = field(default_factory=list)
     _index: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -388,4 +397,5 @@ def load_run(path):
         raise ReportError(f"{path}: malformed JSON: {e}") from None
     _validate(path, doc)
     cells = [Cell(**{f.name: c[f.name] for f in fields(Cell)}) for c in doc["cells"]]
-    return Run(path=path, manifest=doc["manifest"], cells=cells)
+    return Run(path=path, manifest=doc["manifest"], cells=[c for c in cells if not c.not_applicable],
+               not_applicable=[c for c in cells if c.not_applicable])

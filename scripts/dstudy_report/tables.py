@@ -66,7 +66,8 @@ def cells_table(run):
                        "figures, never part of the headline. Tail: the op type that dominates the "
                        "headline phases. Memory: the headline layer as the harness derived it "
                        "(heap_bytes unless it says otherwise). COMPETING: measured beside another "
-                       "busy process.")
+                       "busy process. n/a: the workload erases or visits entries in iteration order and "
+                       "the container offers no iteration (not run, not failed).")
     for c in run.cells:
         if c.sidecar is None:
             table.rows.append([TCell(c.id), TCell(c.size), status_cell(c)] + [TCell("") for _ in columns[3:]])
@@ -79,6 +80,8 @@ def cells_table(run):
         row += [num(MEMORY_PEAK.value(c), fmt_bytes), num(GROWTH.value(c), lambda v: f"{v:.1f}"),
                 num(RETENTION.value(c), fmt_ratio), num(c.space_amplification, lambda v: f"{v:.2f}")]
         table.rows.append(row)
+    for c in run.not_applicable:
+        table.rows.append([TCell(c.id), TCell(c.size), TCell("n/a")] + [TCell("") for _ in columns[3:]])
     return table
 
 

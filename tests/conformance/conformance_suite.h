@@ -11,6 +11,8 @@
 //   <name>/<kind>.compact                containers with compact(): it gives
 //                                        a drain's memory back, keys intact
 //   <name>/<kind>.concurrent_stress      thread-safe containers only
+//   <name>/<kind>.iteration_*            Iterable containers only
+//                                        (iteration_cases.h)
 //
 // A container that fails the concept fails to compile here, with a message
 // naming the missing operation (container.h, require_study_container).
@@ -54,6 +56,11 @@ class Differential {
 
   C& container() { return *c_; }
   std::size_t live() const { return ref_.size(); }
+  // The reference: each live key and the digest of its value.
+  const std::unordered_map<K, std::uint64_t, Hash<K>>& reference() const { return ref_; }
+  // Tells the reference that the container erased `key` on its own
+  // (erase_first / erase_next): the caller has checked that it did.
+  void forget(const K& key) { ASSERT_EQ(ref_.erase(key), 1u) << "the container erased a key that was not live"; }
 
   void insert(std::uint64_t key_seed, std::uint64_t value_seed) {
     const K key = KV::make_key(key_seed);
@@ -70,6 +77,12 @@ class Differential {
   }
 
   void find(std::uint64_t key_seed) { check_key(KV::make_key(key_seed)); }
+
+  // Erase of a key known to be live, given as the key itself.
+  void erase_key(const K& key) {
+    ASSERT_TRUE(c_->erase(key)) << "erase of a live key";
+    forget(key);
+  }
 
   void check_key(const K& key) {
     const auto it = ref_.find(key);
@@ -331,6 +344,12 @@ void register_case(const std::string& suite, const std::string& name, Body body)
                           });
 }
 
+}  // namespace dstudy::conformance
+
+#include "tests/conformance/iteration_cases.h"
+
+namespace dstudy::conformance {
+
 template <template <class, class> class Impl>
 bool register_suite(const char* impl_name) {
   for_each_kv_kind([&]<class KV>(KV) {
@@ -352,6 +371,7 @@ bool register_suite(const char* impl_name) {
       register_case(suite, "footprint", [] { footprint_policy<C, KV>(); });
       if constexpr (Compactable<C>) register_case(suite, "compact", [] { compact_shrinks<C, KV>(); });
       if constexpr (C::kThreadSafe) register_case(suite, "concurrent_stress", [] { concurrent_stress<C, KV>(); });
+      if constexpr (Iterable<C>) register_iteration_cases<C, KV>(suite);
     }
   });
   return true;

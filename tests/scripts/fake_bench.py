@@ -7,6 +7,7 @@ environment variable (comma-separated impls):
   FAKE_BENCH_HANG       sleep 120 s in these impls (for timeouts)
   FAKE_BENCH_OOM        die of std::bad_alloc in these impls
   FAKE_BENCH_CHECK      exit 3 (correctness check failed) in these impls
+  FAKE_BENCH_NOT_APPLICABLE  exit 5 (the workload needs iteration) in these impls
   FAKE_BENCH_COMPETING  these impls' cells say machine_load.competing (with a reason)
   FAKE_BENCH_OLD_SCHEMA these impls write a sidecar of schema version 1
   FAKE_BENCH_SLEEP      seconds every cell takes
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from dstudy.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_OK, EXIT_USAGE,  # noqa: E402
+from dstudy.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_NOT_APPLICABLE, EXIT_OK, EXIT_USAGE,  # noqa: E402
                              HEADLINE_LAYER, LAYERS, MIN_SAMPLES, OP_TYPES, SIDECAR_SCHEMA_VERSION,
                              SPREAD_WARNING_PCT)
 
@@ -306,6 +307,9 @@ def main():
     if named("FAKE_BENCH_OOM", a.impl):
         print("terminate called after throwing an instance of 'std::bad_alloc'", file=sys.stderr, flush=True)
         os.abort()
+    if named("FAKE_BENCH_NOT_APPLICABLE", a.impl):
+        print(f"dstudy_bench: not applicable: impl '{a.impl}' does not offer iteration", file=sys.stderr)
+        return EXIT_NOT_APPLICABLE
     if named("FAKE_BENCH_CHECK", a.impl):
         print("check failed: find_hit expected 10 observed 9", file=sys.stderr)
         return EXIT_CHECK

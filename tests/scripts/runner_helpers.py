@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from dstudy import schema  # noqa: E402
+from dstudy.contract import NOT_APPLICABLE  # noqa: E402
 
 FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
 STUDY = REPO / "scripts" / "study"
@@ -47,7 +48,7 @@ def validate_results(doc):
     (the sidecars too), and its fields agree with each other."""
     schema.check(doc, "results", complete=True, name="results.json")
     m = doc["manifest"]
-    assert m["cells_ok"] + m["cells_failed"] <= m["cells_total"]
+    assert m["cells_ok"] + m["cells_failed"] + m["cells_not_applicable"] <= m["cells_total"]
     assert m["cells_competing"] == sum(
         1 for c in doc["cells"] if c["status"] == "ok" and c["sidecar"]["machine_load"]["competing"])
     assert m["sizes"] and m["sizes"][0] == m["size"] and len(set(m["sizes"])) == len(m["sizes"])
@@ -65,6 +66,8 @@ def validate_results(doc):
             # stored as columns: one list per field, all of one length
             series = c["sidecar"]["memory"]["series"]
             assert isinstance(series, dict) and len({len(v) for v in series.values()}) == 1
+        elif c["status"] == NOT_APPLICABLE:
+            assert c["failure"] is None and c["sidecar"] is None
 
 
 def validate_sidecar(s):

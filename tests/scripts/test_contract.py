@@ -42,4 +42,5 @@ def test_thresholds_agree(cpp):
 def test_exit_codes_agree(cpp):
     assert cpp["exit_codes"] == {"ok": contract.EXIT_OK, "error": contract.EXIT_ERROR,
                                  "usage": contract.EXIT_USAGE, "check": contract.EXIT_CHECK,
-                                 "allocator": contract.EXIT_ALLOCATOR}
+                                 "allocator": contract.EXIT_ALLOCATOR,
+                                 "not_applicable": contract.EXIT_NOT_APPLICABLE}

@@ -7,7 +7,8 @@ import pytest
 
 from runner_helpers import FAKE_BENCH
 from dstudy import outcome
-from dstudy.contract import EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_USAGE, SIDECAR_SCHEMA_VERSION
+from dstudy.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_NOT_APPLICABLE, EXIT_USAGE,
+                             NOT_APPLICABLE, SIDECAR_SCHEMA_VERSION)
 
 
 def write_outputs(d, version=SIDECAR_SCHEMA_VERSION, checks_ok=True, change=None):
@@ -42,6 +43,10 @@ def test_ok_returns_the_sidecar(tmp_path):
 def test_exit_codes(tmp_path, code, stderr, reason):
     status, failure, _ = outcome.classify(code, False, stderr, tmp_path)
     assert status == "failed" and failure["reason"] == reason
+
+
+def test_not_applicable_is_neither_ok_nor_failed(tmp_path):
+    assert outcome.classify(EXIT_NOT_APPLICABLE, False, "not applicable", tmp_path) == (NOT_APPLICABLE, None, None)
 
 
 def test_a_sidecar_of_another_schema_version_fails_the_cell(tmp_path):

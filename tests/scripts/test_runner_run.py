@@ -3,6 +3,9 @@ import json
 
 from runner_helpers import invocations, latest, load_results, validate_results
 
+from dstudy_report.load import load_run
+from dstudy_report.tables import cells_table
+
 
 def cells_by_id(doc):
     return {c["id"]: c for c in doc["cells"]}
@@ -75,6 +78,24 @@ def test_crash_is_recorded_and_the_run_goes_on(study, tmp_path, monkeypatch):
     m = doc["manifest"]
     assert (m["cells_ok"], m["cells_failed"]) == (2, 1)
     assert m["failures"][0]["id"] == "beta/drain/u64/glibc"
+
+
+def test_not_applicable_cells_are_recorded_apart_and_fail_nothing(study, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_BENCH_NOT_APPLICABLE", "beta")
+    assert study("run", "--workload", "drain", "--allocator", "glibc") == 0
+    doc = load_results(latest(tmp_path))
+    validate_results(doc)
+    cell = cells_by_id(doc)["beta/drain/u64/glibc"]
+    assert (cell["status"], cell["failure"], cell["sidecar"]) == ("not_applicable", None, None)
+    m = doc["manifest"]
+    assert (m["cells_ok"], m["cells_failed"], m["cells_not_applicable"]) == (2, 0, 1) and m["failures"] == []
+    # a rerun of failed cells leaves it alone
+    assert study("run", "--resume", str(latest(tmp_path)), "--retry-failed") == 0
+    run = load_run(latest(tmp_path))
+    assert [c.id for c in run.not_applicable] == ["beta/drain/u64/glibc"]
+    assert "beta/drain/u64/glibc" not in {c.id for c in run.cells} and not run.failed
+    rows = {r[0].text: r[2].text for r in cells_table(run).rows}
+    assert rows["beta/drain/u64/glibc"] == "n/a" and rows["alpha/drain/u64/glibc"].startswith("ok")
 
 
 def test_timeout_is_recorded(study, tmp_path, monkeypatch):

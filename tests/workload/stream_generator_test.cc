@@ -64,10 +64,18 @@ void replay_and_check(const OperationStream& s, const WorkloadSpec& spec) {
           case OpType::kErase: ASSERT_TRUE(present) << ph.name << " op " << i << ": erase of an absent key"; live.erase(op.key_seed); break;
           case OpType::kFindHit: ASSERT_TRUE(present) << ph.name << " op " << i << ": find_hit of an absent key"; break;
           case OpType::kFindMiss: ASSERT_FALSE(present) << ph.name << " op " << i << ": find_miss of a present key"; break;
+          case OpType::kEraseFirst:
+          case OpType::kEraseNext:
+            // The container picks the key: any live one will do here, since
+            // nothing after it may name a live key (the loader checks).
+            ASSERT_FALSE(live.empty()) << ph.name << " op " << i << ": container erase on an empty set";
+            live.erase(live.begin());
+            break;
+          case OpType::kIterate: break;
           case OpType::kUpdate:
           case OpType::kEraseMiss: FAIL() << ph.name << " op " << i << ": the generator emits only the four preset op types";
         }
-        ++counts[static_cast<int>(op.type)];
+        counts[static_cast<int>(op.type)] += op.type == OpType::kIterate ? live.size() : 1;
         peak = std::max(peak, live.size());
       }
       at = ph.end;
@@ -106,7 +114,8 @@ TEST(PresetStreams, QuickStreamsReplayExactlyForEveryKv) {
       EXPECT_EQ(s.kv, kv);
       EXPECT_EQ(s.size_profile, "quick");
       EXPECT_EQ(s.threads.size(), spec.threads_for("quick"));
-      EXPECT_GE(s.total_ops(), 50000u);
+      // a whole walk counts as the entries it visits
+      EXPECT_GE(s.total_ops() + s.threads[0].expected[static_cast<int>(OpType::kIterate)], 50000u);
       EXPECT_LE(s.total_ops(), 1200000u) << "a quick cell should run in about a second at most";
       replay_and_check(s, spec);
     }
@@ -321,6 +330,35 @@ TEST(DeleteOrder, LifoIterationAndFifoWindow) {
       out_of_order += pos[era[i].key_seed] != i;
     }
     EXPECT_GT(out_of_order, 0u);
+  }
+}
+
+TEST(DeleteOrder, ContainerPicksWhatEraseFirstAndEraseNextRemove) {
+  const auto spec = from_text("picks", R"({"name": "picks", "description": "Container-picked erases at 1000 keys.",
+    "kv": ["u64"], "seed": 5, "sizes": {"quick": {"live": 1000}, "full": {"live": 4000}}, "phases": [
+    {"name": "load", "role": "load", "mix": {"insert": 100}, "target_live": 1.0},
+    {"name": "first", "role": "steady", "mix": {"insert": 50, "erase": 50}, "erase_order": "container_first", "turnovers": 1},
+    {"name": "next", "role": "drain", "mix": {"insert": 20, "erase": 80}, "erase_order": "container_next", "target_live": 0.5},
+    {"name": "walk", "role": "probe", "mix": {"iterate": 90, "find_miss": 10}, "ops": 50}]})");
+  EXPECT_TRUE(spec.needs_iteration());
+  EXPECT_FALSE(preset("erase_lagged_fifo").needs_iteration());
+  EXPECT_TRUE(preset("iterate_after_drain").needs_iteration());
+  const OperationStream s = generate_stream(spec, "quick", "u64");
+  replay_and_check(s, spec);
+  const ThreadStream& t = s.threads[0];
+  const auto count = [&](std::size_t p, OpType type) { return t.phases[p].op_counts[static_cast<int>(type)]; };
+  EXPECT_EQ(count(1, OpType::kEraseFirst), 1000u);
+  EXPECT_EQ(count(1, OpType::kErase) + count(1, OpType::kEraseNext), 0u);
+  EXPECT_GT(count(2, OpType::kEraseNext), 0u);
+  EXPECT_EQ(t.phases[2].live_after, 500u);
+  EXPECT_EQ(count(3, OpType::kIterate) + count(3, OpType::kFindMiss), 50u);
+  EXPECT_GT(count(3, OpType::kIterate), 30u);
+  // iterate expects the entries it visits: each walk, the 500 live keys
+  EXPECT_EQ(t.expected[static_cast<int>(OpType::kIterate)], count(3, OpType::kIterate) * 500u);
+  for (const Operation& op : t.ops) {
+    if (needs_iteration(op.type)) {
+      ASSERT_EQ(op.key_index, 0u);
+    }
   }
 }
 

@@ -343,3 +343,40 @@ TEST_F(BadSpecs, ReinsertWithLifoIsFine) {
 
 }  // namespace
 }  // namespace dstudy
+
+namespace dstudy {
+namespace {
+
+// Once the container picks what an erase removes, nothing may name a live
+// key, the kind must be fixed-size and the workload single-threaded.
+TEST_F(BadSpecs, ContainerPickedErasesForbidWhatNeedsKnownKeys) {
+  const std::string churn =
+      R"({"name": "churn", "role": "steady", "mix": {"insert": 25, "erase": 25, "find_hit": 40, "find_miss": 10}, "turnovers": 1})";
+  const std::string picks =
+      R"({"name": "churn", "role": "steady", "mix": {"insert": 50, "erase": 50}, "erase_order": "container_first", "turnovers": 1})";
+  const std::string u64 = R"("kv": ["u64"])";
+  auto spec = [&](const std::string& phase) {
+    std::string s = edit(churn, phase);
+    const auto at = s.find(R"("kv": ["u64", "string"])");
+    s.replace(at, std::string(R"("kv": ["u64", "string"])").size(), u64);
+    return s;
+  };
+  rejects(edit(churn, picks), "kv", {"fixed-size kinds only", "string"});
+  rejects(spec(R"({"name": "churn", "role": "steady", "mix": {"insert": 40, "erase": 40, "find_hit": 20}, "erase_order": "container_next", "turnovers": 1})"),
+          "phases[1].mix.find_hit", {"no find_hit", "the container picks"});
+  rejects(spec(picks + R"(, {"name": "after", "role": "steady", "mix": {"insert": 50, "erase": 50}, "turnovers": 1})"),
+          "phases[2].erase_order", {"an earlier phase let the container pick"});
+  rejects(spec(picks + R"(, {"name": "after", "role": "probe", "mix": {"find_hit": 100}, "ops": 10})"),
+          "phases[2].mix.find_hit", {"no find_hit"});
+  std::string threaded = spec(picks);
+  threaded.replace(threaded.find(R"("seed": 7)"), 9, R"("seed": 7, "threads": 2)");
+  rejects(threaded, "threads", {"one thread"});
+  rejects(spec(R"({"name": "churn", "role": "probe", "mix": {"iterate": 50, "insert": 50}, "ops": 10})"), "phases[1].role",
+          {"find-only mix (finds and iterations)"});
+  // accepted: the same without the string kind, and iterate in a probe
+  EXPECT_NO_THROW(load_workload_spec(write(spec(picks))));
+  EXPECT_NO_THROW(load_workload_spec(write(spec(R"({"name": "churn", "role": "probe", "mix": {"iterate": 100}, "ops": 10})"))));
+}
+
+}  // namespace
+}  // namespace dstudy
