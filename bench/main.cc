@@ -3,7 +3,7 @@
 // lists what it can run. One Google Benchmark main; see docs/harness.md.
 //
 //   dstudy_bench --list [--workloads-dir DIR]
-//   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full --out-dir DIR
+//   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full|n<N> --out-dir DIR
 //                [--workloads-dir DIR] [--repetitions N] [--latency | --no-latency]
 //                [--memory-sample-every K]
 //                [--expect-allocator NAME] [--seed S] [--benchmark_* flags]
@@ -144,7 +144,9 @@ std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
   app.add_option("--impl", cl.impl, "Implementation (registered name)");
   app.add_option("--workload", cl.workload, "Workload (spec name)");
   app.add_option("--kv", cl.kv, "Key/value kind: u64, inline32, string, blob1k");
-  app.add_option("--size", cl.size, "Size profile of the workload spec (quick, full, or any other it defines)")
+  app.add_option("--size", cl.size,
+                 "Size profile of the workload spec (quick, full, or any other it defines), or n<N>: "
+                 "a size-sweep point, the spec's full profile at N live keys")
       ->capture_default_str();
   app.add_option("--out-dir", cl.out_dir, "Folder for gbench.json and sidecar.json");
   app.add_option("--repetitions", cl.repetitions, "Independent repetitions (one process each)")
@@ -204,6 +206,7 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
 
   try {
     cell.spec = dstudy::find_workload(cl.workloads_dir, cl.workload);
+    dstudy::add_sweep_size(cell.spec, cl.size);
     cell.threads = cell.spec.threads_for(cl.size);
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());

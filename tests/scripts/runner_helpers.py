@@ -59,7 +59,7 @@ def validate_results(doc):
     m = doc["manifest"]
     for k in MANIFEST_FIELDS:
         assert k in m, f"manifest lacks {k}"
-    assert m["profile"] in ("quick", "full")
+    assert m["profile"] in ("quick", "full", "sweep")
     assert set(m["filters"]) == {"impl", "workload", "kv", "allocator"}
     for a in m["allocators"]:
         for k in ("name", "library", "env", "version"):
