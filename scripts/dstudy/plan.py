@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 
 from . import allocators as alloc_mod
 from . import cells as cells_mod
-from .profiles import PROFILES, sweep_live
+from .contract import sweep_live
+from .profiles import PROFILES
 
 
 class PlanError(ValueError):

@@ -55,13 +55,6 @@ def sweep_size(n):
     return f"n{int(n)}"
 
 
-def sweep_live(size):
-    """N of a sweep point's size name ('n300000' -> 300000); None otherwise."""
-    if size and size[0] == "n" and size[1:].isdigit():
-        return int(size[1:])
-    return None
-
-
 def sweep_sections(sweep, points=None):
     """One section per point of the sweep (or of `points`, when given)."""
     return [{"name": sweep_size(n), "size": sweep_size(n), "allocators": sweep["allocators"],

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from runner_helpers import REPO, invocations, latest, load_results, registered_impls, validate_results
-from dstudy.profiles import LARGE_TABLES, PROFILES, SWEEP, sweep_live, sweep_size
+from dstudy.contract import sweep_live
+from dstudy.profiles import LARGE_TABLES, PROFILES, SWEEP, sweep_size
 
 FAKE_SWEEP = {"points": [1000, 10000, 100000], "allocators": ["glibc"],
               "impls": ["alpha", "beta"], "workloads": ["churn", "drain"]}
