@@ -26,15 +26,20 @@ json memory_process(CellDriver& driver, const std::vector<Phase>& phases) {
   return {{"pass", pass_to_json(r)}, {"memory", memory_json(driver.memory(), derive_memory(driver.memory(), phases))}};
 }
 
-json repetition_process(CellDriver& driver, bool latency) {
+json repetition_process(CellDriver& driver, bool latency, bool by_phase) {
   json j;
   j["process"] = static_cast<long>(getpid());
   j["cold"] = pass_to_json(driver.run_timed_pass());
   j["warm"] = pass_to_json(driver.run_timed_pass());
   if (latency) {
     LatencyRecord rec;
+    rec.by_phase = by_phase;
     j["latency_pass"] = pass_to_json(driver.run_latency_pass(rec));
     j["latency"] = histograms_to_json(rec.per_op);
+    if (by_phase) {
+      j["latency_by_phase"] = json::array();
+      for (const OpHistograms& h : rec.per_phase) j["latency_by_phase"].push_back(histograms_to_json(h));
+    }
   }
   return j;
 }
@@ -47,6 +52,8 @@ RepetitionRecord repetition_from_json(const json& j) {
   if (j.contains("latency")) {
     r.latency_pass = pass_from_json(j.at("latency_pass"));
     r.latency = histograms_from_json(j.at("latency"));
+    if (j.contains("latency_by_phase"))
+      for (const json& h : j.at("latency_by_phase")) r.latency_by_phase.push_back(histograms_from_json(h));
   }
   return r;
 }
@@ -116,7 +123,7 @@ CellRun run_cell(CellDriver& driver, const CellOptions& options, const StreamFac
         RepetitionRecord rec;
         for (auto _ : state) {
           const std::string what = "repetition " + std::to_string(run.repetitions.size() + 1);
-          rec = repetition_from_json(run_in_child_process(what, [&] { return repetition_process(driver, options.latency); }));
+          rec = repetition_from_json(run_in_child_process(what, [&] { return repetition_process(driver, options.latency, options.latency_by_phase); }));
           state.SetIterationTime(headline_seconds(rec.warm, run.phases));
         }
         run.repetitions.push_back(rec);

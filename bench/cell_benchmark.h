@@ -34,6 +34,7 @@ struct RepetitionRecord {
   RepetitionResult warm;  // the second: the headline figure
   std::optional<RepetitionResult> latency_pass;
   std::optional<OpHistograms> latency;  // every op of the latency pass, by type
+  std::vector<OpHistograms> latency_by_phase;  // the same, per phase (when the spec asks)
 };
 
 struct CellRun {

@@ -25,6 +25,7 @@ struct CellOptions {
   std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
   std::optional<double> fill;               // fraction of the growth point (spec)
   bool reserve = false;                     // call reserve(peak live) when the container has it (spec)
+  bool latency_by_phase = false;            // a latency histogram set per phase too (spec)
 };
 
 // Makes the operation stream; live_size_override replaces the preset's live

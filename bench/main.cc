@@ -25,6 +25,7 @@
 
 #include "bench/cell_benchmark.h"
 #include "bench/cell_registry.h"
+#include "bench/probe_lengths.h"
 #include "bench/probes/cycle_timer.h"
 #include "bench/probes/environment.h"
 #include "bench/probes/memory_probe.h"
@@ -86,6 +87,7 @@ nlohmann::json contract() {
           {"headline_layer", dstudy::bench::kHeadlineLayer},
           {"min_samples", min_samples},
           {"spread_warning_pct", dstudy::bench::kSpreadWarningPct},
+          {"probe_length_unit", dstudy::bench::kProbeLengthUnit},
           {"exit_codes",
            {{"ok", kExitOk}, {"error", kExitError}, {"usage", kExitUsage}, {"check", kExitCheck},
             {"allocator", kExitAllocator}}}};
@@ -263,6 +265,7 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.memory_sample_every = cl.memory_every;
   o.fill = cell.spec.fill;
   o.reserve = cell.spec.reserve;
+  o.latency_by_phase = cell.spec.latency_by_phase;
   return o;
 }
 

@@ -19,8 +19,6 @@
 
 namespace dstudy::bench {
 
-using OpHistograms = std::array<probes::LatencyHistogram, kOpTypeCount>;
-
 template <class KV>
 class OpLoop {
  public:

@@ -14,7 +14,6 @@ namespace dstudy::bench {
 nlohmann::json pass_to_json(const RepetitionResult& r);
 RepetitionResult pass_from_json(const nlohmann::json& j);
 
-using OpHistograms = std::array<probes::LatencyHistogram, kOpTypeCount>;
 nlohmann::json histograms_to_json(const OpHistograms& h);
 OpHistograms histograms_from_json(const nlohmann::json& j);
 

@@ -551,7 +551,7 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
   }
   r.object(root, "");
   r.known_fields(root, "",
-                 {"name", "description", "kv", "threads", "seed", "key_universe", "key_encoding", "fill", "reserve",
+                 {"name", "description", "kv", "threads", "seed", "key_universe", "key_encoding", "fill", "reserve", "latency_by_phase",
                   "sizes", "phases", "headline", "retention_phase"});
   WorkloadSpec spec;
   spec.source = source;
@@ -570,6 +570,7 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
   }
   parse_fill(r, root, spec);
   if (root.contains("reserve")) spec.reserve = r.boolean(root["reserve"], "reserve");
+  if (root.contains("latency_by_phase")) spec.latency_by_phase = r.boolean(root["latency_by_phase"], "latency_by_phase");
 
   const std::vector<std::string> profiles = parse_sizes(r, root, spec);
   expand_phases(r, r.required(root, "", "phases"), "phases", spec.key_universe.has_value(), profiles, spec.phases);

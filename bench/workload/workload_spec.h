@@ -138,6 +138,10 @@ struct WorkloadSpec {
   std::vector<double> fill_sweep;
   // Whether the harness calls reserve(peak live) on containers that have it.
   bool reserve = false;
+  // Whether the latency pass also keeps a histogram set per phase (the
+  // sidecar's latency.by_phase): for workloads whose phases are successive
+  // stretches of one process, such as the turnovers of a drift workload.
+  bool latency_by_phase = false;
   std::vector<SizeProfile> sizes;  // at least "quick" and "full"
   std::vector<PhaseSpec> phases;   // repeat groups already expanded
   // Phase names (or repeat-group base names) whose throughput is the

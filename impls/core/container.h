@@ -30,6 +30,14 @@
 //                      room for n keys without growing. The harness calls it
 //                      the same way on every container that has it, and only
 //                      when a workload asks (so no map gets a head start).
+//   std::size_t probe_length(const key_type&) const
+//                      introspection, never timed: the probes beyond the
+//                      first look that a lookup of the key makes, in absl's
+//                      hashtable_debug unit — one per further group, bucket
+//                      or slot visited and one per stored key compared that
+//                      was not it; 0 when the first look decides. The harness
+//                      reads it at phase ends (docs/harness.md, "Probe
+//                      lengths").
 //
 // Each requirement is its own concept so that an adapter that misses one
 // fails with a message that names it (see require_study_container below).
@@ -95,6 +103,11 @@ concept Quiescible = requires(C& c) { c.quiesce(); };
 
 template <class C>
 concept Reservable = requires(C& c, std::size_t n) { c.reserve(n); };
+
+template <class C>
+concept ProbeIntrospectable = requires(const C& c, const typename C::key_type& k) {
+  { c.probe_length(k) } -> std::convertible_to<std::size_t>;
+};
 
 // Called where a container is registered: one static_assert per requirement,
 // so the compiler's first error says which operation the adapter lacks.

@@ -26,3 +26,10 @@ run concurrent --size medium --impl 'concurrent_map,tbb_concurrent_hash_map,libc
 # 5. Memory after drains, per allocator: what idling and the allocator's purge give back.
 run memory --impl 'absl_flat_hash_map,boost_unordered_flat_map,std_unordered_map,std_map,tombstone_never,tombstone_shrink,sorted_vector_lazy' \
   --workload 'drain.fill85,grow_shrink_cycles' --allocator 'glibc,jemalloc,mimalloc,tcmalloc' --no-large
+# 6. The size axis: the hash maps on steady churn and miss-after-drain at N = 10k .. 3M
+#    (one section per point; the report says where rankings cross). See sweep.md.
+run sweep --profile sweep
+# 7. Drift over turnovers: 50 turnovers of churn at fill 0.85, latency, tombstones,
+#    capacity and probe lengths per turnover. See drift.md.
+run drift --size medium --workload drift --allocator glibc \
+  --impl 'tombstone_*,absl_flat_hash_map,boost_unordered_flat_map,std_unordered_map'
