@@ -1,10 +1,12 @@
 """Drift over turnovers: a workload whose headline is one repeated steady
 phase (churn_1 .. churn_50, one per turnover) drawn phase by phase, one line
-per container: throughput, find-miss P50 and P99 (the spec's
-latency_by_phase), tombstones, capacity, footprint and the mean probe length
-of unsuccessful lookups, each read at the phase's end. A reader sees a
-table's miss cost creep up and a policy (rehash, anti-drift) bring it down,
-and when."""
+per container: throughput, the miss cost (ns per lookup of a repeated
+find_miss-only phase after each turnover, miss_1 .. miss_50, when the
+workload has one), find-miss P50 and P99 (the spec's latency_by_phase),
+tombstones, capacity, footprint and the mean and P99 probe length of
+unsuccessful lookups, each read at the phase's end. A reader sees a table's
+miss cost creep up and a policy (rehash, anti-drift) bring it down, and
+when."""
 import re
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ class Turnover:
     """One repeated phase of one cell: what the curves plot."""
     k: int
     ops_per_second: float | None
+    miss_ns: float | None          # ns per lookup of the turnover's find_miss-only phase
     miss_p50_ns: float | None
     miss_p99_ns: float | None
     tombstones: int | None
@@ -34,6 +37,18 @@ def _by_name(items, key="phase"):
     return {x.get(key) or x.get("name"): x for x in items or [] if isinstance(x, dict)}
 
 
+def miss_phases(cell):
+    """{k: phase name} of a repeated phase that only looks up absent keys
+    (ops_by_type: find_miss alone), e.g. miss_1 .. miss_50."""
+    out = {}
+    for p in cell.section("workload").get("phases") or []:
+        m = REPEAT_NAME.match(p.get("name") or "")
+        ops = p.get("ops_by_type") or {}
+        if m and ops.get("find_miss") and not any(v for op, v in ops.items() if op != "find_miss"):
+            out[int(m["k"])] = p["name"]
+    return out
+
+
 def turnovers(cell):
     """[Turnover] of the cell's repeated headline phases (name <base>_<k>),
     in order; empty when the cell has fewer than MIN_TURNOVERS or no
@@ -43,6 +58,7 @@ def turnovers(cell):
         return []
     thr = _by_name(cell.section("throughput").get("phases"), "name")
     ends = _by_name(cell.phase_end)
+    misses = miss_phases(cell)
     out = []
     for name in cell.headline_phases:
         m = REPEAT_NAME.match(name)
@@ -52,7 +68,10 @@ def turnovers(cell):
         end = ends.get(name) or {}
         internals = end.get("internals") or {}
         probes = ((end.get("probe_lengths") or {}).get("miss")) or {}
-        out.append(Turnover(int(m["k"]), (thr.get(name) or {}).get("median_ops_per_second"),
+        k = int(m["k"])
+        miss_rate = (thr.get(misses.get(k)) or {}).get("median_ops_per_second")
+        out.append(Turnover(k, (thr.get(name) or {}).get("median_ops_per_second"),
+                            1e9 / miss_rate if miss_rate else None,
                             miss.get("p50_ns"), miss.get("p99_ns"), internals.get("tombstones"),
                             internals.get("capacity"), (end.get("after") or {}).get("footprint_bytes"),
                             probes.get("mean"), probes.get("p99")))
@@ -69,7 +88,8 @@ def drift_groups(run):
     return out
 
 
-PANELS = (("ops_per_second", "throughput (Mops/s)", 1e-6, False),
+PANELS = (("ops_per_second", "churn throughput (Mops/s)", 1e-6, False),
+          ("miss_ns", "miss cost (ns per lookup)", 1.0, False),
           ("miss_p50_ns", "find_miss P50 (ns)", 1.0, False),
           ("miss_p99_ns", "find_miss P99 (ns)", 1.0, False),
           ("tombstones", "tombstones", 1.0, False),
@@ -83,7 +103,7 @@ def drift_figure(run, figdir, size, workload, kv):
     group = drift_groups(run).get((size, workload, kv))
     if not group:
         return None
-    fig, axes = plt.subplots(2, 4, figsize=(14, 6.2), layout="constrained", sharex=True)
+    fig, axes = plt.subplots(3, 3, figsize=(13, 8.5), layout="constrained", sharex=True)
     allocators = {c.allocator for c, _ in group}
     for k, (c, ts) in enumerate(group):
         label = c.impl if len(allocators) == 1 else c.candidate
@@ -98,13 +118,15 @@ def drift_figure(run, figdir, size, workload, kv):
         ax.grid(True, alpha=0.3)
         if logy:
             ax.set_yscale("log", base=2)
-    for ax in axes[1]:
+    for ax in axes[-1]:
         ax.set_xlabel("turnover (repeated steady phase)")
     axes.flat[0].legend(fontsize=7, loc="best")
     title = f"Drift over turnovers — {workload}, kv {kv}, size {size}"
     fig.suptitle(title)
     caption = ("One point per turnover (a steady phase that erases N keys), one line per container. "
-               "Throughput: the median over the repetitions of the phase's own rate; find_miss "
+               "Throughput: the median over the repetitions of the phase's own rate; miss cost: the "
+               "time of the lookups-of-absent-keys phase that follows each turnover over its lookups "
+               "(median over the repetitions); find_miss "
                "percentiles: every miss of the phase timed (latency pass, all repetitions); "
                "tombstones, capacity, footprint and the probe lengths of the phase's recent "
                "unsuccessful lookups: read at the phase's end in the memory pass. A blank panel "

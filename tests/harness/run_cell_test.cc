@@ -146,10 +146,11 @@ TEST(RunCell, PercentilesNeedEnoughSamples) {
   EXPECT_GT(lat["resolution_ns"].get<double>(), 0);
 }
 
-// The drift preset at quick size: latency per phase (one entry per turnover,
-// each with its own find_miss percentiles, counts summing to the pass's) and
-// probe lengths at every phase end from a container that can tell; neither
-// from a container that cannot, or when the spec does not ask.
+// The drift preset at quick size: latency per phase (load, then per turnover
+// its churn and its find_miss-only phase, each with its own find_miss
+// percentiles, counts summing to the pass's) and probe lengths at every phase
+// end from a container that can tell; neither from a container that cannot,
+// or when the spec does not ask.
 TEST(RunCell, DriftKeepsLatencyPerPhaseAndProbeLengthsPerPhaseEnd) {
   WorkloadSpec spec = find_workload(default_workloads_dir(), "drift");
   ASSERT_TRUE(spec.latency_by_phase);
@@ -163,11 +164,13 @@ TEST(RunCell, DriftKeepsLatencyPerPhaseAndProbeLengthsPerPhaseEnd) {
   const nlohmann::json j = sidecar<TombstoneMapNever>(make, o);
   ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
   const nlohmann::json& by_phase = j["latency"]["by_phase"];
-  ASSERT_EQ(by_phase.size(), 51u);
+  ASSERT_EQ(by_phase.size(), 101u);
   EXPECT_EQ(by_phase[0]["phase"], "load");
-  EXPECT_EQ(by_phase[50]["phase"], "churn_50");
+  EXPECT_EQ(by_phase[99]["phase"], "churn_50");
+  EXPECT_EQ(by_phase[100]["phase"], "miss_50");
+  EXPECT_EQ(by_phase[100]["per_op"].size(), 1u) << "a miss phase does find_miss only";
   double misses = 0;
-  for (std::size_t p = 1; p <= 50; ++p) {
+  for (std::size_t p = 1; p <= 100; ++p) {
     const nlohmann::json& miss = by_phase[p]["per_op"]["find_miss"];
     ASSERT_FALSE(miss.is_null()) << p;
     EXPECT_FALSE(miss["p99_ns"].is_null()) << "a turnover has 1000+ misses";
@@ -175,10 +178,10 @@ TEST(RunCell, DriftKeepsLatencyPerPhaseAndProbeLengthsPerPhaseEnd) {
   }
   EXPECT_EQ(misses, j["latency"]["per_op"]["find_miss"]["count"].get<double>());
   const nlohmann::json& ends = j["memory"]["phase_end"];
-  ASSERT_EQ(ends.size(), 51u);
+  ASSERT_EQ(ends.size(), 101u);
   EXPECT_TRUE(ends[0]["probe_lengths"].is_null()) << "no lookup before the load ends";
   std::size_t with_tombstones = 0;
-  for (std::size_t p = 1; p <= 50; ++p) {
+  for (std::size_t p = 1; p <= 100; ++p) {
     const nlohmann::json& pl = ends[p]["probe_lengths"];
     ASSERT_FALSE(pl.is_null()) << p;
     EXPECT_EQ(pl["unit"], kProbeLengthUnit);

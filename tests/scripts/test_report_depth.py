@@ -82,13 +82,17 @@ def test_drift_turnovers_and_first_last_table(drift):
     assert [t.tombstones for t in never[:7]] == [2730, 5461, 8192, 10922, 13653, 0, 2730]
     assert never[4].miss_probe_mean > never[0].miss_probe_mean
     assert never[4].miss_p50_ns > never[5].miss_p50_ns
+    # the miss cost of each turnover, from its find_miss-only phase
+    assert never[0].miss_ns == pytest.approx(10 + 80 * 2730 / 131072, rel=1e-6)
+    assert never[4].miss_ns > never[0].miss_ns > never[5].miss_ns
     table = drift_table(drift)
     assert len(table.rows) == 3
     row = next(r for r in table.rows if r[0].text.startswith("tombstone_never"))
     assert row[1].text == "1–20"
-    assert row[5].text == "2,730 → 5,461"      # tombstones at turnover 1 and 20
+    assert row[6].text == "2,730 → 5,461"      # tombstones at turnover 1 and 20
+    assert row[2].text == "11.7 ns → 13.3 ns"   # miss cost at turnover 1 and 20
     absl = next(r for r in table.rows if r[0].text.startswith("absl"))
-    assert absl[5].text == ""                   # absl does not report tombstones
+    assert absl[6].text == ""                   # absl does not report tombstones
 
 
 def test_a_workload_without_per_phase_latency_has_no_drift(drift):
