@@ -40,9 +40,9 @@ def drift_table(run):
                    "Miss probe mean first → last", "Capacity first → last"],
                   note="From the per-turnover figures of the drift figure: each turnover a steady "
                        "phase that erases N keys; miss cost: ns per lookup of the find_miss-only "
-                       "phase after it (median of the repetitions); latency per phase from the "
-                       "latency pass, "
-                       "tombstones, capacity and probe lengths at the phase's end (memory pass).")
+                       "phase after it and throughput, each in its fastest repetition (a phase "
+                       "lasts about a millisecond, so one preemption spoils a repetition's "
+                       "figure); latency per phase from the latency pass, tombstones, capacity and probe lengths at the phase's end (memory pass).")
 
     def pair(a, b, fmt):
         if a is None and b is None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import ScalarFormatter
 
 from .fig_common import COLOURS, MARKERS, group_key, group_name, save
 
@@ -35,6 +36,15 @@ class Turnover:
 
 def _by_name(items, key="phase"):
     return {x.get(key) or x.get("name"): x for x in items or [] if isinstance(x, dict)}
+
+
+def best_rate(phase):
+    """A phase's rate in its fastest repetition. A turnover's phase lasts about
+    a millisecond, so one preemption by another process makes that
+    repetition's phase read many times slower; the fastest repetition is the
+    one nothing interrupted (the median where no maximum is written)."""
+    phase = phase or {}
+    return phase.get("max_ops_per_second") or phase.get("median_ops_per_second")
 
 
 def miss_phases(cell):
@@ -69,8 +79,8 @@ def turnovers(cell):
         internals = end.get("internals") or {}
         probes = ((end.get("probe_lengths") or {}).get("miss")) or {}
         k = int(m["k"])
-        miss_rate = (thr.get(misses.get(k)) or {}).get("median_ops_per_second")
-        out.append(Turnover(k, (thr.get(name) or {}).get("median_ops_per_second"),
+        miss_rate = best_rate(thr.get(misses.get(k)))
+        out.append(Turnover(k, best_rate(thr.get(name)),
                             1e9 / miss_rate if miss_rate else None,
                             miss.get("p50_ns"), miss.get("p99_ns"), internals.get("tombstones"),
                             internals.get("capacity"), (end.get("after") or {}).get("footprint_bytes"),
@@ -88,8 +98,8 @@ def drift_groups(run):
     return out
 
 
-PANELS = (("ops_per_second", "churn throughput (Mops/s)", 1e-6, False),
-          ("miss_ns", "miss cost (ns per lookup)", 1.0, False),
+PANELS = (("ops_per_second", "churn throughput (Mops/s, best rep.)", 1e-6, False),
+          ("miss_ns", "miss cost (ns per lookup, best rep.)", 1.0, True),
           ("miss_p50_ns", "find_miss P50 (ns)", 1.0, False),
           ("miss_p99_ns", "find_miss P99 (ns)", 1.0, False),
           ("tombstones", "tombstones", 1.0, False),
@@ -118,15 +128,17 @@ def drift_figure(run, figdir, size, workload, kv):
         ax.grid(True, alpha=0.3)
         if logy:
             ax.set_yscale("log", base=2)
+            ax.yaxis.set_major_formatter(ScalarFormatter())
     for ax in axes[-1]:
         ax.set_xlabel("turnover (repeated steady phase)")
     axes.flat[0].legend(fontsize=7, loc="best")
     title = f"Drift over turnovers — {workload}, kv {kv}, size {size}"
     fig.suptitle(title)
     caption = ("One point per turnover (a steady phase that erases N keys), one line per container. "
-               "Throughput: the median over the repetitions of the phase's own rate; miss cost: the "
-               "time of the lookups-of-absent-keys phase that follows each turnover over its lookups "
-               "(median over the repetitions); find_miss "
+               "Throughput: the phase's own rate in its fastest repetition (a phase lasts about a "
+               "millisecond: one preemption makes a repetition's phase read many times slower); miss "
+               "cost: the time of the lookups-of-absent-keys phase that follows each turnover over "
+               "its lookups, fastest repetition; find_miss "
                "percentiles: every miss of the phase timed (latency pass, all repetitions); "
                "tombstones, capacity, footprint and the probe lengths of the phase's recent "
                "unsuccessful lookups: read at the phase's end in the memory pass. A blank panel "
