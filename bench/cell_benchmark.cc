@@ -55,9 +55,14 @@ json repetition_process(CellDriver& driver, const CellOptions& options, const st
   std::optional<RepetitionResult> latency_pass;
   if (options.latency) {
     LatencyRecord rec;
+    rec.by_phase = options.latency_by_phase;
     latency_pass = driver.run_latency_pass(rec);
     j["latency_pass"] = pass_to_json(*latency_pass);
     j["latency"] = histograms_to_json(rec.per_op);
+    if (options.latency_by_phase) {
+      j["latency_by_phase"] = json::array();
+      for (const OpHistograms& h : rec.per_phase) j["latency_by_phase"].push_back(histograms_to_json(h));
+    }
   }
   if (!options.open_loop.empty())
     j["open_loop"] = open_loop_passes(driver, options, phases, latency_pass ? *latency_pass : warm, seed);
@@ -72,6 +77,8 @@ RepetitionRecord repetition_from_json(const json& j) {
   if (j.contains("latency")) {
     r.latency_pass = pass_from_json(j.at("latency_pass"));
     r.latency = histograms_from_json(j.at("latency"));
+    if (j.contains("latency_by_phase"))
+      for (const json& h : j.at("latency_by_phase")) r.latency_by_phase.push_back(histograms_from_json(h));
   }
   if (j.contains("open_loop"))
     for (const json& p : j.at("open_loop")) r.open_loop.push_back(open_loop_from_json(p));

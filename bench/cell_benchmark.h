@@ -36,6 +36,7 @@ struct RepetitionRecord {
   std::optional<RepetitionResult> latency_pass;
   std::optional<OpHistograms> latency;  // every op of the latency pass, by type
   std::vector<OpenLoopPass> open_loop;  // one per CellOptions::open_loop target, in order
+  std::vector<OpHistograms> latency_by_phase;  // the same, per phase (when the spec asks)
 };
 
 struct CellRun {

@@ -35,6 +35,7 @@ struct CellOptions {
   // latency pass (none when empty), and how their arrivals come.
   std::vector<OpenLoopTarget> open_loop;
   ArrivalProcess arrivals = ArrivalProcess::kConstant;
+  bool latency_by_phase = false;            // a latency histogram set per phase too (spec)
 };
 
 // Makes the operation stream; live_size_override replaces the preset's live

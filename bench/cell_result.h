@@ -13,6 +13,7 @@
 
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/latency_histogram.h"
+#include "bench/probe_lengths.h"
 #include "bench/probes/memory_probe.h"
 #include "bench/workload/operation_stream.h"
 #include "impls/core/footprint.h"
@@ -75,6 +76,10 @@ struct PhaseEnd {
   // Allocations, deallocations and bytes requested during the phase (the
   // heap counter's; null where the heap layer is not read).
   std::optional<probes::HeapActivity> heap_activity;
+  // Probe lengths of recent successful / unsuccessful lookups, re-made at
+  // the phase end (probe_lengths.h); null where the container cannot tell
+  // or the stream made no such lookup yet.
+  std::optional<ProbeLengths> probe_hit, probe_miss;
 };
 
 struct MemoryRecord {
@@ -84,11 +89,18 @@ struct MemoryRecord {
   std::vector<PhaseEnd> phase_end;
 };
 
+using OpHistograms = std::array<probes::LatencyHistogram, kOpTypeCount>;
+
 // Every op of a latency pass, timed; merged over threads (and, once
 // collected, over repetitions).
 struct LatencyRecord {
   int repetitions = 0;
-  std::array<probes::LatencyHistogram, kOpTypeCount> per_op;
+  OpHistograms per_op;
+  // With by_phase set before the pass: the same ops again, one histogram set
+  // per phase (in phase order), so a reader sees latency change from phase
+  // to phase (drift over turnovers).
+  bool by_phase = false;
+  std::vector<OpHistograms> per_phase;
 };
 
 struct CellSetup {

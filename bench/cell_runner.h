@@ -259,6 +259,10 @@ class ContainerCellDriver final : public CellDriver {
     std::vector<OpCounts> counts(threads, OpCounts{});
     std::vector<std::uint64_t> sums(threads, 0);
     std::vector<OpHistograms> hists(latency ? threads : 0);
+    // by phase: each thread's phase p into its own set, merged afterwards
+    const bool by_phase = latency && latency->by_phase;
+    std::vector<std::vector<OpHistograms>> phase_hists(by_phase ? threads : 0,
+                                                       std::vector<OpHistograms>(by_phase ? phases : 0));
     std::size_t phase_done = 0;
     auto at_boundary = [&]() noexcept {
       if (!memory) return;
@@ -272,7 +276,7 @@ class ContainerCellDriver final : public CellDriver {
     std::barrier start(static_cast<std::ptrdiff_t>(threads));
     auto body = [&](std::size_t t) {
       const ThreadStream& ts = stream_.threads[t];
-      OpHistograms* h = latency ? &hists[t] : nullptr;
+      OpHistograms* all = latency ? &hists[t] : nullptr;
       // Counted on the stack (registers), not in the shared vectors: no
       // aliasing with the container's stores, no false sharing between threads.
       OpCounts n{};
@@ -280,6 +284,7 @@ class ContainerCellDriver final : public CellDriver {
       start.arrive_and_wait();
       for (std::size_t p = 0; p < phases; ++p) {
         const Phase& ph = ts.phases[p];
+        OpHistograms* h = by_phase ? &phase_hists[t][p] : all;
         ticks[t][p] = sample_inside ? run_phase_sampled(c, ts, ph, *memory, n, sum, h)
                                     : run_span(c, ts.ops.data(), ph.begin, ph.end, n, sum, h);
         sync.arrive_and_wait();
@@ -294,7 +299,22 @@ class ContainerCellDriver final : public CellDriver {
     if (memory) memory->begin_phase(c, merged_phase(0));
     body(0);
     for (auto& th : pool) th.join();
+    if (by_phase) merge_phase_histograms(phase_hists, hists, *latency);
     return collect(ticks, counts, sums, hists, latency);
+  }
+
+  // Per-phase histograms of every thread into the record's per-phase sets
+  // and into each thread's whole-pass set (which collect() then merges).
+  static void merge_phase_histograms(const std::vector<std::vector<OpHistograms>>& phase_hists,
+                                     std::vector<OpHistograms>& hists, LatencyRecord& into) {
+    const std::size_t phases = phase_hists.front().size();
+    if (into.per_phase.size() < phases) into.per_phase.resize(phases);
+    for (std::size_t t = 0; t < phase_hists.size(); ++t)
+      for (std::size_t p = 0; p < phases; ++p)
+        for (int i = 0; i < kOpTypeCount; ++i) {
+          hists[t][i].merge(phase_hists[t][p][i]);
+          into.per_phase[p][i].merge(phase_hists[t][p][i]);
+        }
   }
 
   // Runs ops [begin, end) of one thread; returns the ticks they took.

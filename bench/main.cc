@@ -3,7 +3,7 @@
 // lists what it can run. One Google Benchmark main; see docs/harness.md.
 //
 //   dstudy_bench --list [--workloads-dir DIR]
-//   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full --out-dir DIR
+//   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full|n<N> --out-dir DIR
 //                [--workloads-dir DIR] [--repetitions N] [--latency | --no-latency]
 //                [--memory-sample-every K]
 //                [--open-loop F,F,...] [--open-loop-rate R,R,...] [--arrivals constant|poisson]
@@ -28,6 +28,7 @@
 
 #include "bench/cell_benchmark.h"
 #include "bench/cell_registry.h"
+#include "bench/probe_lengths.h"
 #include "bench/probes/cycle_timer.h"
 #include "bench/probes/environment.h"
 #include "bench/probes/memory_probe.h"
@@ -94,6 +95,7 @@ nlohmann::json contract() {
           {"spread_warning_pct", dstudy::bench::kSpreadWarningPct},
           {"arrival_processes", dstudy::bench::kArrivalProcessNames},
           {"stall_causes", dstudy::bench::kStallCauseNames},
+          {"probe_length_unit", dstudy::bench::kProbeLengthUnit},
           {"exit_codes",
            {{"ok", kExitOk}, {"error", kExitError}, {"usage", kExitUsage}, {"check", kExitCheck},
             {"allocator", kExitAllocator}, {"not_applicable", kExitNotApplicable}}}};
@@ -160,7 +162,9 @@ std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
   app.add_option("--impl", cl.impl, "Implementation (registered name)");
   app.add_option("--workload", cl.workload, "Workload (spec name)");
   app.add_option("--kv", cl.kv, "Key/value kind: u64, inline32, string, blob1k");
-  app.add_option("--size", cl.size, "Size profile of the workload spec (quick, full, or any other it defines)")
+  app.add_option("--size", cl.size,
+                 "Size profile of the workload spec (quick, full, or any other it defines), or n<N>: "
+                 "a size-sweep point, the spec's full profile at N live keys")
       ->capture_default_str();
   app.add_option("--out-dir", cl.out_dir, "Folder for gbench.json and sidecar.json");
   app.add_option("--repetitions", cl.repetitions, "Independent repetitions (one process each)")
@@ -235,6 +239,7 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
 
   try {
     cell.spec = dstudy::find_workload(cl.workloads_dir, cl.workload);
+    dstudy::add_sweep_size(cell.spec, cl.size);
     cell.threads = cell.spec.threads_for(cl.size);
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());
@@ -304,6 +309,7 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt});
   for (double r : cl.open_loop_rates) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = r});
   o.arrivals = *dstudy::bench::arrival_process_from_name(cl.arrivals);
+  o.latency_by_phase = cell.spec.latency_by_phase;
   return o;
 }
 

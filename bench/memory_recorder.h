@@ -11,7 +11,9 @@
 //     compacted container, as an application's would).
 // Probing runs while the pass's clock is stopped, and with heap counting
 // paused, so the harness's own bookkeeping is never counted as the
-// container's.
+// container's. A container that can tell its probe lengths
+// (ProbeIntrospectable) is also asked them at each phase end, for the
+// stream's recent lookups (probe_lengths.h).
 #pragma once
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include <cstdint>
 
 #include "bench/cell_result.h"
+#include "bench/probe_lengths.h"
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/memory_probe.h"
 #include "bench/stream_keys.h"
@@ -49,6 +52,9 @@ class MemoryRecorder {
     record_.phase_end.clear();
     live_ = payload_ = heap_ = 0;
     next_sample_ = record_.sample_every_ops;
+    live_index_.clear();
+    recent_hit_.clear();
+    recent_miss_.clear();
     probes::MemoryProbe::instance().purge();
     record_.baseline = probes::MemoryProbe::instance().layers(/*expensive_ok=*/true);
   }
@@ -63,6 +69,7 @@ class MemoryRecorder {
   void advance(const Operation* ops, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       const Operation& op = ops[i];
+      if constexpr (ProbeIntrospectable<C>) note_for_probes(op);
       std::int64_t sign = 0;
       if (op.type == OpType::kInsert) sign = 1;
       else if (removes_key(op.type)) sign = -1;
@@ -120,6 +127,17 @@ class MemoryRecorder {
     pe.after = snapshot(c, true);
     pe.peak_rss_bytes = probe.peak_rss_bytes();
     pe.internals = c.footprint();
+    if constexpr (ProbeIntrospectable<C>) {
+      auto length = [&](const Operation& op) -> std::size_t {
+        if constexpr (StreamKeys<KV>::kStringKeys) {
+          return c.probe_length(keys_.string_key(op.key_index));
+        } else {
+          return c.probe_length(typename KV::key_type(op.key_seed));
+        }
+      };
+      pe.probe_hit = probe_lengths(recent_hit_.ops(), live_index_, true, length);
+      pe.probe_miss = probe_lengths(recent_miss_.ops(), live_index_, false, length);
+    }
     if (pe.after.process.heap_bytes) {
       const probes::HeapActivity now = probes::heap_activity();
       pe.heap_activity = probes::HeapActivity{now.allocations - phase_activity_.allocations,
@@ -136,6 +154,22 @@ class MemoryRecorder {
     if (ph.purge_probe) {
       probe.purge();
       pe.after_purge = snapshot(c, true);
+    }
+  }
+
+ private:
+  // Which keys are live, and the recent lookups whose probe lengths the
+  // phase end asks for.
+  void note_for_probes(const Operation& op) {
+    switch (op.type) {
+      case OpType::kInsert: live_index_.set(op.key_index, true); break;
+      case OpType::kErase: live_index_.set(op.key_index, false); break;
+      case OpType::kFindHit: recent_hit_.push(op); break;
+      case OpType::kFindMiss: recent_miss_.push(op); break;
+      // An update or an erase_miss leaves the live set as it is; the keys
+      // erase_first / erase_next remove are the container's choice, unknown
+      // here (the iteration presets run no probe-length introspection).
+      default: break;
     }
   }
 
@@ -158,6 +192,8 @@ class MemoryRecorder {
   std::int64_t heap_ = 0;
   std::size_t next_sample_ = 0;
   probes::HeapActivity phase_activity_;  // heap activity when the current phase began
+  LiveIndex live_index_;                 // probe lengths only (ProbeIntrospectable)
+  RecentOps recent_hit_, recent_miss_;
 };
 
 }  // namespace dstudy::bench

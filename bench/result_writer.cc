@@ -39,6 +39,28 @@ json internals_json(const Footprint& f) {
           {"reclaim_pending_bytes", opt(f.reclaim_pending_bytes)}};
 }
 
+// One sample's probe lengths: the summary a report prints beside the miss
+// cost, and the whole histogram ([length, lookups] pairs, nonzero only). A
+// quantile with too few samples behind it is null, as for latency.
+json probe_stats_json(const std::optional<ProbeLengths>& p) {
+  if (!p) return nullptr;
+  json histogram = json::array();
+  for (std::size_t len = 0; len < p->counts.size(); ++len)
+    if (p->counts[len]) histogram.push_back({len, p->counts[len]});
+  const std::uint64_t n = p->samples();
+  auto quantile = [&](double q) { return n >= min_samples_for(q) ? json(p->quantile(q)) : json(nullptr); };
+  return {{"samples", n}, {"mean", p->mean()},      {"p50", quantile(0.50)},
+          {"p99", quantile(0.99)}, {"max", p->max()}, {"histogram", histogram}};
+}
+
+json probe_lengths_json(const PhaseEnd& pe) {
+  if (!pe.probe_hit && !pe.probe_miss) return nullptr;
+  return {{"unit", kProbeLengthUnit},
+          {"sample_limit", kProbeSample},
+          {"hit", probe_stats_json(pe.probe_hit)},
+          {"miss", probe_stats_json(pe.probe_miss)}};
+}
+
 json retention_json(const LayerFigures& f) {
   return {{"retention", opt(f.retention)},
           {"retention_after_idle", opt(f.retention_after_idle)},
@@ -230,6 +252,27 @@ static json percentiles_json(const probes::LatencyHistogram& h) {
   return j;
 }
 
+// Per phase (when the spec asks for it, else null): each op type's
+// percentiles over the phase's ops, merged over repetitions.
+json latency_by_phase_json(const CellRun& run) {
+  if (!run.options.latency_by_phase || run.repetitions.front().latency_by_phase.empty()) return nullptr;
+  json out = json::array();
+  for (std::size_t p = 0; p < run.phases.size(); ++p) {
+    json per_op = json::object();
+    for (int i = 0; i < kOpTypeCount; ++i) {
+      probes::LatencyHistogram merged;
+      for (const RepetitionRecord& r : run.repetitions)
+        if (p < r.latency_by_phase.size()) merged.merge(r.latency_by_phase[p][i]);
+      if (merged.count() == 0) continue;
+      json j = percentiles_json(merged);
+      j["mean_ns"] = merged.mean();
+      per_op[kOpTypeNames[i]] = j;
+    }
+    out.push_back({{"phase", run.phases[p].name}, {"per_op", per_op}});
+  }
+  return out;
+}
+
 // Percentiles, mean and the histogram itself: one latency distribution.
 json distribution_json(const probes::LatencyHistogram& h) {
   json j = percentiles_json(h);
@@ -265,7 +308,8 @@ json latency_json(const CellRun& run, const probes::TimerCalibration& timer) {
           {"timer_overhead_subtracted_ns", timer.overhead_ns},
           {"resolution_ns", timer.resolution_ns},
           {"min_samples", min_samples_json()},
-          {"per_op", per_op}};
+          {"per_op", per_op},
+          {"by_phase", latency_by_phase_json(run)}};
 }
 
 // ---- open loop ----------------------------------------------------------------
@@ -424,6 +468,7 @@ json memory_json(const MemoryRecord& m, const DerivedMemory& d) {
                          {"after_purge", pe.after_purge ? layers_json(*pe.after_purge) : json(nullptr)},
                          {"after_compact", pe.after_compact ? layers_json(*pe.after_compact) : json(nullptr)},
                          {"internals", internals_json(pe.internals)},
+                         {"probe_lengths", probe_lengths_json(pe)},
                          {"heap_activity", pe.heap_activity ? json{{"allocations", pe.heap_activity->allocations},
                                                                    {"deallocations", pe.heap_activity->deallocations},
                                                                    {"bytes_requested", pe.heap_activity->bytes_requested}}

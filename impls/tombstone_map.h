@@ -294,6 +294,31 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     return kNoPosition;
   }
 
+  // Introspection, never timed (container.h, ProbeIntrospectable): the
+  // probes beyond the first look that a lookup of `key` makes, counted as
+  // absl's hashtable_debug counts them: one per further group visited, one
+  // per tag match whose key differed. During a migration a miss in the new
+  // table goes on to the old one (one more probe, then its own).
+  std::size_t probe_length(const K& key) const {
+    const std::size_t h = hasher{}(key);
+    std::size_t n = 0;
+    auto count = [&](const Table& t) {
+      for (TriangularProbe seq = probe(t, h);; seq.next(), ++n) {
+        if (!is_ready(t, seq.offset())) return false;  // an unwritten group is empty
+        const GroupT group(t.ctrl + seq.offset() * kW);
+        for (std::uint32_t i : group.match(h2(h))) {
+          if (std::equal_to<K>{}(t.slots[seq.offset() * kW + i].key, key)) return true;
+          ++n;
+        }
+        if (group.match_empty()) return false;
+      }
+    };
+    if (count(t_) || old_.capacity == 0) return n;
+    ++n;
+    count(old_);
+    return n;
+  }
+
   // Room for n keys without growing (finishes any migration first).
   void reserve(std::size_t n) {
     if constexpr (Policy::kIncremental) finish_migration();

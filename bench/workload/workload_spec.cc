@@ -615,7 +615,7 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
   if (root.contains("trace")) return parse_trace_spec(r, root, source);
   r.known_fields(root, "",
                  {"name", "description", "kv", "threads", "seed", "key_universe", "key_encoding", "fill", "reserve",
-                  "sizes", "phases", "headline", "retention_phase", "trace"});
+                  "latency_by_phase", "sizes", "phases", "headline", "retention_phase", "trace"});
   WorkloadSpec spec;
   spec.source = source;
   parse_identity(r, root, source, spec);
@@ -633,6 +633,7 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
   }
   parse_fill(r, root, spec);
   if (root.contains("reserve")) spec.reserve = r.boolean(root["reserve"], "reserve");
+  if (root.contains("latency_by_phase")) spec.latency_by_phase = r.boolean(root["latency_by_phase"], "latency_by_phase");
 
   const std::vector<std::string> profiles = parse_sizes(r, root, spec);
   expand_phases(r, r.required(root, "", "phases"), "phases", spec.key_universe.has_value(), profiles, spec.phases);
@@ -693,6 +694,34 @@ WorkloadSpec find_workload(const std::filesystem::path& dir, std::string_view na
   std::string valid;
   for (const WorkloadSpec& s : load_workload_dir(dir)) valid += (valid.empty() ? "" : ", ") + s.name;
   throw SpecError(dir.string() + ": unknown workload '" + std::string(name) + "'; valid: " + valid);
+}
+
+std::optional<std::size_t> sweep_size_live(std::string_view profile) {
+  if (profile.size() < 2 || profile.size() > 12 || profile[0] != 'n') return std::nullopt;
+  std::size_t n = 0;
+  for (const char ch : profile.substr(1)) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::size_t>(ch - '0');
+  }
+  return n;
+}
+
+bool add_sweep_size(WorkloadSpec& spec, std::string_view profile) {
+  const std::optional<std::size_t> live = sweep_size_live(profile);
+  if (!live) return false;
+  for (const auto& s : spec.sizes)
+    if (s.name == profile) return false;
+  if (*live < 1 || *live > (1ull << 31))
+    throw SpecError(spec.source.string() + ": size " + std::string(profile) +
+                    ": expected a sweep point n<N> with N in 1..2^31, got N = " + std::to_string(*live));
+  SizeProfile point = spec.size("full");
+  point.name = std::string(profile);
+  point.live = *live;
+  spec.sizes.push_back(point);
+  for (PhaseSpec& p : spec.phases)
+    if (const auto it = p.ops.find("full"); it != p.ops.end()) p.ops[point.name] = it->second;
+  check_feasible(spec, point.live, spec.threads_for(point.name), point.name);
+  return true;
 }
 
 std::filesystem::path default_workloads_dir() {

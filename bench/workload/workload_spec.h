@@ -153,6 +153,10 @@ struct WorkloadSpec {
   // trace's, so the spec has no sizes, phases, seed or fill, and runs at any
   // size profile with one thread. Empty for generated workloads.
   std::filesystem::path trace;
+  // Whether the latency pass also keeps a histogram set per phase (the
+  // sidecar's latency.by_phase): for workloads whose phases are successive
+  // stretches of one process, such as the turnovers of a drift workload.
+  bool latency_by_phase = false;
   std::vector<SizeProfile> sizes;  // at least "quick" and "full"
   std::vector<PhaseSpec> phases;   // repeat groups already expanded
   // Phase names (or repeat-group base names) whose throughput is the
@@ -203,6 +207,17 @@ WorkloadSpec parse_workload_spec(std::string_view json_text, const std::filesyst
 // it again for a live-size override. Throws SpecError.
 void check_feasible(const WorkloadSpec& spec, std::size_t live, unsigned threads,
                     std::string_view profile);
+
+// Size-sweep points. A size named "n<N>" (n10000, n3000000) that the spec does
+// not define itself is the spec's "full" profile (its op counts, threads and
+// idle probes) at live size N, so one spec runs at any N of a sweep without a
+// profile per point. Adds that profile to `spec` and checks the phases are
+// feasible at N; returns false (and changes nothing) when `profile` is no
+// such name or the spec defines it. Throws SpecError for N outside 1..2^31.
+bool add_sweep_size(WorkloadSpec& spec, std::string_view profile);
+
+// N of a sweep-point size name ("n300000" -> 300000); nothing for any other name.
+std::optional<std::size_t> sweep_size_live(std::string_view profile);
 
 // The workloads/ folder of the source tree (DSTUDY_WORKLOADS_DIR), or the
 // DSTUDY_WORKLOADS_DIR environment variable when set.

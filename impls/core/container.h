@@ -49,6 +49,14 @@
 //                      Single-threaded only. Concurrent maps do not offer
 //                      it; the workloads that need it are "not applicable"
 //                      to them, never failed.
+//   std::size_t probe_length(const key_type&) const
+//                      introspection, never timed: the probes beyond the
+//                      first look that a lookup of the key makes, in absl's
+//                      hashtable_debug unit — one per further group, bucket
+//                      or slot visited and one per stored key compared that
+//                      was not it; 0 when the first look decides. The harness
+//                      reads it at phase ends (docs/harness.md, "Probe
+//                      lengths").
 //
 // Each requirement is its own concept so that an adapter that misses one
 // fails with a message that names it (see require_study_container below).
@@ -127,6 +135,11 @@ concept Iterable = HasKeyValueTypes<C> && requires(C& c, const C& cc) {
   cc.for_each(EntryProbe<typename C::key_type, typename C::mapped_type>{});
   { c.erase_first() } -> std::same_as<bool>;
   { c.erase_next() } -> std::same_as<bool>;
+};
+
+template <class C>
+concept ProbeIntrospectable = requires(const C& c, const typename C::key_type& k) {
+  { c.probe_length(k) } -> std::convertible_to<std::size_t>;
 };
 
 // Called where a container is registered: one static_assert per requirement,

@@ -160,6 +160,15 @@ class MapAdapter {
   bool erase_first() { return EraseCursor<key_type>::erase_first(Walk{map_}); }
   bool erase_next() { return cursor_.erase_next(Walk{map_}); }
 
+  // Probe length (container.h), where the peer's header defines
+  // peer_probe_length for its map type (found by argument-dependent lookup:
+  // the map's hasher is dstudy::Hash, so namespace dstudy is searched).
+  std::size_t probe_length(const key_type& key) const
+    requires requires(const Map& m, const key_type& k) { peer_probe_length(m, k); }
+  {
+    return peer_probe_length(map_, key);
+  }
+
   // The wrapped map, for peers that report more than the standard interface.
   Map& map() { return map_; }
   const Map& map() const { return map_; }

@@ -6,15 +6,25 @@
 // stays at its high-water mark. Tombstones are not exposed by the API.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/internal/hashtable_debug.h"
 #include "impls/core/hash.h"
 #include "impls/core/map_adapter.h"
 #include "impls/core/register.h"
 
 namespace dstudy {
+
+// Probe length (container.h): absl's own count (hashtable_debug.h), which
+// defines the unit: further groups visited plus tag matches that were not
+// the key.
+template <class K, class V, class H, class E, class A>
+std::size_t peer_probe_length(const absl::flat_hash_map<K, V, H, E, A>& m, const K& key) {
+  return absl::container_internal::GetHashtableDebugNumProbes(m, key);
+}
 
 template <class K, class V>
 using AbslFlatHashMap =

@@ -4,15 +4,23 @@
 // map still holds capacity * (pointer + control byte).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <utility>
 
+#include "absl/container/internal/hashtable_debug.h"
 #include "absl/container/node_hash_map.h"
 #include "impls/core/hash.h"
 #include "impls/core/map_adapter.h"
 #include "impls/core/register.h"
 
 namespace dstudy {
+
+// Probe length (container.h): absl's own count, as for flat_hash_map.
+template <class K, class V, class H, class E, class A>
+std::size_t peer_probe_length(const absl::node_hash_map<K, V, H, E, A>& m, const K& key) {
+  return absl::container_internal::GetHashtableDebugNumProbes(m, key);
+}
 
 template <class K, class V>
 using AbslNodeHashMap =

@@ -29,3 +29,10 @@ run memory --impl 'absl_flat_hash_map,boost_unordered_flat_map,std_unordered_map
 # 6. Open loop: what callers wait at 0.5, 0.7 and 0.9 of each map's throughput (open_loop.md).
 run open_loop --size full --impl 'absl_flat_hash_map,boost_unordered_flat_map,tombstone_never,tombstone_incremental' \
   --workload steady_churn.fill85 --kv u64 --allocator glibc --repetitions 5 --open-loop 0.5,0.7,0.9
+# 7. The size axis: the hash maps on steady churn and miss-after-drain at N = 10k .. 3M
+#    (one section per point; the report says where rankings cross). See sweep.md.
+run sweep --profile sweep
+# 8. Drift over turnovers: 50 turnovers of churn at fill 0.85, latency, tombstones,
+#    capacity and probe lengths per turnover. See drift.md.
+run drift --size medium --workload drift --allocator glibc \
+  --impl 'tombstone_*,absl_flat_hash_map,boost_unordered_flat_map,std_unordered_map'

@@ -13,7 +13,7 @@ from . import REPO_ROOT, allocators as alloc_mod, bench, build, cells as cells_m
 from . import manifest as manifest_mod, merge as merge_mod, plan as plan_mod
 from . import lock, outcome, results, runner, store, trace as trace_mod
 from .contract import RESULTS_SCHEMA_VERSION
-from .profiles import PROFILES, settings as profile_settings
+from .profiles import PROFILES, ProfileError, settings as profile_settings
 from .progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -34,7 +34,10 @@ def command_line(argv):
 
 def add_selection_args(p):
     p.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                   help="quick (default) or full")
+                   help="quick (default), full, or sweep (the hash maps at live sizes on a log "
+                        "scale, one section per point)")
+    p.add_argument("--points", metavar="N,N,...",
+                   help="with --profile sweep: the live sizes to run (default: the profile's)")
     p.add_argument("--size", metavar="NAME",
                    help="size profile of the workload specs (quick, medium, full, ...) for the "
                         "whole run, without the profile's extra sections; default: the profile's")
@@ -139,10 +142,16 @@ def fresh_plan(args, bench_path, listing):
     profile = args.profile or "quick"
     known = alloc_mod.load(args.allocators_file, args.add_allocator)
     shard = cells_mod.parse_shard(args.shard) if getattr(args, "shard", None) else None
-    settings = profile_settings(profile, getattr(args, "repetitions", None), getattr(args, "timeout", None),
-                                args.size, sections=not args.no_large,
-                                open_loop=getattr(args, "open_loop", None),
-                                arrivals=getattr(args, "arrivals", None))
+    try:
+        points = [int(x) for x in args.points.split(",")] if args.points else None
+        settings = profile_settings(profile, getattr(args, "repetitions", None),
+                                    getattr(args, "timeout", None), args.size,
+                                    sections=not args.no_large, points=points,
+                                    open_loop=getattr(args, "open_loop", None),
+                                    arrivals=getattr(args, "arrivals", None))
+    except ValueError as e:  # ProfileError too
+        raise UsageError(str(e) if isinstance(e, ProfileError) else
+                         f"--points '{args.points}': expected live sizes, e.g. 10000,100000") from None
     p = plan_mod.build_plan(listing, known, profile, settings, filters_from(args), shard,
                             args.skip_missing_allocators)
     p.bench, p.workloads_dir = str(bench_path), args.workloads_dir
@@ -175,7 +184,7 @@ def check_resume_args(args, stored, run_dir):
                              ("--add-allocator", args.add_allocator),
                              ("--no-large", args.no_large), ("--trace", args.trace),
                              ("--pace", args.pace), ("--open-loop", args.open_loop),
-                             ("--arrivals", args.arrivals)) if v]
+                             ("--arrivals", args.arrivals), ("--points", args.points)) if v]
     if given:
         raise UsageError(f"--resume takes its settings from RUN_DIR/manifest.json; "
                          f"drop {', '.join(given)}")

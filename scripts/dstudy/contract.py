@@ -33,6 +33,22 @@ PERCENTILES = (("p50_ns", "P50", 0.50), ("p90_ns", "P90", 0.90), ("p99_ns", "P99
                ("p999_ns", "P99.9", 0.999))
 MIN_SAMPLES = {"p50_ns": 20, "p90_ns": 100, "p99_ns": 1000, "p999_ns": 10000}
 
+# The unit of sidecar.memory.phase_end[].probe_lengths: probes beyond the
+# first look a lookup makes (absl's hashtable_debug count: one per further
+# group, bucket or slot visited, one per stored key compared that was not it).
+PROBE_LENGTH_UNIT = "probes_beyond_first_look"
+
+
+# A size-sweep point's size name (cell.size, the @ suffix of a cell id):
+# "n<N>" is the workload spec's full profile at N live keys (nominal, before
+# fill).
+def sweep_live(size):
+    """N of a sweep point's size name ('n300000' -> 300000); None otherwise."""
+    if isinstance(size, str) and size[:1] == "n" and size[1:].isdigit():
+        return int(size[1:])
+    return None
+
+
 # Throughput spread (MAD / median, %) at or above which a figure is too noisy.
 SPREAD_WARNING_PCT = 5.0
 # Two latencies closer than this many timer resolutions are a tie.

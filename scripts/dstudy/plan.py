@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from . import allocators as alloc_mod
 from . import cells as cells_mod
+from .contract import sweep_live
 from .profiles import PROFILES
 
 
@@ -101,9 +102,11 @@ def apply_panel(cells, panel, allocator_patterns):
 
 def without_size(listing, size):
     """Workloads whose spec defines no `size` profile (when the listing says
-    which sizes a spec defines; otherwise dstudy_bench is the judge)."""
+    which sizes a spec defines; otherwise dstudy_bench is the judge). A sweep
+    point n<N> is the full profile at N: every spec with a full profile has it."""
+    needed = {size, "full"} if sweep_live(size) else {size}
     return sorted(w["name"] for w in listing["workloads"]
-                  if "sizes" in w and size not in w["sizes"])
+                  if "sizes" in w and not needed & set(w["sizes"]))
 
 
 def _unknown(patterns, names):
@@ -111,7 +114,7 @@ def _unknown(patterns, names):
     return [p for p in patterns if not any(c in p for c in "*?[") and p not in names]
 
 
-def section_cells(listing, section, selected, filters, first_kv_only, main_size):
+def section_cells(listing, section, selected, filters, first_kv_only, main_size, keep_size=False):
     """A section's cells: its impls x workloads under its allocators, narrowed
     by the run's filters and allocators; (cells, names the listing lacks)."""
     names = {"impl": [i["name"] for i in listing["impls"]],
@@ -119,7 +122,7 @@ def section_cells(listing, section, selected, filters, first_kv_only, main_size)
     missing = _unknown(section.get("impls", []), names["impl"]) + \
         _unknown(section.get("workloads", []), names["workload"])
     allocators = sorted(n for n in selected if cells_mod.matches(n, section.get("allocators")))
-    size = None if section["size"] == main_size else section["size"]
+    size = None if section["size"] == main_size and not keep_size else section["size"]
     cells = [c for c in cells_mod.enumerate_cells(listing, allocators, filters, first_kv_only, size)
              if cells_mod.matches(c.impl, section.get("impls"))
              and cells_mod.matches(c.workload, section.get("workloads"))]
@@ -147,11 +150,13 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
     main_size = settings["size"]
     cells = cells_mod.enumerate_cells(listing, sorted(selected), filters, first_kv_only)
     cells = apply_panel(cells, settings.get("allocator_panel"), filters.get("allocator"))
-    # parts: (section name or None for the main matrix, size, its cells)
-    parts, warnings = [(None, main_size, cells)], []
+    # parts: (section name or None for the main matrix, size, its cells); a
+    # sweep profile has no main matrix, only its points' sections
+    main_matrix = settings.get("main_matrix", True)
+    parts, warnings = ([(None, main_size, cells)] if main_matrix else []), []
     for section in settings.get("sections") or []:
         sec_cells, missing = section_cells(listing, section, selected, filters, first_kv_only,
-                                           main_size)
+                                           main_size, keep_size=not main_matrix)
         if missing:
             warnings.append(f"section '{section['name']}' names {', '.join(missing)}, which "
                             f"dstudy_bench --list does not list: left out")

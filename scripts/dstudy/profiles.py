@@ -32,6 +32,36 @@ LARGE_TABLES = {
     "workloads": ["steady_churn.fill85", "miss_after_drain.fill85"],
 }
 
+# The size axis. A ranking at one size says nothing about another (the order
+# of our tombstone map and absl flips between 20k and 1M+ keys), so the sweep
+# profile runs the hash maps on steady churn and miss-after-drain at live
+# sizes on a log scale from in-cache (10k keys: well under 1 MiB) to beyond
+# any last-level cache (3M keys: 60-150 MB). Each point is a size of its own,
+# "n<N>" (dstudy_bench: the spec's full profile at N keys; the fill then
+# places the live set at 0.85 of the growth point at or above N), and each
+# point's cells are a section, ids ending in @n<N>, one process per cell.
+# 10M is left out: its 100M-op streams take the 2-core run past an hour.
+# The measured time is in reports/reference/sweep.md.
+SWEEP = {
+    "points": [10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000],
+    "allocators": ["glibc"],
+    "impls": LARGE_TABLES["impls"],
+    "workloads": ["steady_churn.fill85", "miss_after_drain.fill85"],
+}
+
+
+def sweep_size(n):
+    """The size name of a sweep point: 10000 -> 'n10000'."""
+    return f"n{int(n)}"
+
+
+def sweep_sections(sweep, points=None):
+    """One section per point of the sweep (or of `points`, when given)."""
+    return [{"name": sweep_size(n), "size": sweep_size(n), "allocators": sweep["allocators"],
+             "impls": sweep["impls"], "workloads": sweep["workloads"]}
+            for n in (points or sweep["points"])]
+
+
 PROFILES = {
     # The whole matrix at quick size, each workload's first kv kind (--kv
     # widens it), latency of every operation. Each cell runs 3 repetitions,
@@ -56,26 +86,52 @@ PROFILES = {
     "full": {"size": "full", "kv_scope": "all", "repetitions": 5, "latency": True,
              "memory_sample_every": None, "allocators": "all", "allocator_panel": None,
              "sections": [], "timeout_s": 3600},
+    # The size axis (SWEEP above): no main matrix, one section per point;
+    # --impl/--workload narrow it, --points replaces the points.
+    "sweep": {"size": None, "kv_scope": "first", "repetitions": 3, "latency": True,
+              "memory_sample_every": None, "allocators": "default", "allocator_panel": None,
+              "sections": [], "sweep": SWEEP, "main_matrix": False, "timeout_s": 1800},
 }
 
 
-def settings(profile, repetitions=None, timeout=None, size=None, sections=True, open_loop=None,
+class ProfileError(ValueError):
+    """Options that do not fit the profile."""
+
+
+def settings(profile, repetitions=None, timeout=None, size=None, sections=True, points=None, open_loop=None,
              arrivals=None):
     """The profile's settings with the command line's overrides. A size given
-    on the command line is the whole plan's: no sections then. open_loop:
+    on the command line is the whole plan's: no sections then. A sweep
+    profile's sections are its points (`points` replaces them); it has no
+    main matrix, so a size or --no-large make no sense with it. open_loop:
     fractions of each cell's measured throughput at which every cell also runs
     an open-loop pass (None: only where a section asks for one)."""
     s = dict(PROFILES[profile])
     s["open_loop"] = list(open_loop) if open_loop else None
     s["arrivals"] = arrivals or "constant"
+    if s.get("sweep"):
+        if size is not None or not sections:
+            raise ProfileError(f"the {profile} profile runs its own sizes (its points); "
+                               f"drop --size / --no-large (--points N,N,... picks the points)")
+        if points is not None and any(n < 1 for n in points):
+            raise ProfileError(f"--points: live sizes must be >= 1, got {points}")
+        s["sections"] = sweep_sections(s["sweep"], points)
+        s["size"] = s["sections"][0]["size"]  # the run's size: its first point
+        return _overrides(s, repetitions, timeout)
+    if points is not None:
+        raise ProfileError("--points goes with --profile sweep")
     s["sections"] = [dict(x) for x in s.get("sections") or []]
-    if repetitions is not None:
-        s["repetitions"] = repetitions
-    if timeout is not None:
-        s["timeout_s"] = timeout
     if size is not None:
         s["size"] = size
         s["sections"] = []
     if not sections:
         s["sections"] = []
+    return _overrides(s, repetitions, timeout)
+
+
+def _overrides(s, repetitions, timeout):
+    if repetitions is not None:
+        s["repetitions"] = repetitions
+    if timeout is not None:
+        s["timeout_s"] = timeout
     return s

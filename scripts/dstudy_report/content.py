@@ -3,6 +3,7 @@ figures, collapsible groups) that html.py and markdown.py both render: the
 two files always say the same thing in the same order, the answer first."""
 from dataclasses import dataclass, field
 
+from .depth import drift_table, probe_table, sweep_texts
 from .conditions import (competing_statement, environment_warnings, generalisation_note, size_regimes,
                          sizes_note, timer_statement)
 from .fig_common import group_key, group_name
@@ -97,6 +98,19 @@ def _workload_section(answers, figures, charts):
     return s
 
 
+def _depth_section(run, figures):
+    """The size sweep (its figures and where rankings cross), drift over
+    turnovers and probe lengths, when the run has them."""
+    s = Section("depth", "Across sizes, over turnovers, inside a lookup")
+    for workload, kv, text in sweep_texts(run):
+        s.blocks.append(Para(f"Size sweep, {workload}, kv {kv}: {text}"))
+    s.blocks += [f for f in figures if f.group.startswith("sweep/")]
+    for table in (drift_table(run), probe_table(run)):
+        if table.rows:
+            s.blocks.append(table)
+    return s
+
+
 def report_content(run, answers, objectives, constrained, constrained_answers, figures, charts=()):
     """[Section] of a run's report. answers: GroupAnswer per group for
     objectives; constrained_answers: the same for the constrained objectives;
@@ -120,6 +134,9 @@ def report_content(run, answers, objectives, constrained, constrained_answers, f
         sections.append(Section("open_loop", "Open loop: what callers wait",
                                 [Para(open_loop_note(run), "note")] + mine
                                 + [open_loop_table(run), stalls_table(run)]))
+    depth = _depth_section(run, figures)
+    if depth.blocks:
+        sections.append(depth)
     sections.append(Section("problems", "Problems",
                             [failures_table(run), competing_table(run), spread_table(run)]))
     sections.append(Section("cells", "All cells", [cells_table(run), Details("Latency per operation type",

@@ -7,6 +7,7 @@ from pathlib import Path
 from .chart_ranked import ranked_chart
 from .compare import Thresholds, compare_runs, compare_table
 from .content import Para, report_content, run_line
+from .depth import depth_jobs
 from .fig_common import FigureDir, group_name
 from .fig_compare import compare_figures
 from .fig_latency import latency_figure
@@ -88,7 +89,7 @@ def render_run(run, outdir, objectives=(), svg=False, self_contained=False):
     constrained = [parse_objective(t) for t in (objectives or DEFAULT_CONSTRAINED)]
     answers = answer(run, main)
     figures = draw_figures(run, FigureDir(outdir, ("png", "svg") if svg else ("png",)),
-                           figure_jobs(answers) + open_loop_jobs(run))
+                           figure_jobs(answers) + open_loop_jobs(run) + depth_jobs(run))
     sections = report_content(run, answers, main, constrained, answer(run, constrained), figures,
                               ranked_charts(run, answers, figures))
     title = f"Delete-intensive container study — run {run.run_id or '(no id)'}"

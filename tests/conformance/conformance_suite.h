@@ -274,6 +274,28 @@ void compact_shrinks() {
   EXPECT_LE(d.container().footprint().bytes, 4096u) << "compact() of an empty container";
 }
 
+// Containers that tell their probe lengths (container.h, ProbeIntrospectable):
+// every present and absent key gets one, a lookup of a present key is short
+// on a table within its load limit, and the count is a pure read (asking
+// twice gives the same answer; the contents are unchanged).
+template <class C, class KV>
+void probe_lengths() {
+  Differential<C, KV> d;
+  constexpr std::uint64_t kKeys = 5000;
+  for (std::uint64_t k = 0; k < kKeys; ++k) d.insert(mix64(k), k);
+  for (std::uint64_t k = 0; k < kKeys; k += 2) d.erase(mix64(k));
+  double hit = 0, miss = 0;
+  for (std::uint64_t k = 0; k < kKeys; ++k) {
+    const auto key = KV::make_key(mix64(k));
+    const std::size_t n = d.container().probe_length(key);
+    EXPECT_EQ(n, d.container().probe_length(key));
+    (k % 2 ? hit : miss) += static_cast<double>(n);
+  }
+  EXPECT_LT(hit / (kKeys / 2), 4.0) << "mean probes of a present key";
+  EXPECT_LT(miss / (kKeys / 2), 64.0) << "mean probes of an erased key";
+  ASSERT_NO_FATAL_FAILURE(d.check_all());
+}
+
 // Thread-safe containers: threads churn disjoint key ranges, each checked
 // against its own reference, while all of them fight over a few shared keys.
 template <class C, class KV>
@@ -372,6 +394,7 @@ bool register_suite(const char* impl_name) {
       if constexpr (Compactable<C>) register_case(suite, "compact", [] { compact_shrinks<C, KV>(); });
       if constexpr (C::kThreadSafe) register_case(suite, "concurrent_stress", [] { concurrent_stress<C, KV>(); });
       if constexpr (Iterable<C>) register_iteration_cases<C, KV>(suite);
+      if constexpr (ProbeIntrospectable<C>) register_case(suite, "probe_lengths", [] { probe_lengths<C, KV>(); });
     }
   });
   return true;

@@ -28,6 +28,7 @@
 #include "bench/workload/stream_generator.h"
 #include "bench/workload/workload_spec.h"
 #include "impls/core/value_types.h"
+#include "impls/tombstone_map.h"
 #include "tests/harness/skip_under_sanitizer.h"
 #include "tests/harness/test_containers.h"
 #include "tests/harness/test_streams.h"
@@ -181,6 +182,59 @@ TEST(RunCell, PercentilesNeedEnoughSamples) {
   EXPECT_EQ(lat["min_samples"]["p99_ns"], 1000);
   EXPECT_EQ(lat["sampling"]["mode"], "every");
   EXPECT_GT(lat["resolution_ns"].get<double>(), 0);
+}
+
+// The drift preset at quick size: latency per phase (load, then per turnover
+// its churn and its find_miss-only phase, each with its own find_miss
+// percentiles, counts summing to the pass's) and probe lengths at every phase
+// end from a container that can tell; neither from a container that cannot,
+// or when the spec does not ask.
+TEST(RunCell, DriftKeepsLatencyPerPhaseAndProbeLengthsPerPhaseEnd) {
+  WorkloadSpec spec = find_workload(default_workloads_dir(), "drift");
+  ASSERT_TRUE(spec.latency_by_phase);
+  CellOptions o;
+  o.repetitions = 2;
+  o.latency = true;
+  o.latency_by_phase = true;
+  o.fill = spec.fill;
+  o.size = "quick";
+  const StreamFactory make = [&](std::optional<std::size_t> live) { return generate_stream(spec, "quick", "u64", live); };
+  const nlohmann::json j = sidecar<TombstoneMapNever>(make, o);
+  ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
+  const nlohmann::json& by_phase = j["latency"]["by_phase"];
+  ASSERT_EQ(by_phase.size(), 101u);
+  EXPECT_EQ(by_phase[0]["phase"], "load");
+  EXPECT_EQ(by_phase[99]["phase"], "churn_50");
+  EXPECT_EQ(by_phase[100]["phase"], "miss_50");
+  EXPECT_EQ(by_phase[100]["per_op"].size(), 1u) << "a miss phase does find_miss only";
+  double misses = 0;
+  for (std::size_t p = 1; p <= 100; ++p) {
+    const nlohmann::json& miss = by_phase[p]["per_op"]["find_miss"];
+    ASSERT_FALSE(miss.is_null()) << p;
+    EXPECT_FALSE(miss["p99_ns"].is_null()) << "a turnover has 1000+ misses";
+    misses += miss["count"].get<double>();
+  }
+  EXPECT_EQ(misses, j["latency"]["per_op"]["find_miss"]["count"].get<double>());
+  const nlohmann::json& ends = j["memory"]["phase_end"];
+  ASSERT_EQ(ends.size(), 101u);
+  EXPECT_TRUE(ends[0]["probe_lengths"].is_null()) << "no lookup before the load ends";
+  std::size_t with_tombstones = 0;
+  for (std::size_t p = 1; p <= 100; ++p) {
+    const nlohmann::json& pl = ends[p]["probe_lengths"];
+    ASSERT_FALSE(pl.is_null()) << p;
+    EXPECT_EQ(pl["unit"], kProbeLengthUnit);
+    EXPECT_EQ(pl["miss"]["samples"], kProbeSample);
+    // (a recent hit whose key a later erase removed drops out)
+    EXPECT_GT(pl["hit"]["samples"].get<double>(), 0.5 * kProbeSample);
+    with_tombstones += ends[p]["internals"]["tombstones"].get<std::size_t>() > 0;
+  }
+  EXPECT_GT(with_tombstones, 0u) << "fill 0.85 churn leaves tombstones";
+  // A container that cannot tell its probe lengths writes none.
+  o.repetitions = 1;
+  const nlohmann::json plain = sidecar<harness_test::PlainMap>(make, o);
+  for (const nlohmann::json& pe : plain["memory"]["phase_end"]) EXPECT_TRUE(pe["probe_lengths"].is_null());
+  o.latency_by_phase = false;
+  EXPECT_TRUE(sidecar<TombstoneMapNever>(make, o)["latency"]["by_phase"].is_null());
 }
 
 TEST(RunCell, MemoryComesFromItsOwnProcessWithTheHeapLayer) {

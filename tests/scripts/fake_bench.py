@@ -195,20 +195,27 @@ def open_loop(a, threads):
     for a concurrent workload, exit 2: main checks that first)."""
     if not a.open_loop:
         return None
+
     def times(ns):
         return {"all": {"count": 1000, "p50_ns": ns, "p90_ns": ns, "p99_ns": 2 * ns, "p999_ns": None,
                         "max_ns": 40 * ns}}
     rates = [{"fraction": float(f), "target_ops_per_second": float(f) * 1e6, "completed_ops_per_second": float(f) * 1e6,
               "late_fraction": 0.01, "involuntary_switches": 0, "response": times(int(100 / (1 - float(f)))),
-              "service": times(100), "stalls": [{"op": 10, "phase": "churn", "service_ns": 4000, "ops_delayed": 3,
-                                                  "backlog_clear_ns": 500, "backlog_cleared": True, "cause": None}]}
+              "service": times(100),
+              "stalls": [{"op": 10, "phase": "churn", "service_ns": 4000, "ops_delayed": 3,
+                          "backlog_clear_ns": 500, "backlog_cleared": True, "cause": None}]}
              for f in a.open_loop.split(",")]
     return {"kind": "open_loop", "arrivals": a.arrivals or "constant", "resolution_ns": 10.0,
             "paced_phases": ["churn"], "knee": None, "rates": rates}
 
 
+def sweep_live(size):
+    """N of a sweep point n<N> (the real bench: the full profile at N keys)."""
+    return int(size[1:]) if size[:1] == "n" and size[1:].isdigit() else None
+
+
 def sidecar(a, wl, threads):
-    total = SIZE_OPS[a.size]
+    total = SIZE_OPS[a.size] if a.size in SIZE_OPS else 10 * sweep_live(a.size)
     phases = [(n, role, h, int(total * share)) for n, role, h, share in PHASES[a.workload]]
     reps = a.repetitions
     glibc = detected_allocator() == "glibc"
@@ -282,7 +289,7 @@ def main():
     if not impl or not wl or a.kv not in impl["kv"] or a.kv not in wl["kv"] or not a.out_dir:
         print("fake_bench: bad cell", file=sys.stderr)
         return EXIT_USAGE
-    if a.size not in wl["sizes"]:
+    if a.size not in wl["sizes"] and not (sweep_live(a.size) and "full" in wl["sizes"]):
         print(f"fake_bench: workload {a.workload} has no size profile '{a.size}'", file=sys.stderr)
         return EXIT_USAGE
     if a.open_loop and wl["threads"] > 1:

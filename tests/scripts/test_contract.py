@@ -37,6 +37,7 @@ def test_names_agree(cpp):
 def test_thresholds_agree(cpp):
     assert cpp["min_samples"] == contract.MIN_SAMPLES
     assert cpp["spread_warning_pct"] == contract.SPREAD_WARNING_PCT
+    assert cpp["probe_length_unit"] == contract.PROBE_LENGTH_UNIT
 
 
 def test_exit_codes_agree(cpp):

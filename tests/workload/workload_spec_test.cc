@@ -56,6 +56,29 @@ TEST(WorkloadPresets, FillSweepExpandsIntoNamedVariants) {
   }
 }
 
+TEST(WorkloadPresets, SweepPointIsTheFullProfileAtN) {
+  WorkloadSpec spec = find_workload(default_workloads_dir(), "miss_after_drain.fill85");
+  const SizeProfile full = spec.size("full");
+  EXPECT_FALSE(add_sweep_size(spec, "full")) << "a profile the spec defines is not a sweep point";
+  EXPECT_FALSE(add_sweep_size(spec, "n12x")) << "not n<digits>";
+  ASSERT_TRUE(add_sweep_size(spec, "n30000"));
+  EXPECT_FALSE(add_sweep_size(spec, "n30000")) << "added once";
+  const SizeProfile& point = spec.size("n30000");
+  EXPECT_EQ(point.live, 30000u);
+  EXPECT_EQ(point.idle_probes_s, full.idle_probes_s);
+  // A fixed-length phase keeps the full profile's op count.
+  for (const PhaseSpec& p : spec.phases)
+    if (p.length_kind == LengthKind::kOps) EXPECT_EQ(p.ops.at("n30000"), p.ops.at("full")) << p.name;
+  EXPECT_EQ(sweep_size_live("n3000000"), 3000000u);
+  EXPECT_EQ(sweep_size_live("quick"), std::nullopt);
+  try {
+    add_sweep_size(spec, "n0");
+    ADD_FAILURE() << "n0 accepted";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("size n0"), std::string::npos) << e.what();
+  }
+}
+
 TEST(WorkloadPresets, ConcurrentPresetsReserve) {
   for (const auto& s : load_workload_dir(default_workloads_dir())) {
     if (s.threads_for("quick") > 1 || s.threads_for("full") > 1) {
