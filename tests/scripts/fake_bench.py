@@ -123,7 +123,7 @@ def latency(phases, reps):
                                     "counts": [[40 + i, count // 2], [70 + i, count - count // 2]]}}
     return {"kind": "service_time", "sampling": {"mode": "every"}, "repetitions": reps,
             "timer_overhead_subtracted_ns": 20.0, "resolution_ns": 10.0,
-            "min_samples": dict(MIN_SAMPLES), "per_op": per_op}
+            "min_samples": dict(MIN_SAMPLES), "per_op": per_op, "by_phase": None}
 
 
 def layers(value, glibc, live_keys):
@@ -149,7 +149,8 @@ def memory(phases, glibc, sample_every):
                           "live_keys": op, "peak_rss_bytes": op * 32, "at_begin": at_begin,
                           "after": layers(op * 16, glibc, op),
                           "after_idle": [{"seconds": 0.1, **layers(op * 16, glibc, op)}],
-                          "after_purge": layers(op * 8, glibc, op),
+                          "after_purge": layers(op * 8, glibc, op), "after_compact": None,
+                          "probe_lengths": None,
                           "internals": {"bytes": op * 16, "capacity": None, "max_load": None,
                                         "tombstones": None, "compactions": None,
                                         "compaction_ns": None, "reclaim_pending_bytes": None},
