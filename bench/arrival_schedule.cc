@@ -25,6 +25,8 @@ const char* arrival_process_name(ArrivalProcess p) { return kArrivalProcessNames
 
 std::vector<std::uint64_t> make_arrivals(ArrivalProcess process, std::size_t n, double ops_per_second,
                                          std::uint64_t seed) {
+  if (process == ArrivalProcess::kRecorded)
+    throw std::invalid_argument("recorded arrivals come from the stream's timestamps (arrivals_from_timestamps)");
   check_positive(ops_per_second, "arrival rate (ops/s)");
   const double gap_ns = 1e9 / ops_per_second;
   std::vector<std::uint64_t> out(n);

@@ -23,16 +23,19 @@
 
 namespace dstudy::bench {
 
-enum class ArrivalProcess { kConstant, kPoisson };
+// kRecorded: the stream's own recorded timestamps (a replayed trace, the
+// runner's --pace SCALE); made by arrivals_from_timestamps, not make_arrivals.
+enum class ArrivalProcess { kConstant, kPoisson, kRecorded };
 
-inline constexpr const char* kArrivalProcessNames[] = {"constant", "poisson"};
+inline constexpr const char* kArrivalProcessNames[] = {"constant", "poisson", "recorded"};
 
 // The process named `name`; nullopt when there is none by that name.
 std::optional<ArrivalProcess> arrival_process_from_name(const std::string& name);
 const char* arrival_process_name(ArrivalProcess p);
 
 // n arrival offsets (ns) at `ops_per_second`; Poisson gaps drawn from `seed`.
-// Throws std::invalid_argument when the rate is not a positive finite number.
+// Throws std::invalid_argument when the rate is not a positive finite number,
+// or for kRecorded (whose arrivals are the stream's timestamps).
 std::vector<std::uint64_t> make_arrivals(ArrivalProcess process, std::size_t n, double ops_per_second,
                                          std::uint64_t seed);
 

@@ -36,7 +36,9 @@ json open_loop_passes(CellDriver& driver, const CellOptions& options, const std:
   json out = json::array();
   for (const OpenLoopTarget& t : options.open_loop) {
     const double rate = t.fraction ? *t.fraction * basis : t.ops_per_second.value_or(0);
-    OpenLoopPass p = driver.run_open_loop_pass({options.arrivals, rate, seed});
+    OpenLoopPass p = t.timestamp_scale
+                         ? driver.run_open_loop_pass({ArrivalProcess::kRecorded, 0, seed, *t.timestamp_scale})
+                         : driver.run_open_loop_pass({options.arrivals, rate, seed});
     p.fraction = t.fraction;
     p.basis_ops_per_second = basis;
     out.push_back(open_loop_to_json(p));

@@ -27,12 +27,10 @@ struct CellOptions {
   std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
   std::optional<double> fill;               // fraction of the growth point (spec)
   bool reserve = false;                     // call reserve(peak live) when the container has it (spec)
-  // Paced replay of a trace (--pace SCALE): op i is due at recorded_ns[i] x
-  // scale after the start (ThreadStream::recorded_ns; the trace is checked for
-  // non-decreasing timestamps when it is loaded). Null: closed loop only.
-  std::optional<double> pace_scale;
   // Open-loop passes, one per target, in each repetition process after its
-  // latency pass (none when empty), and how their arrivals come.
+  // latency pass (none when empty), and how their arrivals come. A replayed
+  // trace paced by its timestamps (--pace SCALE) is one target with a
+  // timestamp_scale: op i is due at recorded_ns[i] x scale after the start.
   std::vector<OpenLoopTarget> open_loop;
   ArrivalProcess arrivals = ArrivalProcess::kConstant;
   bool latency_by_phase = false;            // a latency histogram set per phase too (spec)

@@ -144,8 +144,12 @@ class ContainerCellDriver final : public CellDriver {
       paced_ops += ts.phases[p].end - ts.phases[p].begin;
       out.paced_phases.push_back(ts.phases[p].name);
     }
-    const std::vector<std::uint64_t> arrivals =
-        make_arrivals(request.process, paced_ops, request.ops_per_second, request.seed);
+    const std::vector<std::uint64_t> arrivals = request.process == ArrivalProcess::kRecorded
+                                                    ? recorded_arrivals(ts, paced, request.timestamp_scale)
+                                                    : make_arrivals(request.process, paced_ops,
+                                                                    request.ops_per_second, request.seed);
+    if (request.process == ArrivalProcess::kRecorded && !arrivals.empty() && arrivals.back() > 0)
+      out.target_ops_per_second = static_cast<double>(paced_ops) * 1e9 / static_cast<double>(arrivals.back());
     auto c = make_container();
     StallTracker stalls;
     OpCounts n{};
@@ -315,6 +319,17 @@ class ContainerCellDriver final : public CellDriver {
           hists[t][i].merge(phase_hists[t][p][i]);
           into.per_phase[p][i].merge(phase_hists[t][p][i]);
         }
+  }
+
+  // The paced phases' recorded timestamps (a replayed trace) x scale.
+  static std::vector<std::uint64_t> recorded_arrivals(const ThreadStream& ts, const std::vector<bool>& paced,
+                                                      double scale) {
+    if (ts.recorded_ns.size != ts.ops.size())
+      throw std::invalid_argument("paced replay needs the stream's recorded timestamps; this stream has none");
+    std::vector<std::uint64_t> times;
+    for (std::size_t p = 0; p < ts.phases.size(); ++p)
+      if (paced[p]) times.insert(times.end(), ts.recorded_ns.ns + ts.phases[p].begin, ts.recorded_ns.ns + ts.phases[p].end);
+    return arrivals_from_timestamps(times, scale);
   }
 
   // Runs ops [begin, end) of one thread; returns the ticks they took.

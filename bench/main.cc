@@ -259,6 +259,8 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
                                         "' erases or visits entries in iteration order, and impl '" + cl.impl +
                                         "' does not offer iteration (impls/core/container.h, Iterable)");
   if (cl.seed) cell.spec.seed = *cl.seed;
+  if (cl.pace && (!cl.open_loop_fractions.empty() || !cl.open_loop_rates.empty()))
+    return fail(kExitUsage, "--pace replays a trace at its own timestamps; it does not combine with --open-loop rates");
   if ((cl.pace || cl.trace_in_memory) && cell.spec.trace.empty())
     return fail(kExitUsage, "--pace and --trace-in-memory apply to trace workloads; '" + cl.workload + "' is generated");
   if ((!cl.open_loop_fractions.empty() || !cl.open_loop_rates.empty()) && cell.threads > 1)
@@ -305,7 +307,7 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.memory_sample_every = cl.memory_every;
   o.fill = cell.spec.fill;
   o.reserve = cell.spec.reserve;
-  o.pace_scale = cl.pace;
+  if (cl.pace) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = std::nullopt, .timestamp_scale = cl.pace});
   for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt});
   for (double r : cl.open_loop_rates) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = r});
   o.arrivals = *dstudy::bench::arrival_process_from_name(cl.arrivals);

@@ -42,6 +42,9 @@ inline constexpr std::size_t kStallsKept = 8;
 struct OpenLoopTarget {
   std::optional<double> fraction;
   std::optional<double> ops_per_second;
+  // Or: at the stream's recorded timestamps x this scale (a replayed trace,
+  // --pace SCALE; 0.5 replays twice as fast).
+  std::optional<double> timestamp_scale;
 };
 
 // This thread's involuntary context switches so far (0 where unknown).
@@ -52,6 +55,7 @@ struct OpenLoopRequest {
   ArrivalProcess process = ArrivalProcess::kConstant;
   double ops_per_second = 0;
   std::uint64_t seed = 0;  // Poisson gaps
+  double timestamp_scale = 1;  // kRecorded: recorded timestamps x this
 };
 
 // Which phases are paced: the headline phases (the steady state the figures

@@ -56,7 +56,7 @@ LATENCY_TIE_RESOLUTIONS = 2.0
 
 # Open-loop passes (sidecar.open_loop): how arrivals are scheduled, and the
 # causes a stall is attributed to when the container's footprint names one.
-ARRIVAL_PROCESSES = ("constant", "poisson")
+ARRIVAL_PROCESSES = ("constant", "poisson", "recorded")
 STALL_CAUSES = ("rehash_grow", "rehash_shrink", "compaction")
 
 # dstudy_bench exit codes.
