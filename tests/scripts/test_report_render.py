@@ -12,6 +12,7 @@ from report_helpers import BASE, fixture_cells, html_charts, html_tables, md_tab
 GROUPS = (("steady_churn", "u64", "quick"), ("steady_churn", "string", "quick"), ("drain", "u64", "quick"),
           ("steady_churn", "u64", "full"))
 KINDS = ("ranked", "tradeoff", "latency", "memory")
+OPEN_LOOP = ("open_loop_load_steady_churn_u64_full", "open_loop_rate_steady_churn_u64_full")  # its 2 full cells
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def out():
 
 def expected_figures():
     names = [f"{kind}_{w}_{kv}_{size}" for kind in KINDS for w, kv, size in GROUPS]
-    return sorted(names + ["retention_drain_u64_quick"])
+    return sorted(names + ["retention_drain_u64_quick", *OPEN_LOOP])
 
 
 def expected_images():
