@@ -416,6 +416,7 @@ def _check_memory(ck, mem, where):
         ck.obj(p, w)
         ck.obj(p.get("after"), f"{w}.after", nullable=True)
         ck.obj(p.get("after_purge"), f"{w}.after_purge", nullable=True)
+        ck.obj(p.get("after_compact"), f"{w}.after_compact", nullable=True)
         ck.obj(p.get("internals"), f"{w}.internals", nullable=True)
     derived = ck.obj(mem.get("derived"), f"{where}.derived", nullable=True) or {}
     for key in ("growth_pct", "slope_bytes_per_mop", "retention", "space_amplification"):
