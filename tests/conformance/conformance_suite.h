@@ -255,9 +255,17 @@ void compact_shrinks() {
     if (k % 10 != 3) d.erase(k);
   }
   const std::size_t drained = d.container().footprint().bytes;
+  const std::size_t payload = d.live() * (sizeof(typename KV::key_type) + sizeof(typename KV::mapped_type));
   d.container().compact();
   ASSERT_NO_FATAL_FAILURE(d.check_all());
-  EXPECT_LT(d.container().footprint().bytes, drained / 2) << "compact() after a 90% drain";
+  // A flat table holds its peak capacity after the drain: compact() must give
+  // most of it back. A node-based map freed its nodes as it erased; only its
+  // bucket array is left to shrink, and rehash(0) may round that up a little.
+  if (drained > 4 * payload) {
+    EXPECT_LT(d.container().footprint().bytes, drained / 2) << "compact() after a 90% drain";
+  } else {
+    EXPECT_LE(d.container().footprint().bytes, drained + drained / 8) << "compact() after a 90% drain";
+  }
   std::mt19937_64 rng(77);
   for (int i = 0; i < 20000; ++i) {
     const std::uint64_t key = rng() % (2 * kKeys);
