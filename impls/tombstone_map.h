@@ -303,7 +303,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     const std::size_t h = hasher{}(key);
     std::size_t n = 0;
     auto count = [&](const Table& t) {
-      for (TriangularProbe seq = probe(t, h);; seq.next(), ++n) {
+      if (t.capacity == 0) return false;
+      for (FoldedTriangularProbe seq = probe(t, h);; seq.next(), ++n) {
         if (!is_ready(t, seq.offset())) return false;  // an unwritten group is empty
         const GroupT group(t.ctrl + seq.offset() * kW);
         for (std::uint32_t i : group.match(h2(h))) {
