@@ -150,6 +150,9 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
     main_size = settings["size"]
     cells = cells_mod.enumerate_cells(listing, sorted(selected), filters, first_kv_only)
     cells = apply_panel(cells, settings.get("allocator_panel"), filters.get("allocator"))
+    skips = settings.get("main_skips_workloads")
+    if skips and not filters.get("workload"):  # asked for by name: they run
+        cells = [c for c in cells if not cells_mod.matches(c.workload, skips)]
     # parts: (section name or None for the main matrix, size, its cells); a
     # sweep profile has no main matrix, only its points' sections
     main_matrix = settings.get("main_matrix", True)
