@@ -344,8 +344,9 @@ def run_plan(args, argv, p, run_dir, stored):
     for f in manifest["failures"]:
         err(f"failed: {f['id']}: {f['reason']} ({f.get('message')})")
     competing = manifest["cells_competing"]
+    na = manifest.get("cells_not_applicable", 0)
     err(f"done: {manifest['cells_ok']} ok, {manifest['cells_failed']} failed, "
-        f"{manifest.get('cells_not_applicable', 0)} not applicable, "
+        + (f"{na} not applicable, " if na else "") +
         f"{competing} cell{'s' if competing != 1 else ''} measured beside another process; "
         f"{run_dir / store.RESULTS} ({store.megabytes(run_dir / store.RESULTS)}; "
         f"the folder {store.megabytes(run_dir)})")

@@ -200,14 +200,23 @@ def open_loop(a, threads):
     def times(ns):
         return {"all": {"count": 1000, "p50_ns": ns, "p90_ns": ns, "p99_ns": 2 * ns, "p999_ns": None,
                         "max_ns": 40 * ns}}
-    rates = [{"fraction": float(f), "target_ops_per_second": float(f) * 1e6, "completed_ops_per_second": float(f) * 1e6,
-              "late_fraction": 0.01, "involuntary_switches": 0, "response": times(int(100 / (1 - float(f)))),
-              "service": times(100),
-              "stalls": [{"op": 10, "phase": "churn", "service_ns": 4000, "ops_delayed": 3,
-                          "backlog_clear_ns": 500, "backlog_cleared": True, "cause": None}]}
-             for f in a.open_loop.split(",")]
-    return {"kind": "open_loop", "arrivals": a.arrivals or "constant", "resolution_ns": 10.0,
-            "paced_phases": ["churn"], "knee": None, "rates": rates}
+    stall = {"op": 10, "phase": "churn", "service_ns": 4000, "start_lag_ns": 0, "ops_delayed": 3,
+             "backlog_clear_ns": 500, "backlog_cleared": True, "cause": None,
+             "capacity_before": None, "capacity_after": None, "repetition": 0}
+    rates = []
+    for f in (float(x) for x in a.open_loop.split(",")):
+        rates.append({"fraction": f, "target_ops_per_second": f * 1e6,
+                      "per_repetition_target_ops_per_second": [f * 1e6],
+                      "per_repetition_basis_ops_per_second": [1e6],
+                      "completed_ops_per_second": f * 1e6, "paced_ops": 1000, "late_ops": 10,
+                      "late_fraction": 0.01, "involuntary_switches": 0,
+                      "response": times(int(100 / (1 - f))), "service": times(100),
+                      "start_lag": times(10)["all"], "longest_stall": stall, "stalls": [stall]})
+    return {"kind": "open_loop", "arrivals": a.arrivals or "constant", "rate_basis": "latency_pass",
+            "paced_phases": ["churn"], "unpaced_phases": ["load"], "repetitions": 1,
+            "timer_overhead_subtracted_ns": 20.0, "resolution_ns": 10.0, "late_threshold_ns": 1000,
+            "stall_threshold_ns": 10000, "knee_response_over_service": 2.0, "min_samples": dict(MIN_SAMPLES),
+            "knee": None, "rates": rates}
 
 
 def sweep_live(size):
