@@ -32,7 +32,8 @@ std::vector<std::uint64_t> make_arrivals(ArrivalProcess process, std::size_t n, 
   std::vector<std::uint64_t> out(n);
   if (process == ArrivalProcess::kConstant) {
     // Each offset from its index, not by summing gaps: no rounding drift.
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint64_t>(std::llround(static_cast<double>(i) * gap_ns));
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = static_cast<std::uint64_t>(std::llround(static_cast<double>(i) * gap_ns));
     return out;
   }
   std::mt19937_64 rng(seed);

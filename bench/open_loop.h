@@ -54,7 +54,7 @@ std::uint64_t involuntary_context_switches();
 struct OpenLoopRequest {
   ArrivalProcess process = ArrivalProcess::kConstant;
   double ops_per_second = 0;
-  std::uint64_t seed = 0;  // Poisson gaps
+  std::uint64_t seed = 0;      // Poisson gaps
   double timestamp_scale = 1;  // kRecorded: recorded timestamps x this
 };
 
@@ -119,15 +119,15 @@ class StallTracker {
 
 // One open-loop pass at one rate.
 struct OpenLoopPass {
-  std::optional<double> fraction;     // of basis_ops_per_second, when asked so
-  double target_ops_per_second = 0;   // the offered load
-  double basis_ops_per_second = 0;    // the throughput a fraction is of
-  std::string arrivals;               // arrival process name
-  RepetitionResult pass;              // outcome counts (checked) and phase times
+  std::optional<double> fraction;    // of basis_ops_per_second, when asked so
+  double target_ops_per_second = 0;  // the offered load
+  double basis_ops_per_second = 0;   // the throughput a fraction is of
+  std::string arrivals;              // arrival process name
+  RepetitionResult pass;             // outcome counts (checked) and phase times
   std::vector<std::string> paced_phases;
   std::uint64_t paced_ops = 0;
-  std::uint64_t late_ops = 0;         // started > kLateThresholdNs after arrival
-  double paced_seconds = 0;           // first arrival to last completion, summed over paced phases
+  std::uint64_t late_ops = 0;  // started > kLateThresholdNs after arrival
+  double paced_seconds = 0;    // first arrival to last completion, summed over paced phases
   // Times the kernel took the CPU from this thread during the paced phases
   // (getrusage): on a busy machine, the stalls callers saw were the
   // scheduler's, not the container's.

@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <string>
 
-#include "bench/open_loop.h"
 #include "bench/op_loop.h"
+#include "bench/open_loop.h"
 #include "bench/probes/cycle_timer.h"
 
 namespace dstudy::bench {
@@ -45,10 +45,13 @@ class PacedLoop {
     const double tpn = cal.ticks_per_ns, npt = 1.0 / cal.ticks_per_ns;
     const auto overhead = static_cast<std::uint64_t>(cal.overhead_ticks);
     const auto late_ticks = static_cast<std::uint64_t>(static_cast<double>(kLateThresholdNs) * tpn);
-    auto to_ns = [npt](std::uint64_t ticks) { return static_cast<std::uint64_t>(static_cast<double>(ticks) * npt + 0.5); };
+    auto to_ns = [npt](std::uint64_t ticks) {
+      return static_cast<std::uint64_t>(static_cast<double>(ticks) * npt + 0.5);
+    };
     auto less_overhead = [overhead](std::uint64_t d) { return d > overhead ? d - overhead : 0; };
     Footprint before = c.footprint();
-    const std::uint64_t origin = probes::cycle_begin() - static_cast<std::uint64_t>(static_cast<double>(arrivals_ns[0]) * tpn);
+    const std::uint64_t origin =
+        probes::cycle_begin() - static_cast<std::uint64_t>(static_cast<double>(arrivals_ns[0]) * tpn);
     std::uint64_t t1 = origin;
     for (std::size_t i = begin; i < end; ++i) {
       const std::uint64_t due = origin + static_cast<std::uint64_t>(static_cast<double>(arrivals_ns[i - begin]) * tpn);
@@ -71,9 +74,14 @@ class PacedLoop {
       if (service_ns >= kStallThresholdNs) [[unlikely]] {
         const Footprint after = c.footprint();
         if (service_ns >= stalls.floor_ns())
-          stalls.add({.op = i, .phase = phase, .service_ns = service_ns, .start_lag_ns = lag_ns,
+          stalls.add({.op = i,
+                      .phase = phase,
+                      .service_ns = service_ns,
+                      .start_lag_ns = lag_ns,
                       .cause = cause_from_footprints(before, after),
-                      .capacity_before = before.capacity, .capacity_after = after.capacity, .done_tick = t1});
+                      .capacity_before = before.capacity,
+                      .capacity_after = after.capacity,
+                      .done_tick = t1});
         before = after;
       }
     }

@@ -100,8 +100,8 @@ class LiveIndex {
 // Probe lengths of `ops` whose key is (want_live) or is not (!want_live)
 // live now, each asked of `length(op)`; nothing when none qualifies.
 template <class Length>
-std::optional<ProbeLengths> probe_lengths(const std::vector<Operation>& ops, const LiveIndex& index,
-                                          bool want_live, Length&& length) {
+std::optional<ProbeLengths> probe_lengths(const std::vector<Operation>& ops, const LiveIndex& index, bool want_live,
+                                          Length&& length) {
   ProbeLengths out;
   for (const Operation& op : ops)
     if (index.live(op.key_index) == want_live) out.add(length(op));

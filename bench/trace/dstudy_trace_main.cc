@@ -22,7 +22,8 @@ namespace {
 
 int convert(const std::string& format_name, const std::string& unit, const std::string& in, const std::string& out) {
   using namespace dstudy::trace;
-  static const std::map<std::string, std::uint64_t> kUnits = {{"s", 1'000'000'000}, {"ms", 1'000'000}, {"us", 1'000}, {"ns", 1}};
+  static const std::map<std::string, std::uint64_t> kUnits = {
+      {"s", 1'000'000'000}, {"ms", 1'000'000}, {"us", 1'000}, {"ns", 1}};
   const auto format = parse_format(format_name);
   ConvertOptions o;
   o.time_unit_ns = kUnits.at(unit);
@@ -69,8 +70,12 @@ int main(int argc, char** argv) {
   std::string format, unit = "s", in, out, file;
   bool paced = false;
   auto* conv = app.add_subcommand("convert", "Convert a trace (streamed; outcomes computed by a reference map)");
-  conv->add_option("--format", format, "Input format")->required()->check(CLI::IsMember({"csv", "twitter", "oraclegeneral"}));
-  conv->add_option("--time-unit", unit, "csv: unit of the timestamp column")->check(CLI::IsMember({"s", "ms", "us", "ns"}))->capture_default_str();
+  conv->add_option("--format", format, "Input format")
+      ->required()
+      ->check(CLI::IsMember({"csv", "twitter", "oraclegeneral"}));
+  conv->add_option("--time-unit", unit, "csv: unit of the timestamp column")
+      ->check(CLI::IsMember({"s", "ms", "us", "ns"}))
+      ->capture_default_str();
   conv->add_option("IN", in, "Input trace")->required();
   conv->add_option("OUT", out, "Output .dstrace file")->required();
   auto* chk = app.add_subcommand("check", "Load a .dstrace as the harness does and print its op counts");

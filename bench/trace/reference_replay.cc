@@ -69,9 +69,7 @@ void ReferenceReplay::apply(const Request& r) {
   const std::uint32_t index = index_of(r.key);
   KeyState& s = states_[index];
   switch (r.intent) {
-    case Intent::kFind:
-      emit(s.live ? OpType::kFindHit : OpType::kFindMiss, index, r.value_size, r.t_ns);
-      break;
+    case Intent::kFind: emit(s.live ? OpType::kFindHit : OpType::kFindMiss, index, r.value_size, r.t_ns); break;
     case Intent::kGetOrInsert:
       if (s.live) {
         emit(OpType::kFindHit, index, r.value_size, r.t_ns);

@@ -32,10 +32,10 @@ enum class Intent : std::uint8_t {
 
 struct Request {
   Intent intent = Intent::kFind;
-  std::string_view key;                // the trace's key, any bytes
+  std::string_view key;  // the trace's key, any bytes
   std::uint32_t value_size = 0;
-  std::optional<std::uint64_t> t_ns;   // when the trace recorded it
-  std::uint64_t ttl_ns = 0;            // kSet: 0 = never expires (needs t_ns)
+  std::optional<std::uint64_t> t_ns;  // when the trace recorded it
+  std::uint64_t ttl_ns = 0;           // kSet: 0 = never expires (needs t_ns)
 };
 
 class ReferenceReplay {

@@ -88,7 +88,8 @@ class Clock {
            " (this format's TTL expiries need timestamps in order)");
     last_ = t;
     const std::uint64_t d = t - first_;
-    if (d > std::numeric_limits<std::uint64_t>::max() / unit_ns_) fail("timestamp " + std::to_string(t) + " is too large");
+    if (d > std::numeric_limits<std::uint64_t>::max() / unit_ns_)
+      fail("timestamp " + std::to_string(t) + " is too large");
     return d * unit_ns_;
   }
 
@@ -116,7 +117,9 @@ void convert_csv(const std::filesystem::path& in, ReferenceReplay& ref, const Co
     if (f[1].empty()) lines.fail("empty key");
     r.key = f[1];
     if (n >= 3 && !f[2].empty()) r.value_size = number<std::uint32_t>(lines, f[2], "value_size");
-    if (n >= 4) r.t_ns = clock.relative(number<std::uint64_t>(lines, f[3], "timestamp"), [&](const std::string& m) { lines.fail(m); });
+    if (n >= 4)
+      r.t_ns =
+          clock.relative(number<std::uint64_t>(lines, f[3], "timestamp"), [&](const std::string& m) { lines.fail(m); });
     ref.apply(r);
     ++st.records;
   }
@@ -157,7 +160,8 @@ void convert_twitter(const std::filesystem::path& in, ReferenceReplay& ref, Conv
     const std::uint64_t ttl_s = number<std::uint64_t>(lines, f[6], "TTL");
     if (ttl_s > 100ull * 365 * 86400) lines.fail("TTL " + std::to_string(ttl_s) + " s is over 100 years");
     if (r.intent == Intent::kSet) r.ttl_ns = ttl_s * 1'000'000'000;
-    r.t_ns = clock.relative(number<std::uint64_t>(lines, f[0], "timestamp"), [&](const std::string& m) { lines.fail(m); });
+    r.t_ns =
+        clock.relative(number<std::uint64_t>(lines, f[0], "timestamp"), [&](const std::string& m) { lines.fail(m); });
     ref.apply(r);
     ++st.records;
   }
@@ -193,8 +197,8 @@ void convert_oracle_general(const std::filesystem::path& in, ReferenceReplay& re
     // whole records), so a partial record is the file's last bytes.
     if (got != whole)
       throw TraceError(in.string() + ": truncated record " + std::to_string(offset / kRecord) + " at byte offset " +
-                       std::to_string(offset) + ": " + std::to_string(got - whole) + " of " +
-                       std::to_string(kRecord) + " bytes");
+                       std::to_string(offset) + ": " + std::to_string(got - whole) + " of " + std::to_string(kRecord) +
+                       " bytes");
     if (got < buf.size()) break;
   }
   if (std::ferror(file.get())) throw TraceError(in.string() + ": read failed");

@@ -29,10 +29,10 @@ struct ConvertOptions {
 };
 
 struct ConvertStats {
-  std::uint64_t records = 0;        // requests read from the input
-  std::uint64_t ops = 0;            // ops written (expiries and cache fills added)
+  std::uint64_t records = 0;  // requests read from the input
+  std::uint64_t ops = 0;      // ops written (expiries and cache fills added)
   std::uint64_t distinct_keys = 0;
-  std::uint64_t expired = 0;        // erases made from TTL expiry
+  std::uint64_t expired = 0;  // erases made from TTL expiry
   std::uint64_t peak_live = 0;
 };
 

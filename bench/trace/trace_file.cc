@@ -28,7 +28,7 @@ struct Mapping {
 std::shared_ptr<Mapping> map_file(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw TraceError(file.string() + ": cannot read: " + std::strerror(errno));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     ::close(fd);
     throw TraceError(file.string() + ": cannot stat: " + std::strerror(errno));
@@ -37,8 +37,9 @@ std::shared_ptr<Mapping> map_file(const std::filesystem::path& file) {
   m->bytes = static_cast<std::size_t>(st.st_size);
   if (m->bytes < kHeaderBytes) {
     ::close(fd);
-    throw TraceError(file.string() + ": truncated header at byte offset " + std::to_string(m->bytes) + ": the file has " +
-                     std::to_string(m->bytes) + " bytes, a trace header " + std::to_string(kHeaderBytes));
+    throw TraceError(file.string() + ": truncated header at byte offset " + std::to_string(m->bytes) +
+                     ": the file has " + std::to_string(m->bytes) + " bytes, a trace header " +
+                     std::to_string(kHeaderBytes));
   }
   // Copy-on-write: the harness may be handed mutable ops; nothing reaches the file.
   m->base = ::mmap(nullptr, m->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
@@ -51,7 +52,8 @@ std::shared_ptr<Mapping> map_file(const std::filesystem::path& file) {
 
 class Checker {
  public:
-  Checker(const std::filesystem::path& file, const TraceHeader& h, std::size_t bytes) : file_(file), h_(h), bytes_(bytes) {}
+  Checker(const std::filesystem::path& file, const TraceHeader& h, std::size_t bytes)
+      : file_(file), h_(h), bytes_(bytes) {}
 
   [[noreturn]] void fail(const std::string& what) const { throw TraceError(file_.string() + ": " + what); }
   [[noreturn]] void fail_record(std::uint64_t i, std::uint64_t offset, const std::string& what) const {
@@ -64,7 +66,9 @@ class Checker {
     if (h_.version != kVersion)
       fail("trace format version " + std::to_string(h_.version) + ", this build reads " + std::to_string(kVersion));
     if (h_.op_count == 0) fail("no records");
-    if (h_.ops_offset != kHeaderBytes) fail("records start at byte offset " + std::to_string(h_.ops_offset) + ", expected " + std::to_string(kHeaderBytes));
+    if (h_.ops_offset != kHeaderBytes)
+      fail("records start at byte offset " + std::to_string(h_.ops_offset) + ", expected " +
+           std::to_string(kHeaderBytes));
     section("records", h_.ops_offset, h_.op_count, sizeof(Operation));
     section("value sizes", h_.value_sizes_offset, h_.op_count, 4);
     if (h_.flags & kHasTimestamps) section("timestamps", h_.timestamps_offset, h_.op_count, 8);
@@ -74,12 +78,14 @@ class Checker {
   // A section of n items of `size` bytes at `offset` lies inside the file.
   void section(const char* name, std::uint64_t offset, std::uint64_t n, std::uint64_t size) const {
     if (offset % 8) fail(std::string(name) + " at byte offset " + std::to_string(offset) + " is not 8-byte aligned");
-    if (offset > bytes_) fail(std::string("truncated: ") + name + " would start at byte offset " + std::to_string(offset) + ", past the end (" + std::to_string(bytes_) + " bytes)");
+    if (offset > bytes_)
+      fail(std::string("truncated: ") + name + " would start at byte offset " + std::to_string(offset) +
+           ", past the end (" + std::to_string(bytes_) + " bytes)");
     const std::uint64_t fit = (bytes_ - offset) / size;
     if (fit < n)
       fail(std::string("truncated ") + name + ": item " + std::to_string(fit) + " at byte offset " +
-           std::to_string(offset + fit * size) + " is incomplete (" + std::to_string(n) + " expected, the file ends at byte " +
-           std::to_string(bytes_) + ")");
+           std::to_string(offset + fit * size) + " is incomplete (" + std::to_string(n) +
+           " expected, the file ends at byte " + std::to_string(bytes_) + ")");
   }
 
  private:
@@ -99,15 +105,18 @@ std::uint64_t check_records(const Checker& c, const TraceHeader& h, const Operat
     if (static_cast<int>(op.type) >= kOpTypeCount)
       c.fail_record(i, at, "unknown op type " + std::to_string(static_cast<int>(op.type)));
     if (op.key_index >= h.key_count)
-      c.fail_record(i, at, "key index " + std::to_string(op.key_index) + " out of range (" + std::to_string(h.key_count) + " keys)");
+      c.fail_record(
+          i, at,
+          "key index " + std::to_string(op.key_index) + " out of range (" + std::to_string(h.key_count) + " keys)");
     if (op.key_seed != seeds[op.key_index])
       c.fail_record(i, at, "key seed does not match the key table's for index " + std::to_string(op.key_index));
     const bool present = live[op.key_index];
     const bool wants_present = op.type == OpType::kErase || op.type == OpType::kFindHit || op.type == OpType::kUpdate;
     if (present != wants_present)
-      c.fail_record(i, at, std::string(kOpTypeNames[static_cast<int>(op.type)]) + " of key index " +
-                               std::to_string(op.key_index) + ", which is " + (present ? "live" : "absent") +
-                               " there: the recorded outcomes are inconsistent");
+      c.fail_record(i, at,
+                    std::string(kOpTypeNames[static_cast<int>(op.type)]) + " of key index " +
+                        std::to_string(op.key_index) + ", which is " + (present ? "live" : "absent") +
+                        " there: the recorded outcomes are inconsistent");
     if (op.type == OpType::kInsert) live[op.key_index] = true, peak = std::max(peak, ++now);
     if (op.type == OpType::kErase) live[op.key_index] = false, --now;
     ++counts[static_cast<int>(op.type)];
@@ -140,7 +149,9 @@ OperationStream load_trace_stream(const std::filesystem::path& file, const std::
   auto* ops = reinterpret_cast<Operation*>(base + h.ops_offset);
   const auto* seeds = reinterpret_cast<const std::uint64_t*>(base + h.keys_offset);
   for (std::uint64_t k = 0; k < h.key_count; ++k)
-    if (seeds[k] > kMaxU64Key) c.fail("key table entry " + std::to_string(k) + " at byte offset " + std::to_string(h.keys_offset + 8 * k) + " is a reserved key");
+    if (seeds[k] > kMaxU64Key)
+      c.fail("key table entry " + std::to_string(k) + " at byte offset " + std::to_string(h.keys_offset + 8 * k) +
+             " is a reserved key");
   const std::uint64_t peak = check_records(c, h, ops, seeds);
   const bool has_times = h.flags & kHasTimestamps;
   auto* times = has_times ? reinterpret_cast<std::uint64_t*>(base + h.timestamps_offset) : nullptr;

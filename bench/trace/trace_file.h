@@ -24,7 +24,7 @@ struct LoadOptions {
 
 // One thread, one phase ("replay", role steady, the headline). Throws
 // TraceError.
-OperationStream load_trace_stream(const std::filesystem::path& file, const std::string& workload,
-                                  const std::string& kv, const LoadOptions& options = {});
+OperationStream load_trace_stream(const std::filesystem::path& file, const std::string& workload, const std::string& kv,
+                                  const LoadOptions& options = {});
 
 }  // namespace dstudy::trace

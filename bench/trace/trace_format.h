@@ -46,7 +46,7 @@ struct TraceHeader {
   std::uint64_t op_counts[kMaxOpTypes];  // ops of each OpType
   std::uint64_t peak_live;               // most keys live at once
   std::uint64_t live_at_end;
-  char source_format[16];                // "csv", "twitter", "oraclegeneral" (NUL-padded)
+  char source_format[16];  // "csv", "twitter", "oraclegeneral" (NUL-padded)
 };
 static_assert(sizeof(TraceHeader) <= kHeaderBytes);
 static_assert(kOpTypeCount <= static_cast<int>(kMaxOpTypes));

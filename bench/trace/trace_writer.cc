@@ -37,7 +37,8 @@ void append_file(std::FILE* to, const std::filesystem::path& to_path, std::FILE*
 void pad_to_8(std::FILE* f, const std::filesystem::path& p) {
   static constexpr char zeros[8] = {};
   const long at = std::ftell(f);
-  write_or_throw(f, zeros, static_cast<std::size_t>(align8(static_cast<std::uint64_t>(at)) - static_cast<std::uint64_t>(at)), p);
+  write_or_throw(f, zeros,
+                 static_cast<std::size_t>(align8(static_cast<std::uint64_t>(at)) - static_cast<std::uint64_t>(at)), p);
 }
 
 }  // namespace
@@ -77,8 +78,9 @@ void TraceWriter::close_all() {
 void TraceWriter::add(const Operation& op, std::uint32_t value_size, std::optional<std::uint64_t> t_ns) {
   if (!timestamps_) timestamps_ = t_ns.has_value();
   if (*timestamps_ != t_ns.has_value())
-    throw TraceError(out_.string() + ": op " + std::to_string(header_.op_count) +
-                     (t_ns ? " has a timestamp and earlier ops have none" : " has no timestamp and earlier ops have one"));
+    throw TraceError(
+        out_.string() + ": op " + std::to_string(header_.op_count) +
+        (t_ns ? " has a timestamp and earlier ops have none" : " has no timestamp and earlier ops have one"));
   Operation rec{};  // zero padding bytes: the file's content is deterministic
   rec.key_seed = op.key_seed;
   rec.key_index = op.key_index;

@@ -58,7 +58,8 @@ std::optional<OpenLoopPass> unpreempted(F pass) {
 }
 
 #define SKIP_IF_ALWAYS_PREEMPTED(x) \
-  if (!(x)) GTEST_SKIP() << "every one of " << kAttempts << " attempts was preempted: the machine is too busy to judge pacing"
+  if (!(x))                         \
+  GTEST_SKIP() << "every one of " << kAttempts << " attempts was preempted: the machine is too busy to judge pacing"
 
 probes::LatencyHistogram all_ops(const OpHistograms& h) {
   probes::LatencyHistogram all;
@@ -72,7 +73,7 @@ TEST(ArrivalSchedule, ConstantIsEvenlySpacedWithoutDrift) {
   const auto a = make_arrivals(ArrivalProcess::kConstant, 3000001, 3e6, 1);
   ASSERT_EQ(a.size(), 3000001u);
   EXPECT_EQ(a[0], 0u);
-  EXPECT_EQ(a[1], 333u);   // 333.3 ns rounded
+  EXPECT_EQ(a[1], 333u);  // 333.3 ns rounded
   EXPECT_EQ(a[3], 1000u);
   EXPECT_EQ(a.back(), 1000000000u);  // one second after the first, exactly
 }
@@ -293,8 +294,7 @@ TEST(PacedLoop, APlantedStallDelaysRateTimesStallOps) {
   EXPECT_EQ(it->phase, "churn");
   const double stall_s = static_cast<double>(it->service_ns) * 1e-9;
   // From the stall op's arrival (it may have started late itself) to the clearing.
-  const double until_clear_s =
-      static_cast<double>(it->start_lag_ns + it->service_ns + it->backlog_clear_ns) * 1e-9;
+  const double until_clear_s = static_cast<double>(it->start_lag_ns + it->service_ns + it->backlog_clear_ns) * 1e-9;
   const auto delayed = static_cast<double>(it->ops_delayed);
   // A preempted stall can outlast the phase: then every later op is delayed.
   const double after_stall = static_cast<double>(p.paced_ops - (M::kAt - 16000) - 1);
@@ -308,7 +308,8 @@ TEST(PacedLoop, APlantedStallDelaysRateTimesStallOps) {
   }
   // Utilisation from the mean service time of the other ops.
   const probes::LatencyHistogram service = all_ops(p.service);
-  const double others_ns = static_cast<double>(service.sum() - it->service_ns) / static_cast<double>(service.count() - 1);
+  const double others_ns =
+      static_cast<double>(service.sum() - it->service_ns) / static_cast<double>(service.count() - 1);
   const double utilisation = std::min(0.5, others_ns * 1e-9 * rate);
   EXPECT_TRUE(it->backlog_cleared);
   EXPECT_LT(it->start_lag_ns, kLateThresholdNs);

@@ -148,8 +148,8 @@ TEST_F(TraceTest, TwitterLongerAndShorterTtl) {
                                            "21,b,1,1,1,set,5\n"    // ... now at 26
                                            "30,b,1,1,1,get,0\n"),  // (erase b at 26) miss
                                    "t", "u64");
-  EXPECT_EQ(types(s), (std::vector<T>{T::kInsert, T::kUpdate, T::kFindHit, T::kErase, T::kInsert, T::kUpdate,
-                                      T::kErase, T::kFindMiss}));
+  EXPECT_EQ(types(s), (std::vector<T>{T::kInsert, T::kUpdate, T::kFindHit, T::kErase, T::kInsert, T::kUpdate, T::kErase,
+                                      T::kFindMiss}));
   EXPECT_EQ(s.threads[0].recorded_ns.ns[3], 15'000'000'000u);
   EXPECT_EQ(s.threads[0].recorded_ns.ns[6], 26'000'000'000u);
 }
@@ -178,7 +178,8 @@ TEST_F(TraceTest, UnknownOpNamesFileAndLine) {
 }
 
 TEST_F(TraceTest, TwitterNonMonotonicTimestampNamesTheLine) {
-  const std::string m = error_of([&] { convert(Format::kTwitter, "5,a,1,1,1,set,10\n7,a,1,1,1,get,0\n6,b,1,1,1,get,0\n"); });
+  const std::string m =
+      error_of([&] { convert(Format::kTwitter, "5,a,1,1,1,set,10\n7,a,1,1,1,get,0\n6,b,1,1,1,get,0\n"); });
   EXPECT_NE(m.find("line 3: non-monotonic timestamp: 6 after 7"), std::string::npos) << m;
 }
 
@@ -218,10 +219,12 @@ TEST_F(DamagedTrace, TheUndamagedFileLoads) { EXPECT_EQ(load_error(bytes_), "");
 
 TEST_F(DamagedTrace, TruncatedFileNamesTheByteOffset) {
   const std::string m = load_error(bytes_.substr(0, kHeaderBytes + 16 * 2 + 5));
-  EXPECT_NE(m.find("damaged.dstrace: truncated records: item 2 at byte offset 288 is incomplete"), std::string::npos) << m;
+  EXPECT_NE(m.find("damaged.dstrace: truncated records: item 2 at byte offset 288 is incomplete"), std::string::npos)
+      << m;
   const std::string h = load_error(bytes_.substr(0, 100));
   EXPECT_NE(h.find("truncated header at byte offset 100"), std::string::npos) << h;
-  EXPECT_NE(load_error("not a trace at all, but long enough" + std::string(300, ' ')).find("not a study trace"), std::string::npos);
+  EXPECT_NE(load_error("not a trace at all, but long enough" + std::string(300, ' ')).find("not a study trace"),
+            std::string::npos);
 }
 
 TEST_F(DamagedTrace, UnknownOpTypeNamesTheRecord) {
@@ -235,7 +238,8 @@ TEST_F(DamagedTrace, InconsistentOutcomeIsCaught) {
   std::string b = bytes_;
   b[kHeaderBytes + 16 * 2 + 12] = static_cast<char>(OpType::kFindMiss);  // a is live there: a find hits
   const std::string m = load_error(b);
-  EXPECT_NE(m.find("record 2 at byte offset 288: find_miss of key index 0, which is live there"), std::string::npos) << m;
+  EXPECT_NE(m.find("record 2 at byte offset 288: find_miss of key index 0, which is live there"), std::string::npos)
+      << m;
 }
 
 TEST_F(TraceTest, PacedReplayNeedsMonotonicTimestamps) {
