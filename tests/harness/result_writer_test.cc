@@ -148,7 +148,9 @@ TEST(ResultWriterWorkload, PhasesWithRolesOpsAndTheHeadline) {
   ASSERT_EQ(j["phases"].size(), 3u);
   EXPECT_EQ(j["phases"][1], json::parse(R"({"name": "drain", "role": "drain", "headline": true, "ops": 800,
                                             "ops_by_type": {"insert": 0, "erase": 800, "find_hit": 0,
-                                                            "find_miss": 0}})"));
+                                                            "find_miss": 0, "update": 0, "erase_miss": 0,
+                                                            "erase_first": 0, "erase_next": 0,
+                                                            "iterate": 0}})"));
   EXPECT_EQ(j["phases"][2]["ops"], 200);  // from the memory pass (all threads)
   EXPECT_EQ(j["headline_phases"], json::array({"drain"}));
   EXPECT_EQ(j["dominant_op"], "erase");
@@ -342,8 +344,12 @@ TEST(ResultWriterLatency, HistogramHoldsTheNonEmptyBuckets) {
 
 TEST(ResultWriterChecks, OkHasNoMessage) {
   EXPECT_EQ(detail::checks_json(drain_run()),
-            json::parse(R"({"expected": {"insert": 1000, "erase": 800, "find_hit": 100, "find_miss": 100},
-                            "observed": {"insert": 1000, "erase": 800, "find_hit": 100, "find_miss": 100},
+            json::parse(R"({"expected": {"insert": 1000, "erase": 800, "find_hit": 100, "find_miss": 100,
+                                         "update": 0, "erase_miss": 0, "erase_first": 0, "erase_next": 0,
+                                         "iterate": 0},
+                            "observed": {"insert": 1000, "erase": 800, "find_hit": 100, "find_miss": 100,
+                                         "update": 0, "erase_miss": 0, "erase_first": 0, "erase_next": 0,
+                                         "iterate": 0},
                             "checksum": {"expected": 77, "observed": 77}, "ok": true, "message": null})"));
 }
 
@@ -484,7 +490,8 @@ TEST(ResultWriterSidecar, PutsTheSectionsTogetherWithTheVersion) {
   EXPECT_EQ(j["latency"], detail::latency_json(run, timer()));
   EXPECT_EQ(j["memory"], run.memory);  // as the memory process wrote it
   EXPECT_EQ(j["checks"], detail::checks_json(run));
-  EXPECT_EQ(j.size(), 10u);
+  EXPECT_EQ(j["open_loop"], detail::open_loop_json(run, timer()));  // null: no open-loop pass
+  EXPECT_EQ(j.size(), 11u);
 }
 
 TEST(ResultWriterFile, WritesAtomicallyAndSaysWhatFailed) {

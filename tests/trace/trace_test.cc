@@ -285,7 +285,9 @@ TEST_F(TraceTest, HarnessChecksEveryOutcomeOfAReplayedTrace) {
   for (bool in_memory : {false, true}) {
     const auto s = load_trace_stream(convert(Format::kCsv, csv), "t", "u64", {.in_memory = in_memory});
     EXPECT_EQ(s.threads[0].ops.is_view(), !in_memory);
-    for (int t = 0; t < kOpTypeCount; ++t) EXPECT_GT(s.threads[0].expected[t], 0u) << kOpTypeNames[t];
+    // A trace holds every op type but the iteration ones (the container picks their key).
+    for (int t = 0; t < kOpTypeCount; ++t)
+      if (!needs_iteration(static_cast<OpType>(t))) EXPECT_GT(s.threads[0].expected[t], 0u) << kOpTypeNames[t];
     const auto ok = replay_and_check<harness_test::PlainMap<std::uint64_t, std::uint64_t>, KvU64>(s);
     EXPECT_TRUE(ok.ok) << ok.message;
     const auto str = replay_and_check<harness_test::PlainMap<std::string, std::string>, KvString>(s);
