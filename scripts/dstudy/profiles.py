@@ -59,13 +59,15 @@ PROFILES = {
 }
 
 
-def settings(profile, repetitions=None, timeout=None, size=None, sections=True):
+def settings(profile, repetitions=None, timeout=None, size=None, sections=True, latency=None):
     """The profile's settings with the command line's overrides. A size given
     on the command line is the whole plan's: no sections then."""
     s = dict(PROFILES[profile])
     s["sections"] = [dict(x) for x in s.get("sections") or []]
     if repetitions is not None:
         s["repetitions"] = repetitions
+    if latency is not None:
+        s["latency"] = latency
     if timeout is not None:
         s["timeout_s"] = timeout
     if size is not None:
