@@ -20,11 +20,17 @@ cluster_up() {
       echo "local_cluster: $tool not found: install Slurm with scripts/setup.sh --slurm" >&2; return 2; }
   done
   [ "$(id -u)" -eq 0 ] || { echo "local_cluster: needs root (slurmd starts jobs as their user)" >&2; return 2; }
+  # slurmd 22.05 starts its cgroup plugin whatever slurm.conf says; a
+  # machine, a VM or a container has the cgroup file system, a bare chroot not
+  awk '$2 ~ "^/sys/fs/cgroup" {found = 1} END {exit !found}' /proc/mounts || {
+    echo "local_cluster: no cgroup file system at /sys/fs/cgroup, which slurmd needs (in a chroot: mount /sys)" >&2
+    return 2; }
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
   chmod 700 "$dir/munge"
   mungekey --create --keyfile="$dir/munge/munge.key" --bits=1024
   munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.sock" \
-    --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munge/seed"
+    --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munge/seed" ||
+    { cluster_logs "$dir" "munged did not start"; return 1; }
   node=$(hostname -s)
   cpus=$(nproc)
   mem=$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)
@@ -59,8 +65,8 @@ NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF=$dir/slurm.conf
-  slurmctld -i
-  slurmd
+  slurmctld -i || { cluster_logs "$dir" "slurmctld did not start"; return 1; }
+  slurmd || { cluster_logs "$dir" "slurmd did not start"; return 1; }
   local i
   for i in $(seq 60); do
     if sinfo -h -o %T 2>/dev/null | grep -qx idle; then
@@ -69,9 +75,13 @@ EOF
     fi
     sleep 1
   done
-  echo "local_cluster: the node did not come up within 60 s; logs:" >&2
-  tail -n 20 "$dir"/log/*.log >&2
+  cluster_logs "$dir" "the node did not come up within 60 s"
   return 1
+}
+
+cluster_logs() {  # dir message: the message, then the daemons' last log lines
+  echo "local_cluster: $2; the daemons' logs:" >&2
+  tail -n 20 "$1"/log/*.log >&2 || true
 }
 
 cluster_down() {

@@ -83,7 +83,7 @@ wait_jobs "$array" 600
 [ "$(state "${array}_2")" = FAILED ] || die "shard 2 should have failed, it is $(state "${array}_2")"
 sleep 1
 for cmdline in /proc/[0-9]*/cmdline; do
-  if tr '\0' ' ' < "$cmdline" 2>/dev/null | grep -q "$shard2/raw"; then
+  if { tr '\0' ' ' < "$cmdline"; } 2>/dev/null | grep -q "$shard2/raw"; then
     die "a cell process of the killed shard outlived its runner: $cmdline"
   fi
 done
