@@ -25,14 +25,16 @@ that size counts as average (and the plan says so); a size with no measured
 cell has no estimate.
 
 A cell that timed out is an observation at its timeout, a lower bound: the
-estimate it gives is low, never high. Every estimate is capped at the run's
-timeout, since the runner kills a cell there.
+estimate it gives is low, never high. An implementation whose every measured
+cell at a size timed out (sorted arrays with O(n) inserts at a million keys)
+is expected to time out in every cell at that size. Every estimate is capped
+at the run's timeout, since the runner kills a cell there.
 
 The observations: calibration.json (cells measured on the machine the study
-was developed on; it says how and when) and the cells of earlier runs in the
-results folder (each record keeps its duration_s). Predictions are for the
-machine of the newest earlier run when there is one (a cluster's nodes after
-a first run there), else the calibration machine.
+was developed on; it says how and when) and the cells of the newest earlier
+runs in the results folder (each record keeps its duration_s). Predictions
+are for the machine of the newest earlier run when there is one (a
+cluster's nodes after a first run there), else the calibration machine.
 """
 import json
 import math
@@ -50,6 +52,9 @@ FIT_ROUNDS = 60
 F_GRID = [x / 20 for x in range(0, 121)]
 L_GRID = [x / 20 for x in range(0, 81)]
 KILL_S = 1.0  # what killing a timed-out cell adds to its timeout
+# Earlier runs read (the newest): enough to learn a machine and the cells
+# run lately, few enough that a plan starts in a second or two.
+HISTORY_RUNS = 20
 
 
 class CalibrationError(ValueError):
@@ -153,11 +158,12 @@ def run_folders(results_dir, depth=2):
     return out
 
 
-def history(results_dir):
-    """Observations of the earlier runs under results_dir, and how many runs
-    gave some."""
+def history(results_dir, newest=HISTORY_RUNS):
+    """Observations of the newest earlier runs under results_dir, and how
+    many runs gave some."""
     obs, runs = [], 0
-    for d in run_folders(results_dir):
+    folders = sorted(run_folders(results_dir), key=_mtime, reverse=True)[:newest]
+    for d in folders:
         try:
             o, _ = run_observations(d)
         except (OSError, ValueError, KeyError, TypeError):
@@ -165,6 +171,14 @@ def history(results_dir):
         obs.extend(o)
         runs += bool(o)
     return obs, runs
+
+
+def _mtime(run_dir):
+    """When a run folder last changed (its manifest is rewritten after each cell)."""
+    try:
+        return (Path(run_dir) / store.MANIFEST).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def read_calibration(path=CALIBRATION):
@@ -304,6 +318,14 @@ class CostModel:
                       "machine": o.machine}
             rows_by_size.setdefault(o.size, []).append((levels, math.log(work)))
         self.sizes = {s: SizeModel(rows) for s, rows in rows_by_size.items()}
+        # size -> impls of which every cell measured at that size timed out
+        self.always_timed_out = {}
+        for size in self.sizes:
+            impls = {}
+            for o in self.observations:
+                if o.size == size:
+                    impls.setdefault(o.impl, set()).add(o.timed_out)
+            self.always_timed_out[size] = {i for i, outcomes in impls.items() if outcomes == {True}}
 
     def shape(self, reps, latency, size):
         f, lat = self.shapes.get(size, (self.F, self.L))
@@ -321,7 +343,7 @@ class CostModel:
         seconds = (self.idle.get((cell.workload, size), 0.0)
                    + math.exp(log_w) * self.shape(settings["repetitions"], settings["latency"], size))
         timeout = settings.get("timeout_s")
-        if timeout and seconds >= timeout:
+        if timeout and (seconds >= timeout or cell.impl in self.always_timed_out[size]):
             return Estimate(timeout + KILL_S, "timeout", unknown)
         return Estimate(seconds, "measured" if measured else "model", unknown)
 

@@ -47,6 +47,14 @@ class TimePlan:
                 out.setdefault(factor, set()).add(getattr(c, factor) if factor != "size" else c.size)
         return {f: sorted(str(x) for x in v) for f, v in out.items()}
 
+    def timeout_impls(self):
+        """'impl (N cells)' for the impls of the cells expected to time out."""
+        count = {}
+        for c in self.cells:
+            if self.estimates[c.id].basis == "timeout":
+                count[c.impl] = count.get(c.impl, 0) + 1
+        return [f"{i} ({n})" for i, n in sorted(count.items(), key=lambda x: -x[1])]
+
     def largest_parts(self, n=5):
         """The impls taking most of the time: [(impl, fraction)]."""
         by_impl = {}
@@ -76,7 +84,8 @@ def lines(tp, timeout_s=None):
     basis = [f"{tp.count('measured')} cells measured before", f"{tp.count('model')} from the model"]
     if tp.count("timeout"):
         basis.append(f"{tp.count('timeout')} expected to reach the {timeout_s:g} s timeout "
-                     f"(counted at it; they will be recorded as failed)")
+                     f"(counted at it; they will be recorded as failed: "
+                     f"{', '.join(tp.timeout_impls())})")
     if tp.count("none"):
         basis.append(f"{tp.count('none')} with no estimate (not counted)")
     out.append("  basis: " + ", ".join(basis))

@@ -193,3 +193,16 @@ def test_committed_calibration_loads_and_covers_the_profiles():
     model, sources = cost_model.load(None)
     assert {"quick", "full"} <= set(model.sizes) and "calibration cells" in sources
     assert model.F >= 0 and model.L >= 0 and all(math.isfinite(v) for v in (model.F, model.L))
+
+
+def test_an_impl_that_always_timed_out_is_expected_to_time_out_everywhere():
+    """A bound on one workload says little about another (the factor of a
+    light workload would bring it under the timeout); an impl of which no
+    cell ever ended is counted at the timeout in every cell."""
+    data = calibration() + [obs("quadratic", "churn", "u64", "glibc", wall=1300.0, timed_out=True)]
+    model = cost_model.CostModel(data)
+    est = model.estimate(Cell("quadratic", "drain", "str", "jemalloc"), "full", SETTINGS)
+    assert est.basis == "timeout" and est.seconds == 3600 + cost_model.KILL_S
+    # once one of its cells ends, it is an impl like another
+    model = cost_model.CostModel(data + [obs("quadratic", "drain", "u64", "glibc", wall=100.0)])
+    assert model.estimate(Cell("quadratic", "drain", "u64", "glibc"), "full", SETTINGS).basis == "measured"
