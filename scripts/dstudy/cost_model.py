@@ -11,7 +11,8 @@ W is the cell's work in the units of one repetition with the latency pass
 (shape(1, on) = 1), F the fixed part (memory process, stream generation,
 harness overhead) and L what the latency pass adds to a repetition, both in
 units of a repetition without it. F and L are fitted, per size, on cells
-measured at several repetition counts and latency settings.
+measured at several repetition counts and latency settings in one session
+(within half an hour: the load of a shared machine drifts over hours).
 
 log W is modelled per size (a ranking in cache says little about one beyond
 it) as main effects, fitted by backfitting on every measured cell of that
@@ -52,6 +53,9 @@ FIT_ROUNDS = 60
 F_GRID = [x / 20 for x in range(0, 121)]
 L_GRID = [x / 20 for x in range(0, 81)]
 KILL_S = 1.0  # what killing a timed-out cell adds to its timeout
+# Times of one cell taken further apart than this are of different sessions
+# (another load on the machine): the shape is fitted within sessions.
+SESSION_GAP_S = 1800
 # Earlier runs read (the newest): enough to learn a machine and the cells
 # run lately, few enough that a plan starts in a second or two.
 HISTORY_RUNS = 20
@@ -220,20 +224,34 @@ def dump_calibration(path, obs, runs, about):
     return data
 
 
+def sessions(obs, gap_s=SESSION_GAP_S):
+    """obs (of one cell) split where more than gap_s pass between two
+    starts: a machine's load drifts over hours, so only times taken close
+    together tell a cell's repetitions apart from the load."""
+    out = []
+    for o in sorted(obs, key=lambda o: o.started):
+        if out and _seconds_between(out[-1][-1].started, o.started) <= gap_s:
+            out[-1].append(o)
+        else:
+            out.append([o])
+    return out
+
+
 def fit_shape(obs):
-    """(F, L) from cells measured at more than one (repetitions, latency):
-    the grid point with the least squared log error, each cell's own scale
-    fitted in closed form."""
-    groups = {}
+    """(F, L) from cells measured at more than one (repetitions, latency) in
+    one session: the grid point with the least squared log error, each
+    session's own scale fitted in closed form."""
+    cells = {}
     for o in obs:
-        if o.timed_out or o.idle_s is None:
-            continue
-        key = (o.impl, o.workload, o.kv, o.allocator, o.size, o.machine)
-        groups.setdefault(key, []).append((o.reps, o.latency, math.log(max(o.wall_s - o.idle_s, 1e-3))))
-    groups = [g for g in groups.values() if len({(r, lat) for r, lat, _ in g}) > 1]
+        if not o.timed_out and o.idle_s is not None and o.started:
+            cells.setdefault((o.impl, o.workload, o.kv, o.allocator, o.size, o.machine), []).append(o)
+    groups = [[(o.reps, o.latency, math.log(max(o.wall_s - o.idle_s, 1e-3))) for o in session]
+              for same in cells.values() for session in sessions(same)]
+    groups = [g for g in groups if len({(r, lat) for r, lat, _ in g}) > 1]
     if not groups:
-        raise CalibrationError("no cell was measured at two repetition counts or latency settings; "
-                               "the model cannot tell the fixed part of a cell from its repetitions")
+        raise CalibrationError("no cell was measured at two repetition counts or latency settings in "
+                               "one session; the model cannot tell the fixed part of a cell from its "
+                               "repetitions")
     best = None
     for f in F_GRID:
         for lat in L_GRID:

@@ -26,8 +26,8 @@ def true_wall(impl, workload, kv, alloc, reps, latency, machine_speed=1.0):
     return IDLE[workload] + work * (F + reps * (1 + L * latency)) / (F + 1 + L)
 
 
-def obs(impl, workload, kv, alloc, reps=1, latency=True, size="full", machine="cpu A", started="2026-01-01",
-        speed=1.0, wall=None, timed_out=False):
+def obs(impl, workload, kv, alloc, reps=1, latency=True, size="full", machine="cpu A",
+        started="2026-01-01T00:00:00Z", speed=1.0, wall=None, timed_out=False):
     return Observation(impl, workload, kv, alloc, size, reps, latency,
                        wall if wall is not None else true_wall(impl, workload, kv, alloc, reps, latency, speed),
                        None if timed_out else IDLE[workload], timed_out, machine, started)
@@ -114,7 +114,7 @@ def test_unknown_levels_and_sizes_are_said():
 
 def test_predictions_are_for_the_newest_machine():
     # an earlier run on a machine twice as slow, newer than the calibration
-    later = [obs(i, "churn", "u64", "glibc", machine="cpu B", started="2026-06-01", speed=2.0)
+    later = [obs(i, "churn", "u64", "glibc", machine="cpu B", started="2026-06-01T00:00:00Z", speed=2.0)
              for i in ("fast", "mid")]
     model = cost_model.CostModel(calibration() + later, machine=cost_model.newest_machine(later))
     assert model.machine == "cpu B"
@@ -206,3 +206,17 @@ def test_an_impl_that_always_timed_out_is_expected_to_time_out_everywhere():
     # once one of its cells ends, it is an impl like another
     model = cost_model.CostModel(data + [obs("quadratic", "drain", "u64", "glibc", wall=100.0)])
     assert model.estimate(Cell("quadratic", "drain", "u64", "glibc"), "full", SETTINGS).basis == "measured"
+
+
+def test_the_shape_comes_from_times_taken_in_one_session():
+    """Hours apart the machine's load differs: a cell measured at one
+    repetition on a busy afternoon and at five on a quiet night says nothing
+    about what repetitions cost."""
+    data = calibration()
+    # the same cell at one repetition, three hours later and twice as slow
+    data.append(obs("fast", "churn", "u64", "glibc", 1, True, started="2026-01-01T03:00:00Z",
+                    wall=2 * true_wall("fast", "churn", "u64", "glibc", 1, True)))
+    f, lat = cost_model.fit_shape(data)
+    assert f == pytest.approx(F, abs=0.05) and lat == pytest.approx(L, abs=0.05)
+    assert [len(s) for s in cost_model.sessions([o for o in data if (o.impl, o.workload, o.kv, o.allocator)
+                                                 == ("fast", "churn", "u64", "glibc")])] == [5, 1]
