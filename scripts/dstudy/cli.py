@@ -270,13 +270,19 @@ def check_run_dir_args(args):
         raise UsageError("--retry-failed goes with --resume RUN_DIR (or --run-dir DIR)")
     if args.resume and args.run_dir:
         raise UsageError("--resume and --run-dir both name the folder: give one")
-    if args.shards is not None:
-        if not (args.list or args.dry_run):
-            raise UsageError("--shards N goes with --dry-run or --list (to run one shard: --shard k/N)")
-        if args.shards < 1:
-            raise UsageError(f"--shards {args.shards}: need at least 1")
-        if args.shard:
-            raise UsageError("--shards N splits the whole plan: drop --shard")
+    if args.shards is not None and not (args.list or args.dry_run):
+        raise UsageError("--shards N goes with --dry-run or --list (to run one shard: --shard k/N)")
+    check_shards(args)
+
+
+def check_shards(args):
+    """--shards N: at least one, and not beside --shard k/n."""
+    if args.shards is None:
+        return
+    if args.shards < 1:
+        raise UsageError(f"--shards {args.shards}: need at least 1")
+    if getattr(args, "shard", None):
+        raise UsageError("--shards N splits the whole plan: drop --shard")
 
 
 # What must agree between a --run-dir folder's stored plan and the command
@@ -394,13 +400,9 @@ def cell_estimates(p, todo, results_dir, calibration):
 
 
 def cmd_plan(args):
+    check_shards(args)
     bench_path = resolve_bench(args)
-    listing = bench.listing(bench_path, args.workloads_dir)
-    if args.shard and args.shards:
-        raise UsageError("--shards N splits the whole plan: drop --shard")
-    if args.shards is not None and args.shards < 1:
-        raise UsageError(f"--shards {args.shards}: need at least 1")
-    p = fresh_plan(args, bench_path, listing)
+    p = fresh_plan(args, bench_path, bench.listing(bench_path, args.workloads_dir))
     warn_plan(p)
     tp = print_time_plan(p, args, Path(args.results_dir), print, shards=args.shards)
     return EXIT_OK if tp else EXIT_USAGE
@@ -507,8 +509,7 @@ def cmd_list(args):
 
 
 def cmd_slurm(args):
-    if args.shards < 1:
-        raise UsageError(f"--shards {args.shards}: need at least 1")
+    check_shards(args)
     if args.time and not re.fullmatch(r"(\d+-)?\d+:\d\d:\d\d", args.time):
         raise UsageError(f"--time '{args.time}': expected D-HH:MM:SS or HH:MM:SS")
     results = Path(args.results_dir).resolve()

@@ -12,22 +12,24 @@ def plan_lines(capsys, which="out"):
 
 
 def test_plan_prints_cells_total_and_per_shard(study, tmp_path, fake_calibration, capsys):
-    assert study("plan", "--workload", "churn,drain", "--impl", "alpha,beta", "--allocator", "glibc", "--no-large",
-                 "--calibration", fake_calibration, "--results-dir", tmp_path / "none", "--shards", "2") == 0
+    assert study("plan", "--workload", "churn,drain", "--impl", "alpha,beta", "--allocator", "glibc",
+                 "--no-large", "--calibration", fake_calibration, "--results-dir", tmp_path / "none",
+                 "--shards", "2") == 0
     out = plan_lines(capsys)
-    # alpha: churn u64+str? the quick profile runs each workload's first kv: 2 cells x 10 s,
-    # beta 2 x 20 s = 60 s
+    # each workload's first kv kind (the quick profile): alpha 2 cells x 10 s, beta 2 x 20 s
     assert out[0].startswith("time plan (4 cells (quick profile, size quick))")
     assert "estimated time: 1 min 00 s run one cell after another (times of cal cpu)" in out
     assert "  basis: 4 cells measured before, 0 from the model" in out
-    assert "2 shards (--shard k/2): 30 s to 30 s each; with one machine per shard the run takes about 30 s" in out
+    assert ("2 shards (--shard k/2): 30 s to 30 s each; with one machine per shard the run takes "
+            "about 30 s") in out
     assert "  shard 1/2: 2 cells, 30 s" in out and "  shard 2/2: 2 cells, 30 s" in out
 
 
 def test_repetitions_and_unmeasured_names_change_the_plan(study, tmp_path, fake_calibration, capsys):
     # at one repetition alpha/churn was measured at 6 s: F and L come from it
     assert study("plan", "--workload", "churn", "--impl", "alpha", "--allocator", "glibc", "--no-large",
-                 "--repetitions", "1", "--calibration", fake_calibration, "--results-dir", tmp_path / "none") == 0
+                 "--repetitions", "1", "--calibration", fake_calibration,
+                 "--results-dir", tmp_path / "none") == 0
     assert "estimated time: 6 s run one cell after another (times of cal cpu)" in plan_lines(capsys)
     cal_obs, _ = cost_model.read_calibration(fake_calibration)
     cost_model.dump_calibration(fake_calibration, [o for o in cal_obs if o.impl != "beta"], [], "no beta")
@@ -38,8 +40,8 @@ def test_repetitions_and_unmeasured_names_change_the_plan(study, tmp_path, fake_
 
 
 def test_dry_run_with_shards_prints_the_plan_after_the_commands(study, tmp_path, fake_calibration, capsys):
-    assert study("run", "--dry-run", "--shards", "3", "--workload", "churn", "--allocator", "glibc", "--no-large",
-                 "--calibration", fake_calibration) == 0
+    assert study("run", "--dry-run", "--shards", "3", "--workload", "churn", "--allocator", "glibc",
+                 "--no-large", "--calibration", fake_calibration) == 0
     captured = capsys.readouterr()
     assert all("--impl" in line for line in captured.out.splitlines())
     assert "estimated time:" in captured.err and "3 shards (--shard k/3)" in captured.err
@@ -62,8 +64,8 @@ def test_earlier_runs_refine_the_plan(study, tmp_path, fake_calibration, capsys)
     assert study("run", "--workload", "churn", "--impl", "alpha,beta", "--allocator", "glibc", "--no-large",
                  "--calibration", fake_calibration) == 0
     capsys.readouterr()
-    assert study("plan", "--workload", "churn,drain", "--impl", "alpha,beta", "--allocator", "glibc", "--no-large",
-                 "--calibration", fake_calibration, "--results-dir", tmp_path / "results") == 0
+    assert study("plan", "--workload", "churn,drain", "--impl", "alpha,beta", "--allocator", "glibc",
+                 "--no-large", "--calibration", fake_calibration, "--results-dir", tmp_path / "results") == 0
     out = plan_lines(capsys)
     assert "from 38 calibration cells (cal cpu) + 2 cells of 1 earlier run in" in out[0]
     assert "(times of fake)" in out[1]

@@ -23,7 +23,8 @@ cluster_up() {
   # slurmd 22.05 starts its cgroup plugin whatever slurm.conf says; a
   # machine, a VM or a container has the cgroup file system, a bare chroot not
   awk '$2 ~ "^/sys/fs/cgroup" {found = 1} END {exit !found}' /proc/mounts || {
-    echo "local_cluster: no cgroup file system at /sys/fs/cgroup, which slurmd needs (in a chroot: mount /sys)" >&2
+    echo "local_cluster: no cgroup file system at /sys/fs/cgroup, which slurmd needs" \
+      "(in a chroot: mount /sys)" >&2
     return 2; }
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
   chmod 700 "$dir/munge"

@@ -42,6 +42,12 @@ wait_jobs() {
 }
 # job=ID from the last line of jobs.txt
 job() { tail -n 1 "$results/slurm/jobs.txt" | grep -o "$1=[0-9]*" | cut -d= -f2; }
+# Stops the test, with the job's log, unless the job ended COMPLETED.
+completed() {  # job log-name (dstudy-build-ID, ...)
+  [ "$(state "$1")" = COMPLETED ] && return 0
+  cat "$results/slurm/logs/$2.out" >&2 || true
+  die "job $1 ended $(state "$1")"
+}
 state() { scontrol show job "$1" | grep -o 'JobState=[A-Z_]*' | head -n 1 | cut -d= -f2; }
 
 cluster_up "$tmp/cluster"
@@ -59,7 +65,7 @@ build=$(job build) array=$(job shards) merge=$(job merge)
 say "submitted: build $build, shards $array, merge $merge"
 
 wait_jobs "$build" 1200
-[ "$(state "$build")" = COMPLETED ] || { cat "$results"/slurm/logs/dstudy-build-*.out; die "build job $build: $(state "$build")"; }
+completed "$build" "dstudy-build-$build"
 say "built; the same cells run locally, beside the shards"
 scripts/study run "${sel[@]}" --bench "$results/bin/dstudy_bench" --no-build \
   --results-dir "$tmp/local" --quiet > "$tmp/local.log" 2>&1 &
@@ -72,11 +78,13 @@ for i in $(seq 600); do
   sleep 0.2
 done
 [ "$n" -ge 1 ] || die "shard 2 recorded no cell within 120 s"
-[ "$(state "${array}_2")" = RUNNING ] || die "shard 2 finished before it could be killed (it is $(state "${array}_2"))"
+[ "$(state "${array}_2")" = RUNNING ] ||
+  die "shard 2 finished before it could be killed (it is $(state "${array}_2"))"
 # SIGKILL to the shard's runner (its pid is in the folder's lock): a crash
 # or a node lost, with no chance to clean up (scancel would send SIGTERM,
 # which the runner handles). The cell it was running dies with it.
-runner=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pid"])' "$shard2/.lock")
+runner=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pid"])' \
+  "$shard2/.lock")
 say "killing shard 2 (job ${array}_2, runner pid $runner) with SIGKILL after $n of its cells"
 kill -KILL "$runner"
 wait_jobs "$array" 600
@@ -88,7 +96,7 @@ for cmdline in /proc/[0-9]*/cmdline; do
   fi
 done
 wait_jobs "$merge" 600
-[ "$(state "$merge")" = COMPLETED ] || { cat "$results"/slurm/logs/dstudy-merge-"$merge".out; die "merge job $merge: $(state "$merge")"; }
+completed "$merge" "dstudy-merge-$merge"
 grep -q "shard-2-of-3: run did not finish" "$results/slurm/logs/dstudy-merge-$merge.out" ||
   die "the first merge did not report shard 2 as unfinished"
 pending=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cells_pending"])' \
@@ -101,7 +109,7 @@ say "resubmitting shard 2: $results/slurm/resubmit.sh 2"
 "$results/slurm/resubmit.sh" 2
 array2=$(job shards) merge2=$(job merge)
 wait_jobs "$array2,$merge2" 900
-[ "$(state "$merge2")" = COMPLETED ] || { cat "$results"/slurm/logs/dstudy-merge-"$merge2".out; die "merge job $merge2: $(state "$merge2")"; }
+completed "$merge2" "dstudy-merge-$merge2"
 
 wait "$local_pid" || { cat "$tmp/local.log"; die "the local run failed"; }
 /usr/bin/python3 tests/slurm/check_results.py compare "$results/merged" "$tmp/local/latest" \
