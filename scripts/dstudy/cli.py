@@ -21,6 +21,7 @@ from .progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RESULTS_EVERY_S = 15.0  # results.json is rewritten at most this often mid-run
+BUSY_LOAD = 0.25  # other runnable threads per core from which the plan says the machine is busy
 
 
 class UsageError(Exception):
@@ -376,7 +377,21 @@ def print_time_plan(p, args, results_dir, say, shards=None):
     say(f"time plan ({describe(p)}), from {sources}:")
     for line in timeplan.lines(tp, p.settings.get("timeout_s")):
         say(line)
+    busy = busy_here(model, p.settings["size"])
+    if busy:
+        say(busy)
     return tp
+
+
+def busy_here(model, size):
+    """A line when the plan is in this machine's times and other processes
+    keep it busy now (the plan is for a quiet machine), else None."""
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0] / cores
+    if model.machine != manifest_mod.cpu_model() or load < BUSY_LOAD:
+        return None
+    return (f"  this machine is busy now (load average {load * cores:.1f} on {cores} cores): "
+            f"run here, a cell's work would take about {model.slowdown(size, load):.1f}x as long")
 
 
 def cell_estimates(p, todo, results_dir, calibration):
@@ -392,7 +407,7 @@ def cell_estimates(p, todo, results_dir, calibration):
     unknown = len(todo) - len(estimates)
     err(f"estimated time: {timeplan.duration(sum(estimates.values()))}"
         + (f" and {unknown} cells with no estimate" if unknown else "")
-        + f" (times of {tp.machine or 'an unknown machine'}; `scripts/study plan` says more)")
+        + f" (times of {tp.machine or 'an unknown machine'}, quiet; `scripts/study plan` says more)")
     if unknown and estimates:  # the ETA counts them as the average cell
         mean = sum(estimates.values()) / len(estimates)
         estimates.update({c.id: mean for c in todo if c.id not in estimates})

@@ -16,7 +16,9 @@ measured at several repetition counts and latency settings in one session
 
 log W is modelled per size (a ranking in cache says little about one beyond
 it) as main effects, fitted by backfitting on every measured cell of that
-size: impl + workload + kv + allocator + machine (CPU model), plus what a
+size: impl + workload + kv + allocator + machine (CPU model) + beta x
+log(1 + the other processes' runnable threads per core while it ran, from
+its sidecar: a shared machine's load doubles a cell's time), plus what a
 measured cell adds beyond them (a sorted vector's inserts are O(n) on one
 workload and not on another): the mean residual of the same impl, workload
 and kv (or, failing that, impl and workload) when measured. A cell measured
@@ -34,8 +36,9 @@ at the run's timeout, since the runner kills a cell there.
 The observations: calibration.json (cells measured on the machine the study
 was developed on; it says how and when) and the cells of the newest earlier
 runs in the results folder (each record keeps its duration_s). Predictions
-are for the machine of the newest earlier run when there is one (a
-cluster's nodes after a first run there), else the calibration machine.
+are for a quiet machine (no other load), of the kind of the newest earlier
+run when there is one (a cluster's nodes after a first run there), else of
+the calibration machine.
 """
 import json
 import math
@@ -49,6 +52,7 @@ from . import store
 CALIBRATION = Path(__file__).resolve().parent / "calibration.json"
 FACTORS = ("impl", "workload", "kv", "allocator", "machine")
 FIT_ROUNDS = 60
+SHAPE_ROUNDS = 6  # shape, then load effect, in turn, at most this often
 # Grid for the shape's F and L (units of one repetition without latency).
 F_GRID = [x / 20 for x in range(0, 121)]
 L_GRID = [x / 20 for x in range(0, 81)]
@@ -79,9 +83,13 @@ class Observation:
     timed_out: bool
     machine: str | None   # CPU model
     started: str = ""     # when it ran (ISO 8601), to find the newest machine
+    # other processes' runnable threads per core while it ran (the sidecar's
+    # machine_load: load average less the cell's threads, over the cores);
+    # None when not known (a cell that failed without a sidecar)
+    load: float | None = None
 
     COLUMNS = ("impl", "workload", "kv", "allocator", "size", "reps", "latency", "wall_s",
-               "idle_s", "timed_out", "machine", "started")
+               "idle_s", "timed_out", "machine", "started", "load")
 
     def row(self):
         return [getattr(self, c) for c in self.COLUMNS]
@@ -96,6 +104,15 @@ def idle_seconds(sidecar):
         probes = [p.get("seconds") or 0.0 for p in phase.get("after_idle") or []]
         total += max(probes, default=0.0)
     return total
+
+
+def others_load(machine_load):
+    """Runnable threads of other processes per core, from a sidecar's
+    machine_load (None when it does not say)."""
+    ml = machine_load or {}
+    if ml.get("loadavg_1m") is None or not ml.get("cores"):
+        return None
+    return round(max(ml["loadavg_1m"] - (ml.get("cell_threads") or 1), 0.0) / ml["cores"], 3)
 
 
 def observation(record, settings, manifest_machine=None):
@@ -114,7 +131,8 @@ def observation(record, settings, manifest_machine=None):
                        wall_s=float(record["duration_s"]),
                        idle_s=idle_seconds(sidecar) if sidecar else None, timed_out=timed_out,
                        machine=env.get("cpu_model") or manifest_machine,
-                       started=record.get("started") or "")
+                       started=record.get("started") or "",
+                       load=others_load((sidecar or {}).get("machine_load")))
 
 
 def run_observations(run_dir):
@@ -237,15 +255,17 @@ def sessions(obs, gap_s=SESSION_GAP_S):
     return out
 
 
-def fit_shape(obs):
+def fit_shape(obs, beta=0.0):
     """(F, L) from cells measured at more than one (repetitions, latency) in
     one session: the grid point with the least squared log error, each
-    session's own scale fitted in closed form."""
+    session's own scale fitted in closed form; beta takes the load's effect
+    out of each time first (SizeModel)."""
     cells = {}
     for o in obs:
         if not o.timed_out and o.idle_s is not None and o.started:
             cells.setdefault((o.impl, o.workload, o.kv, o.allocator, o.size, o.machine), []).append(o)
-    groups = [[(o.reps, o.latency, math.log(max(o.wall_s - o.idle_s, 1e-3))) for o in session]
+    groups = [[(o.reps, o.latency, math.log(max(o.wall_s - o.idle_s, 1e-3)) - beta * load_term(o.load))
+               for o in session]
               for same in cells.values() for session in sessions(same)]
     groups = [g for g in groups if len({(r, lat) for r, lat, _ in g}) > 1]
     if not groups:
@@ -272,23 +292,34 @@ class Estimate:
     unknown: tuple = ()        # the factors (impl, workload, ...) never measured at this size
 
 
+def load_term(load):
+    """The load covariate: log(1 + other runnable threads per core); 0 on a
+    quiet machine (and when the load is not known)."""
+    return math.log1p(load or 0.0)
+
+
 class SizeModel:
-    """The main effects and measured residuals of log W at one size."""
+    """The main effects, the load's effect and the measured residuals of
+    log W at one size. rows: (levels, load term, log W)."""
 
     def __init__(self, rows):
-        # rows: (levels dict, log W)
-        self.mu = statistics.fmean(y for _, y in rows)
+        self.mu = statistics.fmean(y for _, _, y in rows)
         self.effects = {f: {} for f in FACTORS}
+        self.beta = 0.0  # log W per unit of the load term
+        xx = sum(x * x for _, x, _ in rows)
         for _ in range(FIT_ROUNDS):
             for f in FACTORS:
                 sums = {}
-                for levels, y in rows:
-                    rest = y - self.mu - sum(self.effects[g].get(levels[g], 0.0) for g in FACTORS if g != f)
+                for levels, x, y in rows:
+                    rest = y - self.mu - self.beta * x - sum(self.effects[g].get(levels[g], 0.0)
+                                                             for g in FACTORS if g != f)
                     sums.setdefault(levels[f], []).append(rest)
                 self.effects[f] = {lv: statistics.fmean(v) for lv, v in sums.items()}
+            if xx > 0:
+                self.beta = sum(x * (y - self.main(levels)) for levels, x, y in rows) / xx
         self.cell_residual, self.pair_residual = {}, {}
-        for levels, y in rows:
-            r = y - self.main(levels)
+        for levels, x, y in rows:
+            r = y - self.main(levels) - self.beta * x
             self.cell_residual.setdefault((levels["impl"], levels["workload"], levels["kv"]), []).append(r)
             self.pair_residual.setdefault((levels["impl"], levels["workload"]), []).append(r)
         self.cell_residual = {k: statistics.fmean(v) for k, v in self.cell_residual.items()}
@@ -297,14 +328,14 @@ class SizeModel:
     def main(self, levels):
         return self.mu + sum(self.effects[f].get(levels[f], 0.0) for f in FACTORS)
 
-    def log_work(self, levels):
-        """(log W, measured?, factors never seen)."""
+    def log_work(self, levels, load=0.0):
+        """(log W at this load, measured?, factors never seen)."""
         unknown = tuple(f for f in FACTORS if f != "machine" and levels[f] not in self.effects[f])
         cell = (levels["impl"], levels["workload"], levels["kv"])
+        base = self.main(levels) + self.beta * load_term(load)
         if cell in self.cell_residual:
-            return self.main(levels) + self.cell_residual[cell], True, unknown
-        pair = cell[:2]
-        return self.main(levels) + self.pair_residual.get(pair, 0.0), False, unknown
+            return base + self.cell_residual[cell], True, unknown
+        return base + self.pair_residual.get(cell[:2], 0.0), False, unknown
 
 
 class CostModel:
@@ -312,30 +343,24 @@ class CostModel:
         if not observations:
             raise CalibrationError("no observation to fit the cost model on")
         self.observations = list(observations)
-        # the shape per size where a size has cells measured two ways (the
-        # fixed part weighs more in a small cell), else the one of them all
-        self.F, self.L = fit_shape(self.observations)
-        self.shapes = {}
-        for size in {o.size for o in self.observations}:
-            try:
-                self.shapes[size] = fit_shape([o for o in self.observations if o.size == size])
-            except CalibrationError:
-                self.shapes[size] = (self.F, self.L)
         self.overhead_s = overhead_s
+        self.machine = machine or newest_machine(self.observations)
         self.idle = {}
         for o in self.observations:
             if o.idle_s is not None:
                 self.idle.setdefault((o.workload, o.size), []).append(o.idle_s)
         self.idle = {k: statistics.median(v) for k, v in self.idle.items()}
-        self.machine = machine or newest_machine(self.observations)
-        rows_by_size = {}
-        for o in self.observations:
-            idle = o.idle_s if o.idle_s is not None else self.idle.get((o.workload, o.size), 0.0)
-            work = max(o.wall_s - idle, 1e-3) / self.shape(o.reps, o.latency, o.size)
-            levels = {"impl": o.impl, "workload": o.workload, "kv": o.kv, "allocator": o.allocator,
-                      "machine": o.machine}
-            rows_by_size.setdefault(o.size, []).append((levels, math.log(work)))
-        self.sizes = {s: SizeModel(rows) for s, rows in rows_by_size.items()}
+        # The shape wants times without the load's effect, the load's effect
+        # wants works without the shape: fit one, then the other, until the
+        # load's effect settles.
+        betas = {}
+        for _ in range(SHAPE_ROUNDS):
+            self.fit_shapes(betas)
+            self.sizes = self.fit_sizes()
+            settled = betas and all(abs(m.beta - betas[s]) < 1e-3 for s, m in self.sizes.items())
+            betas = {size: model.beta for size, model in self.sizes.items()}
+            if settled:
+                break
         # size -> impls of which every cell measured at that size timed out
         self.always_timed_out = {}
         for size in self.sizes:
@@ -345,19 +370,48 @@ class CostModel:
                     impls.setdefault(o.impl, set()).add(o.timed_out)
             self.always_timed_out[size] = {i for i, outcomes in impls.items() if outcomes == {True}}
 
+    def fit_shapes(self, betas):
+        """The shape per size where a size has cells measured two ways (the
+        fixed part weighs more in a small cell), else the one of them all."""
+        self.F, self.L = fit_shape(self.observations, statistics.fmean(betas.values()) if betas else 0.0)
+        self.shapes = {}
+        for size in {o.size for o in self.observations}:
+            try:
+                self.shapes[size] = fit_shape([o for o in self.observations if o.size == size],
+                                              betas.get(size, 0.0))
+            except CalibrationError:
+                self.shapes[size] = (self.F, self.L)
+
+    def fit_sizes(self):
+        rows_by_size = {}
+        for o in self.observations:
+            idle = o.idle_s if o.idle_s is not None else self.idle.get((o.workload, o.size), 0.0)
+            work = max(o.wall_s - idle, 1e-3) / self.shape(o.reps, o.latency, o.size)
+            levels = {"impl": o.impl, "workload": o.workload, "kv": o.kv, "allocator": o.allocator,
+                      "machine": o.machine}
+            rows_by_size.setdefault(o.size, []).append((levels, load_term(o.load), math.log(work)))
+        return {s: SizeModel(rows) for s, rows in rows_by_size.items()}
+
     def shape(self, reps, latency, size):
         f, lat = self.shapes.get(size, (self.F, self.L))
         return (f + reps * (1 + lat * bool(latency))) / (f + 1 + lat)
 
-    def estimate(self, cell, size, settings):
+    def slowdown(self, size, load):
+        """How much longer a cell's work takes beside `load` other runnable
+        threads per core than on a quiet machine (the fitted load effect)."""
+        model = self.sizes.get(size)
+        return math.exp(model.beta * load_term(load)) if model else 1.0
+
+    def estimate(self, cell, size, settings, load=0.0):
         """Estimate of one cell (cells.Cell) at size, with the run's settings
-        (repetitions, latency, timeout_s)."""
+        (repetitions, latency, timeout_s), on a machine with `load` other
+        runnable threads per core (default: a quiet one)."""
         model = self.sizes.get(size)
         if model is None:
             return Estimate(None, "none", ("size",))
         levels = {"impl": cell.impl, "workload": cell.workload, "kv": cell.kv,
                   "allocator": cell.allocator, "machine": self.machine}
-        log_w, measured, unknown = model.log_work(levels)
+        log_w, measured, unknown = model.log_work(levels, load)
         seconds = (self.idle.get((cell.workload, size), 0.0)
                    + math.exp(log_w) * self.shape(settings["repetitions"], settings["latency"], size))
         timeout = settings.get("timeout_s")

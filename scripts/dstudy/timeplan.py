@@ -80,7 +80,7 @@ def make(plan, model, shards=None):
 def lines(tp, timeout_s=None):
     """The plan as text lines, for stderr."""
     out = [f"estimated time: {duration(tp.total_s)} run one cell after another "
-           f"(times of {tp.machine or 'an unknown machine'})"]
+           f"(times of {tp.machine or 'an unknown machine'}, quiet)"]
     basis = [f"{tp.count('measured')} cells measured before", f"{tp.count('model')} from the model"]
     if tp.count("timeout"):
         basis.append(f"{tp.count('timeout')} expected to reach the {timeout_s:g} s timeout "

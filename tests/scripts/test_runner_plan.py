@@ -18,7 +18,7 @@ def test_plan_prints_cells_total_and_per_shard(study, tmp_path, fake_calibration
     out = plan_lines(capsys)
     # each workload's first kv kind (the quick profile): alpha 2 cells x 10 s, beta 2 x 20 s
     assert out[0].startswith("time plan (4 cells (quick profile, size quick))")
-    assert "estimated time: 1 min 00 s run one cell after another (times of cal cpu)" in out
+    assert "estimated time: 1 min 00 s run one cell after another (times of cal cpu, quiet)" in out
     assert "  basis: 4 cells measured before, 0 from the model" in out
     assert ("2 shards (--shard k/2): 30 s to 30 s each; with one machine per shard the run takes "
             "about 30 s") in out
@@ -30,7 +30,7 @@ def test_repetitions_and_unmeasured_names_change_the_plan(study, tmp_path, fake_
     assert study("plan", "--workload", "churn", "--impl", "alpha", "--allocator", "glibc", "--no-large",
                  "--repetitions", "1", "--calibration", fake_calibration,
                  "--results-dir", tmp_path / "none") == 0
-    assert "estimated time: 6 s run one cell after another (times of cal cpu)" in plan_lines(capsys)
+    assert "estimated time: 6 s run one cell after another (times of cal cpu, quiet)" in plan_lines(capsys)
     cal_obs, _ = cost_model.read_calibration(fake_calibration)
     cost_model.dump_calibration(fake_calibration, [o for o in cal_obs if o.impl != "beta"], [], "no beta")
     assert study("plan", "--workload", "churn", "--allocator", "glibc", "--calibration", fake_calibration,
@@ -68,7 +68,7 @@ def test_earlier_runs_refine_the_plan(study, tmp_path, fake_calibration, capsys)
                  "--no-large", "--calibration", fake_calibration, "--results-dir", tmp_path / "results") == 0
     out = plan_lines(capsys)
     assert "from 38 calibration cells (cal cpu) + 2 cells of 1 earlier run in" in out[0]
-    assert "(times of fake)" in out[1]
+    assert "(times of fake, quiet)" in out[1]
     assert "estimated time: " in out[1] and " min " not in out[1]  # seconds now, not a minute
 
 
@@ -76,7 +76,7 @@ def test_run_starts_with_its_estimate(study, tmp_path, fake_calibration, capsys)
     assert study("run", "--workload", "churn", "--impl", "alpha", "--allocator", "glibc", "--no-large",
                  "--calibration", fake_calibration) == 0
     err = capsys.readouterr().err
-    assert "estimated time: 10 s (times of cal cpu; `scripts/study plan` says more)" in err
+    assert "estimated time: 10 s (times of cal cpu, quiet; `scripts/study plan` says more)" in err
 
 
 def test_no_calibration_means_no_estimate_not_a_failure(study, tmp_path, capsys):
@@ -115,3 +115,18 @@ def test_the_run_records_what_the_model_learns_from(study, tmp_path):
     got, timing = cost_model.run_observations(latest(tmp_path))
     assert [(o.impl, o.reps, o.latency, o.machine) for o in got] == [("alpha", 3, True, "fake")]
     assert got[0].wall_s > 0 and timing["cells"] == 1
+
+
+def test_a_busy_machine_is_said(monkeypatch, fake_calibration):
+    """The plan is for a quiet machine; planned on a busy one of the same
+    kind, it says how much longer a cell takes there now."""
+    from dstudy import cli, manifest
+    model, _ = cost_model.load(None, fake_calibration)
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(manifest, "cpu_model", lambda: "cal cpu")
+    monkeypatch.setattr(cli.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert cli.busy_here(model, "quick") is None
+    monkeypatch.setattr(cli.os, "getloadavg", lambda: (6.0, 6.0, 6.0))
+    assert cli.busy_here(model, "quick").startswith("  this machine is busy now (load average 6.0 on 2 cores)")
+    monkeypatch.setattr(manifest, "cpu_model", lambda: "another cpu")
+    assert cli.busy_here(model, "quick") is None  # the plan is not in this machine's times

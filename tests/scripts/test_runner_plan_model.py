@@ -221,3 +221,25 @@ def test_the_shape_comes_from_times_taken_in_one_session():
     assert f == pytest.approx(F, abs=0.05) and lat == pytest.approx(L, abs=0.05)
     assert [len(s) for s in cost_model.sessions([o for o in data if (o.impl, o.workload, o.kv, o.allocator)
                                                  == ("fast", "churn", "u64", "glibc")])] == [5, 1]
+
+
+def test_the_load_a_cell_ran_beside_is_taken_out():
+    """On a shared machine a cell beside other processes takes longer: the
+    model fits the load's effect and predicts for a quiet machine."""
+    data = []
+    for i, o in enumerate(calibration()):
+        # one session (the shape's cell at five settings) shares one load
+        load = 2.0 if (o.impl, o.workload, o.kv, o.allocator) == ("fast", "churn", "u64", "glibc") \
+            else (0.0, 0.5, 2.0, 7.0)[i % 4]
+        data.append(Observation(**dict(zip(Observation.COLUMNS, o.row()), load=load,
+                                       wall_s=o.idle_s + (o.wall_s - o.idle_s) * (1 + load) ** 0.7)))
+    model = cost_model.CostModel(data)
+    est = model.estimate(Cell("mid", "probe", "str", "glibc"), "full", SETTINGS)
+    assert est.seconds == pytest.approx(true_wall("mid", "probe", "str", "glibc", 5, True), rel=0.02)
+    assert model.slowdown("full", 3.0) == pytest.approx(4 ** 0.7, rel=0.02)
+
+
+def test_others_load_is_per_core_and_leaves_the_cell_out():
+    assert cost_model.others_load({"loadavg_1m": 5.0, "cores": 2, "cell_threads": 1}) == 2.0
+    assert cost_model.others_load({"loadavg_1m": 0.5, "cores": 2, "cell_threads": 1}) == 0.0
+    assert cost_model.others_load({"cores": 2}) is None and cost_model.others_load(None) is None
