@@ -21,7 +21,7 @@ from .progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RESULTS_EVERY_S = 15.0  # results.json is rewritten at most this often mid-run
-BUSY_LOAD = 0.25  # other runnable threads per core from which the plan says the machine is busy
+BUSY_LOAD = 0.5  # runnable threads per core from which the plan says the machine is busy
 
 
 class UsageError(Exception):

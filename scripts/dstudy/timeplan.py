@@ -81,7 +81,8 @@ def lines(tp, timeout_s=None):
     """The plan as text lines, for stderr."""
     out = [f"estimated time: {duration(tp.total_s)} run one cell after another "
            f"(times of {tp.machine or 'an unknown machine'}, quiet)"]
-    basis = [f"{tp.count('measured')} cells measured before", f"{tp.count('model')} from the model"]
+    basis = [f"{tp.count('measured')} cells of an impl, workload and kv measured before",
+             f"{tp.count('model')} from the model alone"]
     if tp.count("timeout"):
         basis.append(f"{tp.count('timeout')} expected to reach the {timeout_s:g} s timeout "
                      f"(counted at it; they will be recorded as failed: "

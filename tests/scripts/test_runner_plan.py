@@ -19,7 +19,7 @@ def test_plan_prints_cells_total_and_per_shard(study, tmp_path, fake_calibration
     # each workload's first kv kind (the quick profile): alpha 2 cells x 10 s, beta 2 x 20 s
     assert out[0].startswith("time plan (4 cells (quick profile, size quick))")
     assert "estimated time: 1 min 00 s run one cell after another (times of cal cpu, quiet)" in out
-    assert "  basis: 4 cells measured before, 0 from the model" in out
+    assert "  basis: 4 cells of an impl, workload and kv measured before, 0 from the model alone" in out
     assert ("2 shards (--shard k/2): 30 s to 30 s each; with one machine per shard the run takes "
             "about 30 s") in out
     assert "  shard 1/2: 2 cells, 30 s" in out and "  shard 2/2: 2 cells, 30 s" in out
@@ -124,7 +124,7 @@ def test_a_busy_machine_is_said(monkeypatch, fake_calibration):
     model, _ = cost_model.load(None, fake_calibration)
     monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(manifest, "cpu_model", lambda: "cal cpu")
-    monkeypatch.setattr(cli.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr(cli.os, "getloadavg", lambda: (0.8, 0.8, 0.8))
     assert cli.busy_here(model, "quick") is None
     monkeypatch.setattr(cli.os, "getloadavg", lambda: (6.0, 6.0, 6.0))
     assert cli.busy_here(model, "quick").startswith("  this machine is busy now (load average 6.0 on 2 cores)")
