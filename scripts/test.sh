@@ -10,7 +10,7 @@
 #                                 the thread-safe containers (what CI runs)
 #   scripts/test.sh --slurm       also the study through real Slurm: a one-node
 #                                 cluster on this machine (installs Slurm and
-#                                 munge; needs root or sudo; ~3 minutes)
+#                                 munge; needs root or sudo; about a minute)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
