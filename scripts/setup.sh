@@ -2,10 +2,24 @@
 # Installs what the study needs on Debian 12 (bookworm), only what is missing.
 # Safe to run twice; runs as root with no prompt (or through sudo otherwise).
 #
+#   scripts/setup.sh           what the study, its tests and reports need
+#   scripts/setup.sh --slurm   also Slurm and munge, for the Slurm test
+#                              (tests/slurm/run_local_slurm_test.sh); no
+#                              service is configured or started
+#
 # boost 1.81 (for boost::unordered_flat_map) is NOT installed: installing
 # libboost1.81-dev removes python3-matplotlib (a clash with boost 1.74), so its
 # headers are unpacked into .deps/boost181 with `apt-get download` + `dpkg -x`.
 set -euo pipefail
+
+slurm=0
+for arg in "$@"; do
+  case "$arg" in
+    --slurm) slurm=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
 
 root_dir=$(cd "$(dirname "$0")/.." && pwd)
 deps_dir="$root_dir/.deps"
@@ -30,6 +44,11 @@ packages=(
   # the report's browser test (headless)
   chromium
 )
+if [ "$slurm" = 1 ]; then
+  # a one-node Slurm cluster for the Slurm test: controller, node daemon,
+  # sbatch & co, and munge (its authentication)
+  packages+=(slurmctld slurmd slurm-client munge)
+fi
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -8,19 +8,24 @@
 #   scripts/test.sh --sanitizers  also the AddressSanitizer+UBSan build of the
 #                                 C++ tests and the ThreadSanitizer stress of
 #                                 the thread-safe containers (what CI runs)
+#   scripts/test.sh --slurm       also the study through real Slurm: a one-node
+#                                 cluster on this machine (installs Slurm and
+#                                 munge; needs root or sudo; about a minute)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitizers=0
+slurm=0
 for arg in "$@"; do
   case "$arg" in
     --sanitizers) sanitizers=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --slurm) slurm=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
 
-./scripts/setup.sh
+if [ "$slurm" = 1 ]; then ./scripts/setup.sh --slurm; else ./scripts/setup.sh; fi
 jobs=$(nproc)
 failed=()
 
@@ -82,6 +87,15 @@ if [ "$sanitizers" = 1 ]; then
   run_ctest asan ""
   # Only thread-safe containers run concurrently; TSan checks their stress tests.
   run_ctest tsan "$(thread_safe_targets)" -R 'concurrent_stress'
+fi
+
+if [ "$slurm" = 1 ]; then
+  echo "== slurm (tests/slurm/run_local_slurm_test.sh)"
+  if [ "$(id -u)" -eq 0 ]; then
+    tests/slurm/run_local_slurm_test.sh || failed+=("slurm")
+  else
+    sudo tests/slurm/run_local_slurm_test.sh || failed+=("slurm")
+  fi
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -51,6 +51,14 @@ std::string cpu_model() {
   return "unknown";
 }
 
+// The machine's name: cells of one run measured on several machines (shards
+// of a batch job) say where each ran.
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
 std::string run_command(const std::string& cmd) {
   std::string out;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
@@ -129,6 +137,7 @@ std::string git_revision(const std::string& source_dir) {
 
 nlohmann::json collect_environment(const std::vector<std::string>& argv, const nlohmann::json& extra_libraries) {
   nlohmann::json env;
+  env["host"] = host_name();
   env["cpu_model"] = cpu_model();
   env["cores"] = std::thread::hardware_concurrency();
   const std::string governor = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");

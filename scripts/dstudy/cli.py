@@ -3,21 +3,25 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shlex
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from . import REPO_ROOT, allocators as alloc_mod, bench, build, cells as cells_mod
 from . import manifest as manifest_mod, merge as merge_mod, plan as plan_mod
-from . import lock, outcome, results, runner, store, trace as trace_mod
+from . import cost_model, lock, outcome, results, runner, store, timeplan, trace as trace_mod
+from . import slurm as slurm_mod
 from .contract import RESULTS_SCHEMA_VERSION
 from .profiles import PROFILES, ProfileError, settings as profile_settings
 from .progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RESULTS_EVERY_S = 15.0  # results.json is rewritten at most this often mid-run
+BUSY_LOAD = 0.5  # runnable threads per core from which the plan says the machine is busy
 
 
 class UsageError(Exception):
@@ -70,6 +74,24 @@ def fractions(text):
     return out
 
 
+def add_settings_args(p, results_required=False):
+    if results_required:
+        p.add_argument("--results-dir", required=True, metavar="DIR",
+                       help="the run's folder on storage every node shares (scripts, binary, "
+                            "shard folders, the merged run and its report go there)")
+    else:
+        p.add_argument("--results-dir", default=str(REPO_ROOT / "results"),
+                       help="where run folders go (default results/); the time plan learns "
+                            "from the earlier runs there")
+    p.add_argument("--calibration", metavar="FILE", default=str(cost_model.CALIBRATION),
+                   help="the time plan's measured cell times (default scripts/dstudy/"
+                        "calibration.json; `scripts/study calibrate` writes one)")
+    p.add_argument("--timeout", type=float, help="seconds per cell (profile default: quick 300, full 3600)")
+    p.add_argument("--repetitions", type=int, help="override the profile's repetitions")
+    p.add_argument("--no-latency", action="store_true",
+                   help="skip the latency pass (no latency figures; faster)")
+
+
 def parser():
     top = argparse.ArgumentParser(prog="scripts/study", description=(
         "Runs the delete-intensive container study: one dstudy_bench process per cell "
@@ -78,13 +100,14 @@ def parser():
 
     run = sub.add_parser("run", help="run the matrix (or a filtered part, or a shard)")
     add_selection_args(run)
+    add_settings_args(run)
     run.add_argument("--shard", help="k/n: run every n-th cell of the sorted list, from the k-th")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
-    run.add_argument("--retry-failed", action="store_true", help="with --resume: rerun failed cells too")
-    run.add_argument("--results-dir", default=str(REPO_ROOT / "results"),
-                     help="where run folders go (default results/)")
-    run.add_argument("--timeout", type=float, help="seconds per cell (profile default: quick 300, full 3600)")
-    run.add_argument("--repetitions", type=int, help="override the profile's repetitions")
+    run.add_argument("--run-dir", metavar="DIR",
+                     help="run into this folder: a new run when it holds none, else resume it "
+                          "(its plan must be this one); what a batch job's shard uses")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="with --resume or --run-dir: rerun failed cells too")
     run.add_argument("--seed", type=int, help="passed to dstudy_bench --seed")
     run.add_argument("--open-loop", metavar="F[,F...]", type=fractions,
                      help="also run every cell open loop at these fractions of its measured "
@@ -93,7 +116,10 @@ def parser():
                      help="arrivals of the open-loop passes (default constant)")
     run.add_argument("--pin", metavar="CPU", help="pin each cell to this CPU (list) with taskset -c")
     run.add_argument("--list", action="store_true", help="print the cells this run would run, then stop")
-    run.add_argument("--dry-run", action="store_true", help="print each cell's command, then stop")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print each cell's command and the time plan, then stop")
+    run.add_argument("--shards", type=int, metavar="N",
+                     help="with --dry-run or --list: the time plan per shard for N shards")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--trace", metavar="FILE",
                      help="replay this recorded trace as the run's only workload (converted once, "
@@ -106,15 +132,61 @@ def parser():
                      help="trace workloads: paced replay, op i due at its recorded time x SCALE "
                           "(passed to dstudy_bench --pace)")
 
+    pln = sub.add_parser("plan", help="how many cells and how long: the time plan, nothing run")
+    add_selection_args(pln)
+    add_settings_args(pln)
+    pln.add_argument("--shard", help="k/n: the plan of one shard")
+    pln.add_argument("--shards", type=int, metavar="N", help="the time per shard for N shards")
+
     lst = sub.add_parser("list", help="impls, workloads, allocators or cells")
     lst.add_argument("what", nargs="?", default="all",
                      choices=["all", "impls", "workloads", "allocators", "cells"])
     add_selection_args(lst)
     lst.add_argument("--json", action="store_true", help="print JSON")
 
+    slu = sub.add_parser("slurm", help="write the Slurm jobs of a sharded run (build, shard array, "
+                                       "merge) and their time plan; --submit submits them")
+    add_selection_args(slu)
+    add_settings_args(slu, results_required=True)
+    slu.add_argument("--shards", type=int, required=True, metavar="N", help="array tasks (shards)")
+    slu.add_argument("--seed", type=int, help="passed to dstudy_bench --seed")
+    slu.add_argument("--cpus-per-task", type=int, default=2,
+                     help="CPUs per shard job (default 2: a cell's thread and a free core; "
+                          "concurrent_churn runs 2 threads)")
+    slu.add_argument("--build-cpus", type=int, help="CPUs of the build job (default: --cpus-per-task)")
+    slu.add_argument("--no-exclusive", action="store_true",
+                     help="let shard jobs share nodes (default: a node each, so nothing else "
+                          "runs beside the measurements)")
+    slu.add_argument("--partition", help="sbatch --partition")
+    slu.add_argument("--account", help="sbatch --account")
+    slu.add_argument("--sbatch-option", action="append", default=[], metavar="OPTION",
+                     help="another #SBATCH line for every job, e.g. --sbatch-option=--qos=long")
+    slu.add_argument("--job-setup", metavar="SHELL",
+                     help="a shell line every job runs first, e.g. 'module load gcc cmake'")
+    slu.add_argument("--time-margin", type=float, default=1.5,
+                     help="the shard jobs' --time is the longest shard's estimate times this, "
+                          "plus 10 minutes (default 1.5)")
+    slu.add_argument("--time", metavar="D-HH:MM:SS", help="the shard jobs' --time, instead of the plan's")
+    slu.add_argument("--split-by-cpu", action="store_true",
+                     help="the merge job splits the results by CPU model instead of refusing "
+                          "shards measured on different CPUs")
+    slu.add_argument("--submit", action="store_true", help="submit the jobs (RESULTS/slurm/submit.sh)")
+
+    cal = sub.add_parser("calibrate", help="write the cost model's calibration file from run folders")
+    cal.add_argument("out", metavar="OUT_JSON", help="the file to write (the committed one: "
+                                                    "scripts/dstudy/calibration.json)")
+    cal.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    cal.add_argument("--about", required=True,
+                     help="how and when the runs were measured (kept in the file)")
+
     mrg = sub.add_parser("merge", help="combine shard run folders into one run folder")
     mrg.add_argument("out_dir", metavar="OUT_DIR")
     mrg.add_argument("run_dirs", nargs="+", metavar="SHARD_DIR")
+    mrg.add_argument("--split-by-cpu", action="store_true",
+                     help="cells measured on several CPU models: one merged run per model, in "
+                          "OUT_DIR/<model>/ (without it such a merge is refused)")
+    mrg.add_argument("--replace", action="store_true",
+                     help="OUT_DIR may hold an earlier merge's output: replace it")
     return top
 
 
@@ -148,7 +220,8 @@ def fresh_plan(args, bench_path, listing):
                                     getattr(args, "timeout", None), args.size,
                                     sections=not args.no_large, points=points,
                                     open_loop=getattr(args, "open_loop", None),
-                                    arrivals=getattr(args, "arrivals", None))
+                                    arrivals=getattr(args, "arrivals", None),
+                                    latency=False if getattr(args, "no_latency", False) else None)
     except ValueError as e:  # ProfileError too
         raise UsageError(str(e) if isinstance(e, ProfileError) else
                          f"--points '{args.points}': expected live sizes, e.g. 10000,100000") from None
@@ -184,7 +257,8 @@ def check_resume_args(args, stored, run_dir):
                              ("--add-allocator", args.add_allocator),
                              ("--no-large", args.no_large), ("--trace", args.trace),
                              ("--pace", args.pace), ("--open-loop", args.open_loop),
-                             ("--arrivals", args.arrivals), ("--points", args.points)) if v]
+                             ("--arrivals", args.arrivals), ("--points", args.points),
+                             ("--no-latency", args.no_latency)) if v]
     if given:
         raise UsageError(f"--resume takes its settings from RUN_DIR/manifest.json; "
                          f"drop {', '.join(given)}")
@@ -249,19 +323,59 @@ def use_trace(args, bench_path):
     args.workloads_dir, args.no_large = str(folder), True
 
 
+def check_run_dir_args(args):
+    if args.retry_failed and not (args.resume or args.run_dir):
+        raise UsageError("--retry-failed goes with --resume RUN_DIR (or --run-dir DIR)")
+    if args.resume and args.run_dir:
+        raise UsageError("--resume and --run-dir both name the folder: give one")
+    if args.shards is not None and not (args.list or args.dry_run):
+        raise UsageError("--shards N goes with --dry-run or --list (to run one shard: --shard k/N)")
+    check_shards(args)
+
+
+def check_shards(args):
+    """--shards N: at least one, and not beside --shard k/n."""
+    if args.shards is None:
+        return
+    if args.shards < 1:
+        raise UsageError(f"--shards {args.shards}: need at least 1")
+    if getattr(args, "shard", None):
+        raise UsageError("--shards N splits the whole plan: drop --shard")
+
+
+# What must agree between a --run-dir folder's stored plan and the command
+# line's for the run to continue there (the timeout may change).
+SAME_PLAN = ("profile", "filters", "shard")
+
+
+def check_same_plan(fresh, stored, run_dir):
+    """A --run-dir folder continues only the plan the command line asks for."""
+    mine, theirs = fresh.options(), stored["options"]
+    differ = [k for k in SAME_PLAN if mine[k] != theirs.get(k)]
+    differ += [f"settings.{k}" for k in sorted(set(mine["settings"]) | set(theirs["settings"]))
+               if k != "timeout_s" and mine["settings"].get(k) != theirs["settings"].get(k)]
+    if sorted(a["name"] for a in mine["allocators"]) != sorted(a["name"] for a in theirs["allocators"]):
+        differ.append("allocators")
+    if differ:
+        raise UsageError(f"{run_dir} holds a run of another plan ({', '.join(differ)} differ); "
+                         f"give the command line it was started with, or another --run-dir")
+
+
 def cmd_run(args, argv):
-    if args.retry_failed and not args.resume:
-        raise UsageError("--retry-failed goes with --resume RUN_DIR")
+    check_run_dir_args(args)
     planning_only = args.list or args.dry_run
     with contextlib.ExitStack() as held:
         stored = run_dir = None
-        if args.resume:
-            run_dir = Path(args.resume).resolve()
+        if args.run_dir:
+            run_dir = Path(args.run_dir).resolve()
+        if args.resume or (run_dir and (run_dir / store.MANIFEST).exists()):
+            run_dir = Path(args.resume or run_dir).resolve()
             if not planning_only:
                 # before anything is read or built: one runner per folder
                 held.enter_context(lock.RunLock(run_dir, command_line(argv)))
             stored = read_resumable(run_dir)
-            check_resume_args(args, stored, run_dir)
+            if args.resume:
+                check_resume_args(args, stored, run_dir)
         bench_path = resolve_bench(args, stored and stored["options"].get("bench"))
         if args.trace:
             use_trace(args, bench_path)
@@ -269,29 +383,106 @@ def cmd_run(args, argv):
         listing = bench.listing(bench_path, workloads_dir)
         p = resumed_plan(args, stored["options"], bench_path, listing) if stored else \
             fresh_plan(args, bench_path, listing)
+        if stored and args.run_dir:
+            check_same_plan(fresh_plan(args, bench_path, listing), stored, run_dir)
         if p.pin:
             runner.pin_prefix(p.pin)  # taskset present?
             if any(c.threads > 1 for c in p.cells) and "," not in p.pin and "-" not in p.pin:
                 err(f"warning: --pin {p.pin} puts multi-threaded cells on one CPU")
         warn_plan(p)
+        results_dir = run_dir.parent if run_dir else Path(args.results_dir)
 
         if args.list:
             for c in p.cells:
                 print(c.id)
             err(describe(p))
+            if args.shards:
+                print_time_plan(p, args, results_dir, err, shards=args.shards)
             return EXIT_OK
         if args.dry_run:
             for c in p.cells:
                 print(runner.printable(p, c, Path("<RUN_DIR>") / store.RAW / c.file_stem))
             err(describe(p))
+            print_time_plan(p, args, results_dir, err, shards=args.shards)
             return EXIT_OK
         if not stored:
-            run_dir = store.new_run_dir(args.results_dir, p.shard)
+            if run_dir:
+                run_dir.mkdir(parents=True, exist_ok=True)
+            else:
+                run_dir = store.new_run_dir(args.results_dir, p.shard)
             held.enter_context(lock.RunLock(run_dir, command_line(argv)))
-        return run_plan(args, argv, p, run_dir, stored)
+            if (run_dir / store.MANIFEST).exists():
+                raise UsageError(f"{run_dir}: another runner started a run there meanwhile; "
+                                 f"run this command again to continue it")
+        return run_plan(args, argv, p, run_dir, stored, results_dir)
 
 
-def run_plan(args, argv, p, run_dir, stored):
+def load_model(results_dir, calibration):
+    """(cost model, its sources) or (None, why not)."""
+    try:
+        return cost_model.load(results_dir, calibration)
+    except cost_model.CalibrationError as e:
+        return None, str(e)
+
+
+def print_time_plan(p, args, results_dir, say, shards=None):
+    """The time plan, one line at a time through say (print or err);
+    returns it (None when no model could be made)."""
+    model, sources = load_model(results_dir, args.calibration)
+    if model is None:
+        say(f"no time estimate: {sources}")
+        return None
+    tp = timeplan.make(p, model, shards)
+    say(f"time plan ({describe(p)}), from {sources}:")
+    for line in timeplan.lines(tp, p.settings.get("timeout_s")):
+        say(line)
+    busy = busy_here(model, p.settings["size"])
+    if busy:
+        say(busy)
+    return tp
+
+
+def busy_here(model, size):
+    """A line when the plan is in this machine's times and other processes
+    keep it busy now (the plan is for a quiet machine), else None."""
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0] / cores
+    if model.machine != manifest_mod.cpu_model() or load < BUSY_LOAD:
+        return None
+    return (f"  this machine is busy now (load average {load * cores:.1f} on {cores} cores): "
+            f"run here, a cell's work would take about {model.slowdown(size, load):.1f}x as long")
+
+
+def cell_estimates(p, todo, results_dir, calibration):
+    """{cell id: estimated seconds} of the cells to run, for the ETA (None
+    without a model), and the estimate said on stderr."""
+    model, sources = load_model(results_dir, calibration)
+    if model is None:
+        err(f"no time estimate: {sources}")
+        return None
+    tp = timeplan.make(p, model)
+    estimates = {c.id: tp.estimates[c.id].seconds + tp.overhead_s for c in todo
+                 if tp.estimates[c.id].seconds is not None}
+    unknown = len(todo) - len(estimates)
+    err(f"estimated time: {timeplan.duration(sum(estimates.values()))}"
+        + (f" and {unknown} cells with no estimate" if unknown else "")
+        + f" (times of {tp.machine or 'an unknown machine'}, quiet; `scripts/study plan` says more)")
+    if unknown and estimates:  # the ETA counts them as the average cell
+        mean = sum(estimates.values()) / len(estimates)
+        estimates.update({c.id: mean for c in todo if c.id not in estimates})
+    return estimates or None
+
+
+def cmd_plan(args):
+    check_shards(args)
+    bench_path = resolve_bench(args)
+    p = fresh_plan(args, bench_path, bench.listing(bench_path, args.workloads_dir))
+    warn_plan(p)
+    tp = print_time_plan(p, args, Path(args.results_dir), print, shards=args.shards)
+    return EXIT_OK if tp else EXIT_USAGE
+
+
+def run_plan(args, argv, p, run_dir, stored, results_dir):
     """Runs the plan's cells left to run into run_dir (whose lock is held)."""
     if stored:
         manifest = stored
@@ -306,14 +497,16 @@ def run_plan(args, argv, p, run_dir, stored):
     records = store.load_cells(run_dir)
     manifest_mod.update_counts(manifest, p, records)
     results.write(run_dir, manifest, records)
-    left = len(runner.todo(p, records, args.retry_failed))
+    todo = runner.todo(p, records, args.retry_failed)
+    left = len(todo)
     err(f"run folder {run_dir}: {describe(p)}, {left} to run "
         f"(allocators {', '.join(sorted({c.allocator for c in p.cells}))})")
+    estimates = cell_estimates(p, todo, results_dir, args.calibration)
 
     kept_failed = 0 if args.retry_failed else sum(
         1 for c in p.cells if c.id in records and records[c.id]["status"] not in ("ok", outcome.NOT_APPLICABLE))
     progress = Progress(total=len(p.cells), done=len(p.cells) - left,
-                        failed=kept_failed, quiet=args.quiet)
+                        failed=kept_failed, quiet=args.quiet, estimates=estimates)
     last_write = {"at": time.monotonic(), "took": 0.0}
 
     def on_record(recs):
@@ -391,6 +584,52 @@ def cmd_list(args):
     return EXIT_OK
 
 
+def cmd_slurm(args):
+    check_shards(args)
+    if args.time and not re.fullmatch(r"(\d+-)?\d+:\d\d:\d\d", args.time):
+        raise UsageError(f"--time '{args.time}': expected D-HH:MM:SS or HH:MM:SS")
+    results = Path(args.results_dir).resolve()
+    bench_path = resolve_bench(args)
+    p = fresh_plan(args, bench_path, bench.listing(bench_path, args.workloads_dir))
+    warn_plan(p)
+    tp = print_time_plan(p, args, results, err, shards=args.shards)
+    if args.time:
+        array_time, why = args.time, "as given"
+    elif tp is None or tp.count("none"):
+        raise UsageError("the time plan has no estimate for every cell (see above): "
+                         "give the shard jobs' --time D-HH:MM:SS")
+    else:
+        longest = max(s for _, _, s in tp.shards)
+        array_time = slurm_mod.shard_time(longest, args.time_margin)
+        why = (f"the longest shard's {timeplan.duration(longest)} x {args.time_margin:g} "
+               f"+ {slurm_mod.SHARD_SLACK_S // 60} min")
+    files = slurm_mod.scripts(results, args.shards, slurm_mod.selection_argv(args), array_time,
+                              len(p.cells), cpus=args.cpus_per_task, build_cpus=args.build_cpus,
+                              exclusive=not args.no_exclusive, partition=args.partition,
+                              account=args.account, extra=args.sbatch_option, setup=args.job_setup,
+                              split_by_cpu=args.split_by_cpu)
+    d = slurm_mod.write(results, files)
+    err(f"wrote {d}/: build.sbatch, shard.sbatch (--array=1-{args.shards}, --time={array_time}: "
+        f"{why}), merge.sbatch, submit.sh, resubmit.sh")
+    err(f"submit: {d / 'submit.sh'}   resubmit shard K: {d / 'resubmit.sh'} K   "
+        f"merged run: {results / 'merged'}, report: {results / 'report'}")
+    if args.submit:
+        return EXIT_OK if subprocess.run([str(d / "submit.sh")]).returncode == 0 else EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_merge(args, argv):
+    merged = merge_mod.merge(args.out_dir, args.run_dirs, command_line(argv),
+                             split_by_cpu=args.split_by_cpu, replace=args.replace)
+    for model, m in merged.items():
+        where = Path(args.out_dir) / merge_mod.slug(model) if model else Path(args.out_dir)
+        missing = f", shards {', '.join(map(str, m['shards_missing']))} missing" if m["shards_missing"] else ""
+        err(f"merged {len(m['merged_from'])} folders: {m['cells_ok']} ok, {m['cells_failed']} failed, "
+            f"{m['cells_pending']} not run{missing}, into {where}"
+            + (f" (cells measured on {model})" if model else ""))
+    return EXIT_OK
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
@@ -399,12 +638,18 @@ def main(argv=None):
             return cmd_run(args, argv)
         if args.command == "list":
             return cmd_list(args)
-        m = merge_mod.merge(args.out_dir, args.run_dirs, command_line(argv))
-        err(f"merged {len(args.run_dirs)} folders: {m['cells_ok']} ok, {m['cells_failed']} failed, "
-            f"into {args.out_dir}")
-        return EXIT_OK
+        if args.command == "plan":
+            return cmd_plan(args)
+        if args.command == "slurm":
+            return cmd_slurm(args)
+        if args.command == "calibrate":
+            data = cost_model.write_calibration(args.out, args.run_dirs, args.about)
+            err(f"wrote {args.out}: {len(data['cells'])} cells of {len(args.run_dirs)} runs")
+            return EXIT_OK
+        return cmd_merge(args, argv)
     except (UsageError, alloc_mod.AllocatorError, cells_mod.FilterError, plan_mod.PlanError,
-            bench.BenchError, merge_mod.MergeError, RuntimeError) as e:
+            bench.BenchError, merge_mod.MergeError, cost_model.CalibrationError,
+            RuntimeError) as e:
         err(f"error: {e}")
         return EXIT_USAGE
     except KeyboardInterrupt:

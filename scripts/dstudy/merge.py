@@ -1,7 +1,9 @@
 """Combines shard run folders into one run folder, refusing mixtures."""
 import contextlib
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from . import lock, manifest as manifest_mod, results, schema, store
@@ -84,14 +86,52 @@ def check(runs):
                 raise MergeError(f"allocator '{a['name']}' is defined differently in "
                                  f"{defs[a['name']][1]} and {d}")
             defs.setdefault(a["name"], (key, d))
+    missing = missing_shards(runs)
+    if missing:
+        warnings.append(f"shards {', '.join(map(str, missing))} of {runs[0][1]['shard'].split('/')[1]} "
+                        f"are not in this merge")
+    return warnings
+
+
+def missing_shards(runs):
+    """The shard numbers k of k/n absent from runs that are all shards of n."""
     shards = [m.get("shard") for _, m, _ in runs if m.get("shard")]
     ns = {s.split("/")[1] for s in shards}
-    if len(ns) == 1 and len(shards) == len(runs):
-        n = int(ns.pop())
-        missing = sorted(set(range(1, n + 1)) - {int(s.split("/")[0]) for s in shards})
-        if missing:
-            warnings.append(f"shards {', '.join(map(str, missing))} of {n} are not in this merge")
-    return warnings
+    if len(ns) != 1 or len(shards) != len(runs):
+        return []
+    n = int(ns.pop())
+    return sorted(set(range(1, n + 1)) - {int(s.split("/")[0]) for s in shards})
+
+
+def cpu_model(record, manifest):
+    """The CPU a cell was measured on: its sidecar's, else (a cell that failed
+    before writing one) its run folder's."""
+    env = (record.get("sidecar") or {}).get("environment") if isinstance(record.get("sidecar"), dict) else None
+    return (env or {}).get("cpu_model") or (manifest.get("environment") or {}).get("cpu_model") or "unknown"
+
+
+def by_cpu_model(runs):
+    """{CPU model: runs with only the cells measured on it}, models in order
+    of first appearance."""
+    groups = {}
+    for d, m, recs in runs:
+        for cid, r in recs.items():
+            groups.setdefault(cpu_model(r, m), {}).setdefault(d, (m, {}))[1][cid] = r
+    return {model: [(d, m, recs) for d, (m, recs) in dirs.items()] for model, dirs in groups.items()}
+
+
+def check_one_cpu_model(groups):
+    """Figures are compared across shards: cells of one merged run must come
+    from one CPU model."""
+    if len(groups) <= 1:
+        return
+    lines = []
+    for model, g in groups.items():
+        n = sum(len(r) for _, _, r in g)
+        lines.append(f"'{model}': {n} cell{'s' * (n != 1)} in {', '.join(str(d) for d, _, _ in g)}")
+    raise MergeError("cells measured on different CPU models, whose figures cannot be compared:\n  "
+                     + "\n  ".join(lines) + "\nmerge each model's folders apart, or pass --split-by-cpu "
+                     "(one merged run per CPU model)")
 
 
 def merged_manifest(runs, out_dir, command):
@@ -133,39 +173,88 @@ def merged_manifest(runs, out_dir, command):
             "cells_pending": sum(m.get("cells_pending", 0) for _, m, _ in runs),
             "merged_from": [{"dir": str(d), "run_id": m.get("run_id"), "shard": m.get("shard")}
                             for d, m, _ in runs],
+            "shards_missing": missing_shards(runs),
             "command": command}, records
 
 
 def _check_empty(out_dir):
     if any(p.name != lock.LOCK_FILE for p in out_dir.iterdir()):
-        raise MergeError(f"{out_dir} exists and is not empty; merge writes a new folder")
+        raise MergeError(f"{out_dir} exists and is not empty; merge writes a new folder "
+                         f"(--replace replaces an earlier merge's)")
 
 
-def merge(out_dir, run_dirs, command, warn=None):
+def _is_merge_output(path):
+    """A folder merge wrote: its manifest (or, split by CPU model, each
+    sub-folder's) says merged_from."""
+    def merged(d):
+        try:
+            return "merged_from" in store.read_json(d / store.MANIFEST)
+        except (OSError, ValueError):
+            return False
+    subs = [p for p in path.iterdir() if p.is_dir()]
+    return merged(path) or (bool(subs) and all(merged(p) for p in subs))
+
+
+def slug(text):
+    """'AMD EPYC 7B13 64-Core Processor' -> 'amd-epyc-7b13-64-core-processor'."""
+    out = "".join(c if c.isalnum() else "-" for c in text.lower())
+    return "-".join(w for w in out.split("-") if w) or "unknown"
+
+
+def _write(out_dir, runs, command, run_id):
+    """One merged run folder from runs (out_dir exists and is empty)."""
+    manifest, records = merged_manifest(runs, Path(run_id), command)
+    for d, _, recs in runs:
+        for r in recs.values():
+            store.write_cell(out_dir, r)
+            raw = d / r.get("raw_dir", "")
+            if r.get("raw_dir") and raw.is_dir():
+                shutil.copytree(raw, out_dir / r["raw_dir"], dirs_exist_ok=True)
+    results.write(out_dir, manifest, records)
+    return manifest
+
+
+def merge(out_dir, run_dirs, command, warn=None, split_by_cpu=False, replace=False):
     """Writes OUT_DIR under its run lock (lock.py), like a runner would, so
     a merge and a runner never write one folder at once. Nothing is created
-    when the inputs are refused."""
+    when the inputs are refused. split_by_cpu: one merged run per CPU model,
+    in OUT_DIR/<model>/. replace: OUT_DIR may hold an earlier merge's output,
+    replaced once the new one is written (what a merge job run again after a
+    resubmitted shard does)."""
     out_dir = Path(out_dir)
     with contextlib.ExitStack() as held:
-        locked = out_dir.exists()
-        if locked:
-            held.enter_context(lock.RunLock(out_dir, command))
-            _check_empty(out_dir)
         if len(set(Path(d).resolve() for d in run_dirs)) != len(run_dirs):
             raise MergeError("the same folder is given twice")
         runs = [(Path(d), *_load(d)) for d in run_dirs]
-        for w in check(runs):
-            print(f"study merge: warning: {w}", file=warn or sys.stderr)
-        manifest, records = merged_manifest(runs, out_dir, command)
-        if not locked:
+        warnings = check(runs)
+        groups = by_cpu_model(runs)
+        if not split_by_cpu:
+            check_one_cpu_model(groups)
+        if out_dir.exists():
+            held.enter_context(lock.RunLock(out_dir, command))
+            if replace and _is_merge_output(out_dir):
+                target = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+            else:
+                _check_empty(out_dir)
+                target = out_dir
+        else:
             out_dir.mkdir(parents=True, exist_ok=True)
             held.enter_context(lock.RunLock(out_dir, command))
             _check_empty(out_dir)  # another merge may have written it meanwhile
-        for d, _, recs in runs:
-            for r in recs.values():
-                store.write_cell(out_dir, r)
-                raw = d / r.get("raw_dir", "")
-                if r.get("raw_dir") and raw.is_dir():
-                    shutil.copytree(raw, out_dir / r["raw_dir"], dirs_exist_ok=True)
-        results.write(out_dir, manifest, records)
-    return manifest
+            target = out_dir
+        for w in warnings:
+            print(f"study merge: warning: {w}", file=warn or sys.stderr)
+        if split_by_cpu:
+            manifests = {}
+            for model, group in groups.items():
+                sub = target / slug(model)
+                sub.mkdir()
+                manifests[model] = _write(sub, group, command, sub.name)
+        else:
+            manifests = {None: _write(target, runs, command, out_dir.name)}
+        if target != out_dir:  # swap the new merge in, then drop the old one
+            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+            os.rename(out_dir, old)
+            os.rename(target, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+    return manifests

@@ -104,7 +104,7 @@ class ProfileError(ValueError):
 
 
 def settings(profile, repetitions=None, timeout=None, size=None, sections=True, points=None, open_loop=None,
-             arrivals=None):
+             arrivals=None, latency=None):
     """The profile's settings with the command line's overrides. A size given
     on the command line is the whole plan's: no sections then. A sweep
     profile's sections are its points (`points` replaces them); it has no
@@ -122,7 +122,7 @@ def settings(profile, repetitions=None, timeout=None, size=None, sections=True, 
             raise ProfileError(f"--points: live sizes must be >= 1, got {points}")
         s["sections"] = sweep_sections(s["sweep"], points)
         s["size"] = s["sections"][0]["size"]  # the run's size: its first point
-        return _overrides(s, repetitions, timeout)
+        return _overrides(s, repetitions, timeout, latency)
     if points is not None:
         raise ProfileError("--points goes with --profile sweep")
     s["sections"] = [dict(x) for x in s.get("sections") or []]
@@ -131,12 +131,14 @@ def settings(profile, repetitions=None, timeout=None, size=None, sections=True, 
         s["sections"] = []
     if not sections:
         s["sections"] = []
-    return _overrides(s, repetitions, timeout)
+    return _overrides(s, repetitions, timeout, latency)
 
 
-def _overrides(s, repetitions, timeout):
+def _overrides(s, repetitions, timeout, latency):
     if repetitions is not None:
         s["repetitions"] = repetitions
+    if latency is not None:
+        s["latency"] = latency
     if timeout is not None:
         s["timeout_s"] = timeout
     return s

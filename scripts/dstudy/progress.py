@@ -14,19 +14,38 @@ def clock(seconds):
 
 
 class Progress:
-    def __init__(self, total, done=0, failed=0, stream=None, tty=None, quiet=False):
+    """estimates: {cell id: seconds} of the cells to run (the cost model's),
+    or None. With them the ETA is their sum over the cells left, scaled by
+    how this run's finished cells compare with their estimates (1 until the
+    first cell ends); without them, the mean time of the cells run so far
+    times the cells left."""
+
+    def __init__(self, total, done=0, failed=0, stream=None, tty=None, quiet=False, estimates=None):
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.quiet = quiet
         self.total, self.done, self.failed = total, done, failed
         self.ran, self.ran_seconds = 0, 0.0
+        self.estimates = dict(estimates) if estimates else None
+        self.estimated_left = sum(self.estimates.values()) if self.estimates else 0.0
+        self.estimated_ran, self.ran_estimated_seconds = 0.0, 0.0
         self.t0 = time.monotonic()
         self.cell, self.cell_t0 = None, None
 
-    def _eta(self):
+    def eta_seconds(self):
+        """Seconds left, or None when nothing tells yet."""
+        left = max(self.total - self.done, 0)
+        if self.estimates is not None and (left == 0 or self.estimated_left > 0):
+            scale = self.ran_estimated_seconds / self.estimated_ran if self.estimated_ran else 1.0
+            running = time.monotonic() - self.cell_t0 if self.cell else 0.0
+            return max(self.estimated_left * scale - running, 0.0)
         if not self.ran:
-            return "?"
-        return clock(self.ran_seconds / self.ran * max(self.total - self.done, 0))
+            return None
+        return self.ran_seconds / self.ran * left
+
+    def _eta(self):
+        eta = self.eta_seconds()
+        return "?" if eta is None else clock(eta)
 
     def _line(self):
         line = (f"[{self.done}/{self.total}] {self.failed} failed | "
@@ -56,9 +75,15 @@ class Progress:
         self._draw()
 
     def finish(self, record):
+        took = time.monotonic() - self.cell_t0
         self.done += 1
         self.ran += 1
-        self.ran_seconds += time.monotonic() - self.cell_t0
+        self.ran_seconds += took
+        estimate = self.estimates.get(record["id"]) if self.estimates else None
+        if estimate is not None:
+            self.estimated_left -= estimate
+            self.estimated_ran += estimate
+            self.ran_estimated_seconds += took
         failed = record["status"] not in ("ok", NOT_APPLICABLE)
         self.failed += failed
         self.cell = None

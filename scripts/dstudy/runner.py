@@ -1,4 +1,7 @@
 """Runs cells one at a time, one process each, and records every outcome."""
+import ctypes
+import ctypes.util
+import functools
 import os
 import shlex
 import shutil
@@ -9,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import REPO_ROOT, bench, outcome, store
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Interrupted(Exception):
@@ -45,6 +50,28 @@ class Stopper:
     def check(self):
         if self.pending is not None:
             raise Interrupted(self.pending)
+
+
+@functools.lru_cache(maxsize=None)
+def _libc():
+    """libc, for prctl; None where there is none to load. Looked up in the
+    runner, never between fork and exec (find_library may start programs)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+def _die_with_runner(libc):
+    """A preexec_fn: SIGKILL the cell's process when the runner dies. The
+    cell runs in a session of its own (so a signal meant for the runner does
+    not reach it half-way); without this, a runner killed with SIGKILL (a
+    batch job's hard kill, a crash) would leave the cell running and writing
+    into a raw folder that a resumed run is using."""
+    def preexec():
+        if libc is not None:
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    return preexec
 
 
 def pin_prefix(pin):
@@ -93,7 +120,7 @@ def run_cell(plan, cell, run_dir, tick=None, stopper=None):
         try:
             with stopper.deferred():
                 proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=REPO_ROOT,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=_die_with_runner(_libc()))
         except OSError as e:
             err.write(f"study: cannot start {argv[0]}: {e}\n".encode())
             returncode = 127

@@ -1,7 +1,8 @@
 """Shared setup of the script tests, loaded by pytest before any test module
 here: scripts/ goes on sys.path (the tests import dstudy and
-dstudy_report), and the runner's fixtures (fake_allocators, env, study) are
-defined once for every test that names them, so no module imports them."""
+dstudy_report), and the runner's fixtures (fake_allocators, env, study,
+fake_calibration) are defined once for every test that names them, so no
+module imports them."""
 import json
 import os
 import sys
@@ -14,6 +15,8 @@ if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 from runner_helpers import FAKE_BENCH  # noqa: E402
+from dstudy import cost_model  # noqa: E402
+from dstudy.cost_model import Observation  # noqa: E402
 
 
 @pytest.fixture
@@ -60,3 +63,25 @@ def study(tmp_path, fake_allocators, env):
             argv += ["--results-dir", str(tmp_path / "results")]
         return main(argv + [str(a) for a in args])
     return call
+
+
+# Measured (synthetic) times of the fake bench's cells at size quick, three
+# repetitions with latency, on "cal cpu": alpha 10 s, beta 20 s, gamma_conc
+# 30 s a cell; plus alpha/churn at one and five repetitions for the shape.
+FAKE_SECONDS = {"alpha": 10.0, "beta": 20.0, "gamma_conc": 30.0}
+
+
+@pytest.fixture
+def fake_calibration(tmp_path):
+    """A calibration file (--calibration) for the fake bench's cells."""
+    obs = []
+    for impl, s in FAKE_SECONDS.items():
+        for wl in ("churn", "drain", "conc"):
+            for alloc in ("glibc", "jemalloc", "mimalloc", "tcmalloc"):
+                obs.append(Observation(impl, wl, "u64", alloc, "quick", 3, True, s, 0.0, False,
+                                       "cal cpu", "2026-01-01T00:00:00Z"))
+    obs += [Observation("alpha", "churn", "u64", "glibc", "quick", r, True, w, 0.0, False, "cal cpu",
+                        "2026-01-01T00:00:00Z") for r, w in ((1, 6.0), (5, 14.0))]
+    path = tmp_path / "calibration.json"
+    cost_model.dump_calibration(path, obs, [], "synthetic, for the tests")
+    return path

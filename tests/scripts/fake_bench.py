@@ -11,6 +11,7 @@ environment variable (comma-separated impls):
   FAKE_BENCH_COMPETING  these impls' cells say machine_load.competing (with a reason)
   FAKE_BENCH_OLD_SCHEMA these impls write a sidecar of schema version 1
   FAKE_BENCH_SLEEP      seconds every cell takes
+  FAKE_BENCH_CPU_MODEL  the CPU model the sidecar names (default "fake")
   FAKE_BENCH_LOG        append one JSON line per cell run (argv, LD_PRELOAD, env)
 """
 import argparse
@@ -246,7 +247,8 @@ def sidecar(a, wl, threads):
                      "headline_phases": [n for n, _, h, _ in phases if h],
                      "dominant_op": DOMINANT[a.workload],
                      "retention_phase": next((n for n, role, _, _ in phases if role == "drain"), None)},
-        "environment": {"cpu_model": "fake", "cores": 2, "governor": None, "cache_bytes": {"L2": 1048576},
+        "environment": {"host": "fake-host", "cpu_model": os.environ.get("FAKE_BENCH_CPU_MODEL", "fake"),
+                        "cores": 2, "governor": None, "cache_bytes": {"L2": 1048576},
                         "turbo": None, "kernel": "fake",
                         "compiler": "fake-c++ 1.0", "cxx_flags": "-O3", "build_type": "Release",
                         "allocator": {"name": detected_allocator(), "version": "fake-1"},

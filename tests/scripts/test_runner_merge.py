@@ -103,3 +103,52 @@ def test_merge_refuses_a_non_empty_output(study, tmp_path):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "x").write_text("")
     assert study("merge", tmp_path / "m", a, b, bench=False) == 2
+
+
+def test_merge_records_the_missing_shards(study, tmp_path):
+    dirs = run_shards(study, tmp_path, 3, "--workload", "drain")
+    assert study("merge", tmp_path / "m", dirs[0], dirs[2], bench=False) == 0
+    assert load_results(tmp_path / "m")["manifest"]["shards_missing"] == [2]
+
+
+def test_merge_refuses_shards_of_different_cpu_models(study, tmp_path, capsys, monkeypatch):
+    """Figures are compared across shards: one merged run, one CPU model."""
+    a = run_shards(study, tmp_path, 2, "--workload", "drain", "--allocator", "glibc")[0]
+    monkeypatch.setenv("FAKE_BENCH_CPU_MODEL", "Other CPU @ 2.0GHz")
+    assert study("run", "--shard", "2/2", "--workload", "drain", "--allocator", "glibc",
+                 "--results-dir", tmp_path / "other", results=False) == 0
+    b = latest_in(tmp_path / "other")
+    capsys.readouterr()
+    assert study("merge", tmp_path / "m", a, b, bench=False) == 2
+    err = capsys.readouterr().err
+    assert "cells measured on different CPU models" in err
+    assert f"'fake': 2 cells in {a}" in err and f"'Other CPU @ 2.0GHz': 1 cell in {b}" in err
+    assert "--split-by-cpu" in err and not (tmp_path / "m").exists()
+
+    assert study("merge", tmp_path / "m", a, b, "--split-by-cpu", bench=False) == 0
+    parts = sorted(p.name for p in (tmp_path / "m").iterdir() if p.is_dir())
+    assert parts == ["fake", "other-cpu-2-0ghz"]
+    for name in parts:
+        doc = load_results(tmp_path / "m" / name)
+        validate_results(doc)
+        assert len(doc["cells"]) == (2 if name == "fake" else 1)
+        assert {c["sidecar"]["environment"]["cpu_model"] for c in doc["cells"]} == \
+            {"fake" if name == "fake" else "Other CPU @ 2.0GHz"}
+
+
+def test_merge_replace_swaps_in_a_new_merge(study, tmp_path, capsys):
+    """What a merge job does when run again after a resubmitted shard."""
+    a, b = run_shards(study, tmp_path, 2, "--workload", "drain", "--allocator", "glibc")
+    assert study("merge", tmp_path / "m", a, bench=False) == 0
+    assert load_results(tmp_path / "m")["manifest"]["shards_missing"] == [2]
+    assert study("merge", tmp_path / "m", a, b, bench=False) == 2  # not without --replace
+    assert study("merge", "--replace", tmp_path / "m", a, b, bench=False) == 0
+    doc = load_results(tmp_path / "m")
+    validate_results(doc)
+    assert doc["manifest"]["shards_missing"] == [] and len(doc["cells"]) == 3
+    assert len(list((tmp_path / "m" / "cells").glob("*.json"))) == 3
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".m.")) == []
+    # a run folder is never replaced
+    capsys.readouterr()
+    assert study("merge", "--replace", a, b, bench=False) == 2
+    assert "is not empty" in capsys.readouterr().err
