@@ -173,8 +173,8 @@ def parser():
     slu.add_argument("--submit", action="store_true", help="submit the jobs (RESULTS/slurm/submit.sh)")
 
     cal = sub.add_parser("calibrate", help="write the cost model's calibration file from run folders")
-    cal.add_argument("out", metavar="OUT_JSON", help="the file to write (the committed one: "
-                                                    "scripts/dstudy/calibration.json)")
+    cal.add_argument("out", metavar="OUT_JSON",
+                     help="the file to write (the committed one: scripts/dstudy/calibration.json)")
     cal.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     cal.add_argument("--about", required=True,
                      help="how and when the runs were measured (kept in the file)")

@@ -34,7 +34,6 @@ MERGE_S_PER_CELL = 0.5
 MERGE_MIN_S = 1800
 
 
-
 def slurm_time(seconds):
     """Slurm's --time, D-HH:MM:SS, rounded up to whole minutes."""
     minutes = max(1, math.ceil(seconds / 60))

@@ -6,6 +6,7 @@ from runner_helpers import latest
 from dstudy import cost_model, progress as progress_mod
 from dstudy.cells import Cell
 
+
 def plan_lines(capsys, which="out"):
     captured = capsys.readouterr()
     return (captured.out if which == "out" else captured.err).splitlines()
