@@ -20,12 +20,27 @@ cluster_up() {
       echo "local_cluster: $tool not found: install Slurm with scripts/setup.sh --slurm" >&2; return 2; }
   done
   [ "$(id -u)" -eq 0 ] || { echo "local_cluster: needs root (slurmd starts jobs as their user)" >&2; return 2; }
-  # slurmd 22.05 starts its cgroup plugin whatever slurm.conf says; a
-  # machine, a VM or a container has the cgroup file system, a bare chroot not
-  awk '$2 ~ "^/sys/fs/cgroup" {found = 1} END {exit !found}' /proc/mounts || {
-    echo "local_cluster: no cgroup file system at /sys/fs/cgroup, which slurmd needs" \
-      "(in a chroot: mount /sys)" >&2
-    return 2; }
+  # slurmd 22.05 starts its cgroup plugin whatever slurm.conf says, and it
+  # finds the cgroup version from the file system at /sys/fs/cgroup. A
+  # machine, a VM or a container has one; a bare chroot (a fresh Debian root)
+  # has no /sys at all. There slurmd runs in a mount namespace of its own with
+  # sysfs, a tmpfs at /sys/fs/cgroup and the named v1 hierarchy 'systemd' in
+  # it (what slurmd's cgroup/v1 plugin checks for; proctrack/linuxproc and
+  # task/none use no controller): nothing
+  # outside the namespace sees them, and they go when slurmd ends.
+  local slurmd_ns=()
+  if ! awk '$2 ~ "^/sys/fs/cgroup" {found = 1} END {exit !found}' /proc/mounts; then
+    command -v unshare >/dev/null || {
+      echo "local_cluster: no cgroup file system at /sys/fs/cgroup, which slurmd needs, and no unshare" \
+        "to give it one" >&2
+      return 2; }
+    slurmd_ns=(unshare --mount --propagation private
+      sh -c '{ mountpoint -q /sys || mount -t sysfs sysfs /sys; } &&
+        mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup && mkdir /sys/fs/cgroup/systemd &&
+        mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd && exec "$@"' slurmd)
+    echo "local_cluster: no cgroup file system at /sys/fs/cgroup (a chroot?): slurmd gets its own in a" \
+      "private mount namespace"
+  fi
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
   chmod 700 "$dir/munge"
   mungekey --create --keyfile="$dir/munge/munge.key" --bits=1024
@@ -67,7 +82,7 @@ PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF=$dir/slurm.conf
   slurmctld -i || { cluster_logs "$dir" "slurmctld did not start"; return 1; }
-  slurmd || { cluster_logs "$dir" "slurmd did not start"; return 1; }
+  "${slurmd_ns[@]}" slurmd || { cluster_logs "$dir" "slurmd did not start"; return 1; }
   local i
   for i in $(seq 60); do
     if sinfo -h -o %T 2>/dev/null | grep -qx idle; then
