@@ -60,6 +60,14 @@ for p in "${packages[@]}"; do
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 
+# munge's package setup runs a command as the munge user, which fails when
+# others may not enter / (a root unpacked from a tar made under mktemp -d
+# can be mode 700; a real / is 755).
+if [ "$slurm" = 1 ] && [ $(( 0$(stat -c %a /) & 1 )) -eq 0 ]; then
+  echo "setup: / is mode $(stat -c %a /): others must be able to enter it for munge's setup; chmod o+rx /"
+  as_root chmod o+rx /
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
