@@ -36,3 +36,11 @@ run sweep --profile sweep
 #    capacity and probe lengths per turnover. See drift.md.
 run drift --size medium --workload drift --allocator glibc \
   --impl 'tombstone_*,absl_flat_hash_map,boost_unordered_flat_map,std_unordered_map'
+# 9. The deletes that hurt at 20k keys: erase(begin()) + insert, erase in iteration order
+#    while inserting, the lagged-FIFO control and a walk after a 90% drain, every container
+#    (those that cannot iterate are n/a). See pathological_deletes.md.
+run pathological --workload 'erase_*,iterate_after_drain' --allocator glibc --no-large --repetitions 5
+# 10. Erasing in iteration order while inserting at 200k keys, the hash maps, against the control.
+run pathological_medium --size medium --workload 'erase_lagged_fifo,erase_iteration_order_while_inserting' \
+  --impl 'absl_*,boost_unordered_flat_map,ska_*,tsl_*,dense_hash_map,sparse_hash_map,std_unordered_map,tombstone_never,tombstone_rehash' \
+  --allocator glibc --repetitions 3

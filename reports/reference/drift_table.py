@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""The miss-cost table of reports/reference/drift.md from one run folder of
+the drift preset:
+
+    reports/reference/drift_table.py RUN_DIR
+
+Per container, from the per-turnover series the report's drift figure
+draws (scripts/dstudy_report/fig_drift.py, turnovers(): each turnover's
+miss cost in its fastest repetition, tombstones, capacity and the mean
+probe length of unsuccessful lookups at the turnover's end): the miss cost
+at the first and last turnover, its median, minimum and maximum over all
+turnovers, the medians of the first and last ten, the tombstones and miss
+probe mean at the first and last turnover, the rebuilds (rehashes,
+cleanups, migrations) counted during the turnovers, and Spearman rank
+correlations between tombstones, miss probe mean and miss cost.
+"""
+import statistics
+import sys
+from pathlib import Path
+
+from scipy.stats import spearmanr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from dstudy_report.fig_drift import turnovers  # noqa: E402
+from dstudy_report.load import load_run  # noqa: E402
+
+
+def rank_corr(xs, ys):
+    if any(v is None for v in xs + ys) or len(set(xs)) < 2 or len(set(ys)) < 2:
+        return ""
+    return f"{spearmanr(xs, ys).correlation:.2f}"
+
+
+def first_last(values, fmt):
+    return "" if values[0] is None else f"{fmt(values[0])} → {fmt(values[-1])}"
+
+
+def rebuilds(cell):
+    """Rebuilds during the turnovers: the counter at the last phase end less
+    the one at the end of the load phase (the load's growth rehashes)."""
+    counts = [(e.get("internals") or {}).get("compactions") for e in cell.phase_end]
+    load = next((e for e in cell.phase_end if e.get("phase") == "load"), {})
+    at_load = (load.get("internals") or {}).get("compactions")
+    return "" if counts[-1] is None or at_load is None else str(counts[-1] - at_load)
+
+
+def row(cell, ts):
+    miss = [t.miss_ns for t in ts]
+    tomb = [t.tombstones for t in ts]
+    probe = [t.miss_probe_mean for t in ts]
+    return [cell.impl, str(len(ts)), f"{miss[0]:.1f}", f"{miss[-1]:.1f}",
+            f"{statistics.median(miss):.1f} ({min(miss):.1f}-{max(miss):.1f})",
+            f"{statistics.median(miss[:10]):.1f} / {statistics.median(miss[-10:]):.1f}",
+            first_last(tomb, lambda v: f"{v:,}"), first_last(probe, lambda v: f"{v:.2f}"), rebuilds(cell),
+            rank_corr(tomb, probe), rank_corr(probe, miss), rank_corr(tomb, miss)]
+
+
+HEAD = ["container", "turnovers", "miss cost t1 (ns)", "t50 (ns)", "median of all (min-max)",
+        "median t1-10 / t41-50", "tombstones t1 → t50", "miss probe mean t1 → t50", "rebuilds",
+        "rank corr. tombstones ~ probe", "probe ~ miss cost", "tombstones ~ miss cost"]
+
+
+def main(run_dir):
+    run = load_run(run_dir)
+    print("| " + " | ".join(HEAD) + " |")
+    print("|" + "---|" * len(HEAD))
+    for cell in sorted(run.cells, key=lambda c: c.impl):
+        ts = turnovers(cell) if cell.ok else []
+        if ts:
+            print("| " + " | ".join(row(cell, ts)) + " |")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
