@@ -2,7 +2,8 @@
 the matrix and reports like any workload; a synthetic Twitter-format trace
 and an oracleGeneral one convert and replay with every outcome checked; a
 bad trace stops the run before anything is measured, naming the file and
-where in it; --pace reaches dstudy_bench."""
+where in it; --pace reaches dstudy_bench and its cells hold a recorded-arrivals
+open-loop section of the schema."""
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 from dstudy import trace as trace_mod  # noqa: E402
 from dstudy_report.load import load_run  # noqa: E402
+from runner_helpers import validate_sidecar  # noqa: E402
 
 BENCH = ROOT / "build" / "release" / "dstudy_bench"
 TOOL = ROOT / "build" / "release" / "dstudy_trace"
@@ -136,3 +138,25 @@ def test_pace_reaches_the_bench_and_checks_timestamps(tmp_path):
     [stderr] = (results / "latest").rglob("stderr.txt")
     assert "record 2 at byte offset" in stderr.read_text()
     assert "non-monotonic timestamp" in stderr.read_text()
+
+
+def test_paced_replay_cells_have_a_recorded_open_loop_section(tmp_path):
+    # The sample spans 1,199 s; at 2e-6 a pass takes 2.4 ms.
+    scale = 2e-6
+    results = tmp_path / "results"
+    study("--trace", SAMPLE, "--impl", "tombstone_never,std_unordered_map", "--allocator", "glibc",
+          "--results-dir", results, "--pace", scale)
+    run = load_run(results / "latest")
+    assert sorted(c.impl for c in run.cells) == ["std_unordered_map", "tombstone_never"]
+    for cell in run.cells:
+        assert cell.status == "ok"  # the open-loop pass's outcomes are checked too
+        validate_sidecar(cell.sidecar)
+        ol = cell.sidecar["open_loop"]
+        assert ol["arrivals"] == "recorded" and ol["paced_phases"] == ["replay"]
+        [rate] = ol["rates"]
+        ops = sum(ops_by_type(cell).values())
+        assert rate["paced_ops"] == ops * cell.sidecar["cell"]["repetitions"]
+        # the offered load is the trace's own: its ops over its span x the scale
+        for target in rate["per_repetition_target_ops_per_second"]:
+            assert target == pytest.approx(ops / (1199 * scale), rel=1e-9)
+        assert rate["response"]["all"]["count"] == rate["paced_ops"]
