@@ -11,6 +11,9 @@ void validate_stream(const OperationStream& stream) {
   if (stream.threads.empty()) fail("no thread streams");
   const std::size_t phases = stream.threads[0].phases.size();
   if (phases == 0) fail("no phases");
+  if (!stream.key_sizes.empty() && stream.key_sizes.size() != stream.key_seeds.size())
+    fail("key_sizes has " + std::to_string(stream.key_sizes.size()) + " entries for " +
+         std::to_string(stream.key_seeds.size()) + " keys");
   for (std::size_t t = 0; t < stream.threads.size(); ++t) {
     const ThreadStream& ts = stream.threads[t];
     if (ts.phases.size() != phases) fail("thread " + std::to_string(t) + " has a different number of phases");

@@ -5,6 +5,7 @@ bad trace stops the run before anything is measured, naming the file and
 where in it; --pace reaches dstudy_bench and its cells hold a recorded-arrivals
 open-loop section of the schema."""
 import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,18 @@ def test_sample_trace_runs_like_any_workload(sample_run, tmp_path):
     assert "sample_trace" in (out / "report.md").read_text()
 
 
+def test_the_converted_trace_has_the_format_version_and_key_sizes(sample_run):
+    [folder] = list((sample_run / "traces").iterdir())
+    header = (folder / "sample_trace.dstrace").read_bytes()[:16]
+    assert header[:8] == b"DSTRACE1"
+    # trace.FORMAT_VERSION (a conversion's cache key) is the version dstudy_trace writes
+    assert struct.unpack_from("<I", header, 8)[0] == trace_mod.FORMAT_VERSION
+    spec = json.loads((folder / "sample_trace.json").read_text())
+    # the sample's keys are 8 to 77 bytes long (make_sample_trace.py); 20 are under 11
+    assert ("String keys have the recorded key sizes (8 to 77 bytes, mean 35.8); 20 keys recorded shorter "
+            "than 11 bytes are built at 11") in spec["description"]
+
+
 def test_conversion_is_cached_by_content(sample_run):
     folders = list((sample_run / "traces").iterdir())
     assert len(folders) == 1
@@ -95,6 +108,8 @@ def test_oracle_general_converts_and_replays(tmp_path):
                     str(trace)], check=True)
     assert trace_mod.detect_format(trace) == "oraclegeneral"
     counts = run_one(trace, tmp_path / "results")
+    [spec] = (tmp_path / "results" / "traces").glob("*/*.json")
+    assert "It records no key sizes" in json.loads(spec.read_text())["description"]
     # every get that misses is followed by the insert a cache makes
     assert counts["find_miss"] == counts["insert"] > 0
     assert counts["find_hit"] + counts["find_miss"] == 20000

@@ -1,5 +1,6 @@
 // The trace tests' fixture: a scratch folder per test, and conversion of a
-// trace given as text into a .dstrace there.
+// trace given as text into a .dstrace there; and replay of a loaded trace on
+// a container, every outcome checked.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "bench/cell_benchmark.h"
+#include "bench/cell_runner.h"
 #include "bench/trace/trace_convert.h"
 #include "bench/trace/trace_error.h"
 
@@ -46,5 +49,17 @@ class TraceTest : public ::testing::Test {
 
   std::filesystem::path dir_;
 };
+
+// Runs `s` on container C (memory pass, then timed pass) and checks each
+// pass's outcomes and checksum as a cell does.
+template <class C, class KV>
+bench::CheckResult replay_and_check(const OperationStream& s) {
+  bench::ContainerCellDriver<C, KV> d;
+  const bench::CellSetup setup = d.prepare({}, [&](std::optional<std::size_t>) { return s; });
+  const bench::RepetitionResult mem = d.run_memory_pass();
+  const bench::CheckResult c = bench::check_repetition(setup, mem, "memory");
+  if (!c.ok) return c;
+  return bench::check_repetition(setup, d.run_timed_pass(), "throughput");
+}
 
 }  // namespace dstudy::trace

@@ -234,16 +234,6 @@ class UpsertMap : public harness_test::PlainMap<K, V> {
   }
 };
 
-template <class C, class KV>
-bench::CheckResult replay_and_check(const OperationStream& s) {
-  bench::ContainerCellDriver<C, KV> d;
-  const bench::CellSetup setup = d.prepare({}, [&](std::optional<std::size_t>) { return s; });
-  const bench::RepetitionResult mem = d.run_memory_pass();
-  const bench::CheckResult c = bench::check_repetition(setup, mem, "memory");
-  if (!c.ok) return c;
-  return bench::check_repetition(setup, d.run_timed_pass(), "throughput");
-}
-
 TEST_F(TraceTest, HarnessChecksEveryOutcomeOfAReplayedTrace) {
   std::string csv;
   for (int i = 0; i < 3000; ++i) {
