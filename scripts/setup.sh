@@ -29,6 +29,8 @@ packages=(
   clang-format-14
   # the report's browser test (headless)
   chromium
+  # workloads/traces/measure_scale.sh: peak RSS and CPU time of the conversion
+  time
 )
 
 as_root() {

@@ -175,3 +175,18 @@ def test_paced_replay_cells_have_a_recorded_open_loop_section(tmp_path):
         for target in rate["per_repetition_target_ops_per_second"]:
             assert target == pytest.approx(ops / (1199 * scale), rel=1e-9)
         assert rate["response"]["all"]["count"] == rate["paced_ops"]
+
+
+def test_the_scale_measurement_script_runs_and_cleans_up(tmp_path):
+    """workloads/traces/measure_scale.sh at a tiny size (its figures are
+    meaningless here; the full run is the documented command)."""
+    if not BENCH.exists() or not TOOL.exists():
+        pytest.skip("dstudy_bench / dstudy_trace not built")
+    proc = subprocess.run([str(TRACES / "measure_scale.sh"), "--records", "20000", "--objects", "1000",
+                           "--rounds", "2", "--scratch", str(tmp_path)],
+                          check=True, capture_output=True, text=True)
+    assert "conversion: 20,000 records -> 21,000 ops, 1,000 keys" in proc.stdout
+    assert "peak RSS" in proc.stdout
+    assert proc.stdout.count("ratio ") == 2
+    assert "mapped / in memory: median" in proc.stdout
+    assert list(tmp_path.iterdir()) == []  # the work folder is gone
