@@ -1,5 +1,7 @@
 #include "bench/cell_runner.h"
 
+#include <unistd.h>
+
 #include <string>
 
 namespace dstudy::bench {
@@ -11,6 +13,9 @@ void validate_stream(const OperationStream& stream) {
   if (stream.threads.empty()) fail("no thread streams");
   const std::size_t phases = stream.threads[0].phases.size();
   if (phases == 0) fail("no phases");
+  if (!stream.key_sizes.empty() && stream.key_sizes.size() != stream.key_seeds.size())
+    fail("key_sizes has " + std::to_string(stream.key_sizes.size()) + " entries for " +
+         std::to_string(stream.key_seeds.size()) + " keys");
   for (std::size_t t = 0; t < stream.threads.size(); ++t) {
     const ThreadStream& ts = stream.threads[t];
     if (ts.phases.size() != phases) fail("thread " + std::to_string(t) + " has a different number of phases");
@@ -27,6 +32,25 @@ void validate_stream(const OperationStream& stream) {
       if (static_cast<int>(op.type) >= kOpTypeCount) fail("unknown op type");
     }
   }
+}
+
+void fault_in_views(const OperationStream& stream) {
+  std::size_t bytes = 0;
+  for (const ThreadStream& t : stream.threads)
+    if (t.ops.is_view()) bytes += t.ops.size() * sizeof(Operation);
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (bytes == 0 || pages <= 0 || page <= 0 ||
+      bytes > static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 2)
+    return;
+  std::uint64_t sink = 0;
+  for (const ThreadStream& t : stream.threads) {
+    if (!t.ops.is_view() || t.ops.empty()) continue;
+    const auto* p = reinterpret_cast<const volatile unsigned char*>(t.ops.data());
+    const std::size_t n = t.ops.size() * sizeof(Operation);
+    for (std::size_t at = 0; at < n; at += static_cast<std::size_t>(page)) sink += p[at];
+    sink += p[n - 1];
+  }
+  asm volatile("" : : "r"(sink));
 }
 
 std::size_t peak_live_keys(const OperationStream& stream) {

@@ -308,8 +308,8 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.fill = cell.spec.fill;
   o.reserve = cell.spec.reserve;
   if (cl.pace) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = std::nullopt, .timestamp_scale = cl.pace});
-  for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt});
-  for (double r : cl.open_loop_rates) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = r});
+  for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt, .timestamp_scale = std::nullopt});
+  for (double r : cl.open_loop_rates) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = r, .timestamp_scale = std::nullopt});
   o.arrivals = *dstudy::bench::arrival_process_from_name(cl.arrivals);
   o.latency_by_phase = cell.spec.latency_by_phase;
   return o;

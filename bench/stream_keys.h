@@ -35,7 +35,10 @@ class StreamKeys {
     if constexpr (kStringKeys) {
       keys_.clear();
       keys_.reserve(distinct);
-      for (std::uint64_t seed : stream.key_seeds) keys_.push_back(KV::make_key(seed));
+      // A trace that recorded key sizes gets string keys of those sizes.
+      for (std::size_t i = 0; i < distinct; ++i)
+        keys_.push_back(stream.key_sizes.empty() ? KV::make_key(stream.key_seeds[i])
+                                                 : KV::make_key(stream.key_seeds[i], stream.key_sizes[i]));
     }
     if constexpr (kValuePrototypes) {
       values_.clear();

@@ -43,6 +43,8 @@ packages=(
   clang-format-14
   # the report's browser test (headless)
   chromium
+  # workloads/traces/measure_scale.sh: peak RSS and CPU time of the conversion
+  time
 )
 if [ "$slurm" = 1 ]; then
   # a one-node Slurm cluster for the Slurm test: controller, node daemon,

@@ -6,7 +6,7 @@
 //
 // convert prints one JSON line of what it did (records, ops, keys, rate);
 // check loads FILE exactly as the harness does (every record checked) and
-// prints its op counts. Exit codes: 0 ok, 1 a bad trace (the message names
+// prints its op counts and its recorded key sizes. Exit codes: 0 ok, 1 a bad trace (the message names
 // the file and where), 2 usage.
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -19,6 +19,16 @@
 #include "bench/trace/trace_file.h"
 
 namespace {
+
+// The recorded key sizes in brief (key_size_summary.h), or null.
+nlohmann::json key_sizes_json(const std::optional<dstudy::trace::KeySizeSummary>& k) {
+  if (!k) return nullptr;
+  return {{"min", k->min},
+          {"max", k->max},
+          {"mean", k->mean},
+          {"lengthened", k->lengthened},
+          {"built_at_least", dstudy::detail::kSizedStringMin}};
+}
 
 int convert(const std::string& format_name, const std::string& unit, const std::string& in, const std::string& out) {
   using namespace dstudy::trace;
@@ -38,6 +48,7 @@ int convert(const std::string& format_name, const std::string& unit, const std::
                               {"distinct_keys", st.distinct_keys},
                               {"expired", st.expired},
                               {"peak_live", st.peak_live},
+                              {"key_sizes", key_sizes_json(st.key_sizes)},
                               {"seconds", s},
                               {"records_per_second", s > 0 ? static_cast<double>(st.records) / s : 0.0}}
                    .dump()
@@ -56,6 +67,7 @@ int check(const std::string& file, bool paced) {
                               {"distinct_keys", s.key_seeds.size()},
                               {"peak_live", s.peak_live},
                               {"timestamps", s.threads[0].recorded_ns.size > 0},
+                              {"key_sizes", key_sizes_json(dstudy::trace::summarise_key_sizes(s.key_sizes))},
                               {"ops_by_type", counts}}
                    .dump()
             << '\n';

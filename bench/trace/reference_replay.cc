@@ -7,12 +7,15 @@
 
 namespace dstudy::trace {
 
-std::uint32_t ReferenceReplay::index_of(std::string_view key) {
-  auto [it, fresh] = index_.try_emplace(std::string(key), static_cast<std::uint32_t>(states_.size()));
+// A key's recorded size is the one its first request gives.
+std::uint32_t ReferenceReplay::index_of(const Request& r) {
+  auto [it, fresh] = index_.try_emplace(std::string(r.key), static_cast<std::uint32_t>(states_.size()));
   if (fresh) {
     if (states_.size() >= std::numeric_limits<std::uint32_t>::max())
       throw TraceError("trace has more than 2^32 - 1 distinct keys");
     states_.emplace_back();
+    key_sizes_.push_back(r.key_size.value_or(0));
+    all_sized_ = all_sized_ && r.key_size.has_value();
   }
   return it->second;
 }
@@ -66,7 +69,7 @@ void ReferenceReplay::schedule(KeyState& s, std::uint32_t index) {
 
 void ReferenceReplay::apply(const Request& r) {
   if (r.t_ns) expire_until(*r.t_ns);
-  const std::uint32_t index = index_of(r.key);
+  const std::uint32_t index = index_of(r);
   KeyState& s = states_[index];
   switch (r.intent) {
     case Intent::kFind: emit(s.live ? OpType::kFindHit : OpType::kFindMiss, index, r.value_size, r.t_ns); break;

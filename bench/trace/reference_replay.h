@@ -4,13 +4,15 @@
 // which keys are live, like a cache would; expired keys become erases at
 // their expiry time, ordered before any later request.
 //
-// Memory: one entry per distinct key (its index and state, the key text
-// itself) plus about one heap entry per live key with a TTL; nothing per op.
+// Memory: one entry per distinct key (its index, state and recorded size,
+// the key text itself) plus about one heap entry per live key with a TTL;
+// nothing per op.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <queue>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,7 +34,8 @@ enum class Intent : std::uint8_t {
 
 struct Request {
   Intent intent = Intent::kFind;
-  std::string_view key;  // the trace's key, any bytes
+  std::string_view key;                   // the trace's key, any bytes
+  std::optional<std::uint32_t> key_size;  // bytes, when the trace records it
   std::uint32_t value_size = 0;
   std::optional<std::uint64_t> t_ns;  // when the trace recorded it
   std::uint64_t ttl_ns = 0;           // kSet: 0 = never expires (needs t_ns)
@@ -47,12 +50,19 @@ class ReferenceReplay {
   // reader checks, naming the line).
   void apply(const Request& r);
 
-  // Writes the key table and header; the trace is complete.
-  void finish() { out_.finish(states_.size(), peak_live_, live_); }
+  // Writes the key table (and each key's recorded size, when every key had
+  // one) and the header; the trace is complete.
+  void finish() {
+    out_.finish(states_.size(), peak_live_, live_, sized() ? key_sizes() : std::span<const std::uint32_t>{});
+  }
 
   std::uint64_t expired() const { return expired_; }
   std::uint64_t distinct_keys() const { return states_.size(); }
   std::uint64_t peak_live() const { return peak_live_; }
+  // Each key's size as first recorded, by key index (0 where none was);
+  // sized(): every key came with one (the trace file keeps them).
+  std::span<const std::uint32_t> key_sizes() const { return key_sizes_; }
+  bool sized() const { return all_sized_ && !key_sizes_.empty(); }
 
  private:
   struct KeyState {
@@ -60,7 +70,7 @@ class ReferenceReplay {
     std::uint64_t heap_at = 0;    // time of the key's earliest heap entry; 0: none
     bool live = false;
   };
-  std::uint32_t index_of(std::string_view key);
+  std::uint32_t index_of(const Request& r);
   void expire_until(std::uint64_t t_ns);
   void emit(OpType type, std::uint32_t index, std::uint32_t value_size, std::optional<std::uint64_t> t_ns);
   void set_live(KeyState& s, bool live);
@@ -69,6 +79,8 @@ class ReferenceReplay {
   TraceWriter& out_;
   absl::flat_hash_map<std::string, std::uint32_t> index_;
   std::vector<KeyState> states_;
+  std::vector<std::uint32_t> key_sizes_;                   // by key index, parallel to states_
+  bool all_sized_ = true;                                  // every key came with its size
   using Expiry = std::pair<std::uint64_t, std::uint32_t>;  // (time ns, key index)
   std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_;
   std::uint64_t live_ = 0, peak_live_ = 0, expired_ = 0;

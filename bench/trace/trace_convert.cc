@@ -116,6 +116,7 @@ void convert_csv(const std::filesystem::path& in, ReferenceReplay& ref, const Co
     else lines.fail("unknown op '" + std::string(f[0]) + "' (expected insert|set, find|get or erase|delete)");
     if (f[1].empty()) lines.fail("empty key");
     r.key = f[1];
+    r.key_size = static_cast<std::uint32_t>(f[1].size());
     if (n >= 3 && !f[2].empty()) r.value_size = number<std::uint32_t>(lines, f[2], "value_size");
     if (n >= 4)
       r.t_ns =
@@ -155,7 +156,7 @@ void convert_twitter(const std::filesystem::path& in, ReferenceReplay& ref, Conv
     r.intent = *intent;
     if (f[1].empty()) lines.fail("empty key");
     r.key = f[1];
-    number<std::uint32_t>(lines, f[2], "key_size");
+    r.key_size = number<std::uint32_t>(lines, f[2], "key_size");
     r.value_size = number<std::uint32_t>(lines, f[3], "value_size");
     const std::uint64_t ttl_s = number<std::uint64_t>(lines, f[6], "TTL");
     if (ttl_s > 100ull * 365 * 86400) lines.fail("TTL " + std::to_string(ttl_s) + " s is over 100 years");
@@ -229,6 +230,7 @@ ConvertStats convert_trace(Format format, const std::filesystem::path& in, const
   st.distinct_keys = ref.distinct_keys();
   st.expired = ref.expired();
   st.peak_live = ref.peak_live();
+  st.key_sizes = ref.sized() ? summarise_key_sizes(ref.key_sizes()) : std::nullopt;
   return st;
 }
 

@@ -18,6 +18,8 @@
 #include <optional>
 #include <string_view>
 
+#include "bench/trace/key_size_summary.h"
+
 namespace dstudy::trace {
 
 enum class Format : std::uint8_t { kCsv, kTwitter, kOracleGeneral };
@@ -34,6 +36,7 @@ struct ConvertStats {
   std::uint64_t distinct_keys = 0;
   std::uint64_t expired = 0;  // erases made from TTL expiry
   std::uint64_t peak_live = 0;
+  std::optional<KeySizeSummary> key_sizes;  // csv, twitter: recorded; oraclegeneral: none
 };
 
 // Converts `in` into `out` (written as out.partial, renamed when complete).

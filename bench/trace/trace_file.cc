@@ -63,8 +63,10 @@ class Checker {
   void header() const {
     if (std::memcmp(h_.magic, kMagic, sizeof kMagic) != 0)
       fail("not a study trace (no DSTRACE1 magic at byte offset 0); convert it first: dstudy_trace convert");
-    if (h_.version != kVersion)
-      fail("trace format version " + std::to_string(h_.version) + ", this build reads " + std::to_string(kVersion));
+    if (h_.version < kOldestReadableVersion || h_.version > kVersion)
+      fail("trace format version " + std::to_string(h_.version) + ", this build reads versions " +
+           std::to_string(kOldestReadableVersion) + " to " + std::to_string(kVersion) +
+           ": convert the original trace again with this build (dstudy_trace convert)");
     if (h_.op_count == 0) fail("no records");
     if (h_.ops_offset != kHeaderBytes)
       fail("records start at byte offset " + std::to_string(h_.ops_offset) + ", expected " +
@@ -73,7 +75,11 @@ class Checker {
     section("value sizes", h_.value_sizes_offset, h_.op_count, 4);
     if (h_.flags & kHasTimestamps) section("timestamps", h_.timestamps_offset, h_.op_count, 8);
     section("key table", h_.keys_offset, h_.key_count, 8);
+    if (has_key_sizes()) section("key sizes", h_.key_sizes_offset, h_.key_count, 4);
   }
+
+  // Version 2 files have no key sizes (and nothing in that header field).
+  bool has_key_sizes() const { return h_.version >= 3 && (h_.flags & kHasKeySizes); }
 
   // A section of n items of `size` bytes at `offset` lies inside the file.
   void section(const char* name, std::uint64_t offset, std::uint64_t n, std::uint64_t size) const {
@@ -166,6 +172,10 @@ OperationStream load_trace_stream(const std::filesystem::path& file, const std::
   s.size_profile = "trace";
   s.peak_live = peak;
   s.key_seeds.assign(seeds, seeds + h.key_count);
+  if (c.has_key_sizes()) {
+    const auto* sizes = reinterpret_cast<const std::uint32_t*>(base + h.key_sizes_offset);
+    s.key_sizes.assign(sizes, sizes + h.key_count);
+  }
   s.live_after_phase = {h.live_at_end};
   ThreadStream& t = s.threads.emplace_back();
   if (options.in_memory) {

@@ -11,6 +11,9 @@
 //   timestamps_offset       op_count u64: ns since the first record (only
 //                           when flags has kHasTimestamps; offset 0 otherwise)
 //   keys_offset             key_count u64: key seed by key index
+//   key_sizes_offset        key_count u32: the key size the trace recorded
+//                           (bytes) by key index, padded to 8 bytes (only
+//                           when flags has kHasKeySizes; offset 0 otherwise)
 //
 // Little-endian, every section 8-byte aligned. The op type is the outcome
 // (operation_stream.h): insert (absent key), update (present key), erase
@@ -28,8 +31,12 @@ namespace dstudy::trace {
 static_assert(std::endian::native == std::endian::little, "the trace format is little-endian");
 
 inline constexpr char kMagic[8] = {'D', 'S', 'T', 'R', 'A', 'C', 'E', '1'};
-inline constexpr std::uint32_t kVersion = 2;  // 2: op_counts has 16 slots (the iteration op types made 9)
+// 2: op_counts has 16 slots (the iteration op types made 9); 3: the key-size
+// table (a version 2 file is version 3 without one, and still reads).
+inline constexpr std::uint32_t kVersion = 3;
+inline constexpr std::uint32_t kOldestReadableVersion = 2;
 inline constexpr std::uint32_t kHasTimestamps = 1u;
+inline constexpr std::uint32_t kHasKeySizes = 2u;
 inline constexpr std::size_t kHeaderBytes = 256;
 inline constexpr std::size_t kMaxOpTypes = 16;  // op_counts slots (kOpTypeCount used)
 
@@ -46,7 +53,8 @@ struct TraceHeader {
   std::uint64_t op_counts[kMaxOpTypes];  // ops of each OpType
   std::uint64_t peak_live;               // most keys live at once
   std::uint64_t live_at_end;
-  char source_format[16];  // "csv", "twitter", "oraclegeneral" (NUL-padded)
+  char source_format[16];          // "csv", "twitter", "oraclegeneral" (NUL-padded)
+  std::uint64_t key_sizes_offset;  // version 3
 };
 static_assert(sizeof(TraceHeader) <= kHeaderBytes);
 static_assert(kOpTypeCount <= static_cast<int>(kMaxOpTypes));

@@ -92,7 +92,11 @@ void TraceWriter::add(const Operation& op, std::uint32_t value_size, std::option
   ++header_.op_count;
 }
 
-void TraceWriter::finish(std::uint64_t key_count, std::uint64_t peak_live, std::uint64_t live_at_end) {
+void TraceWriter::finish(std::uint64_t key_count, std::uint64_t peak_live, std::uint64_t live_at_end,
+                         std::span<const std::uint32_t> key_sizes) {
+  if (!key_sizes.empty() && key_sizes.size() != key_count)
+    throw TraceError(out_.string() + ": " + std::to_string(key_sizes.size()) + " key sizes for " +
+                     std::to_string(key_count) + " keys");
   header_.key_count = key_count;
   header_.peak_live = peak_live;
   header_.live_at_end = live_at_end;
@@ -108,6 +112,12 @@ void TraceWriter::finish(std::uint64_t key_count, std::uint64_t peak_live, std::
   for (std::uint64_t i = 0; i < key_count; ++i) {
     const std::uint64_t seed = workload_detail::key_seed_of(i, KeyEncoding::kHashed);
     write_or_throw(main_, &seed, sizeof seed, partial_);
+  }
+  if (!key_sizes.empty()) {
+    header_.flags |= kHasKeySizes;
+    header_.key_sizes_offset = static_cast<std::uint64_t>(std::ftell(main_));
+    write_or_throw(main_, key_sizes.data(), key_sizes.size_bytes(), partial_);
+    pad_to_8(main_, partial_);
   }
   std::rewind(main_);
   write_or_throw(main_, &header_, sizeof header_, partial_);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "bench/trace/trace_format.h"
@@ -26,9 +27,11 @@ class TraceWriter {
   // One op. Either every op has a timestamp (ns since the first op) or none.
   void add(const Operation& op, std::uint32_t value_size, std::optional<std::uint64_t> t_ns);
 
-  // Writes the key table (key_seed_of each index, hashed), the side sections
+  // Writes the key table (key_seed_of each index, hashed), the key sizes
+  // (by key index; empty when the trace recorded none), the side sections
   // and the header, and renames the file into place.
-  void finish(std::uint64_t key_count, std::uint64_t peak_live, std::uint64_t live_at_end);
+  void finish(std::uint64_t key_count, std::uint64_t peak_live, std::uint64_t live_at_end,
+              std::span<const std::uint32_t> key_sizes = {});
 
   std::uint64_t ops() const { return header_.op_count; }
 

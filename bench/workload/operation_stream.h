@@ -161,6 +161,10 @@ struct OperationStream {
   std::vector<ThreadStream> threads;  // one per thread; one for single-threaded
   // Distinct key seeds, indexed by Operation::key_index (all threads).
   std::vector<std::uint64_t> key_seeds;
+  // Replayed traces that record key sizes: each key's size in bytes, by key
+  // index, parallel to key_seeds. String keys are then built at these sizes
+  // (KvString::make_key(seed, bytes)); empty: every kind makes its own.
+  std::vector<std::uint32_t> key_sizes;
   // Live keys when each phase ends, over all threads.
   std::vector<std::size_t> live_after_phase;
   std::size_t total_ops() const {

@@ -66,6 +66,11 @@ class HeapBlob {
 };
 
 namespace detail {
+// Bytes [from, size) of s: lowercase filler drawn from h.
+inline void fill_from_hash(std::string& s, std::size_t from, std::uint64_t h) {
+  for (std::size_t i = from; i < s.size(); ++i) s[i] = static_cast<char>('a' + (h >> (i % 58)) % 26);
+}
+
 // 16..64 printable bytes, unique per seed (its hex digits lead), length and
 // filler drawn from the seed so strings differ in length and content.
 inline std::string seeded_string(std::uint64_t seed, char salt) {
@@ -74,7 +79,22 @@ inline std::string seeded_string(std::uint64_t seed, char salt) {
   std::string s(length, salt);
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 16; ++i) s[i] = kHex[(seed >> (60 - 4 * i)) & 0xF];
-  for (std::size_t i = 16; i < length; ++i) s[i] = static_cast<char>('a' + (h >> (i % 58)) % 26);
+  fill_from_hash(s, 16, h);
+  return s;
+}
+
+// The shortest string of a given size that is still unique per seed: the
+// seed's 64 bits as 11 base-64 digits.
+inline constexpr std::size_t kSizedStringMin = 11;
+
+// `bytes` printable bytes (kSizedStringMin when fewer are asked for, so
+// distinct seeds never share a string), unique per seed (its 11 base-64
+// digits lead), filler drawn from the seed: a key of a recorded size.
+inline std::string sized_string(std::uint64_t seed, char salt, std::size_t bytes) {
+  static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string s(bytes < kSizedStringMin ? kSizedStringMin : bytes, salt);
+  for (std::size_t i = 0; i < kSizedStringMin; ++i) s[kSizedStringMin - 1 - i] = kDigits[(seed >> (6 * i)) & 63];
+  fill_from_hash(s, kSizedStringMin, mix64(seed ^ static_cast<std::uint64_t>(salt)));
   return s;
 }
 }  // namespace detail
@@ -112,6 +132,9 @@ struct KvString {
   using mapped_type = std::string;
   static constexpr std::string_view kName = "string";
   static key_type make_key(std::uint64_t seed) { return detail::seeded_string(seed, 'k'); }
+  // A key of `bytes` bytes (a replayed trace's recorded key size; at least
+  // detail::kSizedStringMin, the least that keeps keys unique).
+  static key_type make_key(std::uint64_t seed, std::size_t bytes) { return detail::sized_string(seed, 'k', bytes); }
   static mapped_type make_value(std::uint64_t seed) { return detail::seeded_string(seed, 'v'); }
   static std::size_t payload_bytes(const key_type& k, const mapped_type& v) { return k.size() + v.size(); }
   // Strings longer than the small-string buffer (15 bytes in libstdc++) own

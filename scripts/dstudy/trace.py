@@ -4,8 +4,8 @@ The trace is converted once, before anything is timed, by dstudy_trace
 convert, into RESULTS/traces/<content hash>/<name>.dstrace beside a workload
 spec <name>.json that names it; the run then uses that folder as its
 workloads folder, so every cell replays the trace like any preset. A second
-run of the same file (same content, format and time unit) reuses the
-conversion. <name> is the file's name up to its first dot, made safe for a
+run of the same file (same content, format and time unit, and the same
+trace format version) reuses the conversion. <name> is the file's name up to its first dot, made safe for a
 workload name.
 """
 import hashlib
@@ -20,6 +20,10 @@ from . import bench, build
 FORMATS = ("csv", "twitter", "oraclegeneral", "dstrace")
 TIME_UNITS = ("s", "ms", "us", "ns")
 KV = ["u64", "inline32", "string", "blob1k"]  # keys and values are made from the key seeds
+# The .dstrace format version dstudy_trace writes (kVersion in
+# bench/trace/trace_format.h; a test compares them): part of the conversion's
+# cache key, so a conversion by an older format is made again.
+FORMAT_VERSION = 3
 
 
 class TraceError(RuntimeError):
@@ -55,7 +59,7 @@ def workload_name(path):
 
 
 def content_hash(path, fmt, time_unit):
-    h = hashlib.sha256(f"{fmt}\0{time_unit}\0".encode())
+    h = hashlib.sha256(f"{fmt}\0{time_unit}\0{FORMAT_VERSION}\0".encode())
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
@@ -79,6 +83,20 @@ def _run_tool(argv):
     if proc.returncode != 0:
         raise TraceError(proc.stderr.strip() or f"{argv[0]} exited {proc.returncode}")
     return json.loads(proc.stdout)
+
+
+def key_size_note(key_sizes):
+    """What string keys are built from, for the workload's description:
+    the recorded key sizes (dstudy_trace's key_sizes summary) or, when the
+    trace has none, the kind's own."""
+    if not key_sizes:
+        return "It records no key sizes: string keys have the kind's own sizes."
+    note = (f"String keys have the recorded key sizes ({key_sizes['min']} to {key_sizes['max']} bytes, "
+            f"mean {key_sizes['mean']:.1f})")
+    if key_sizes["lengthened"]:
+        note += (f"; {key_sizes['lengthened']} keys recorded shorter than {key_sizes['built_at_least']} bytes "
+                 f"are built at {key_sizes['built_at_least']}, the least that keeps keys distinct")
+    return note + "."
 
 
 def _write_json(path, data):
@@ -111,5 +129,6 @@ def prepare(trace, fmt, time_unit, results_dir, bench_path):
         summary = (f"a {fmt} trace of {stats['records']} requests, {stats['ops']} ops, "
                    f"{stats['distinct_keys']} keys")
     _write_json(spec_path, {"name": name, "kv": KV, "trace": str(target),
-                            "description": f"Replay of {trace.name}: {summary}, converted by dstudy_trace."})
+                            "description": f"Replay of {trace.name}: {summary}, converted by dstudy_trace. "
+                                           f"{key_size_note(stats.get('key_sizes'))}"})
     return folder, name

@@ -5,12 +5,7 @@
 // stalls once at a known op delaying about rate x stall later ops.
 //
 // Timing assertions here are one-sided, or made on a run the kernel did not
-// preempt: an open loop spends most of its time waiting, and on a shared
-// machine the scheduler takes the CPU away for milliseconds at a time, which
-// delays every op due meanwhile (exactly what the pass is meant to show, but
-// not what these tests are about). Such tests run short passes, up to
-// kAttempts times, and judge the first that saw no involuntary context
-// switch; when every attempt was preempted they skip, saying so.
+// preempt (unpreempted.h).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -18,7 +13,6 @@
 #include <iostream>
 #include <numeric>
 #include <stdexcept>
-#include <thread>
 
 #include "bench/arrival_schedule.h"
 #include "bench/cell_runner.h"
@@ -29,42 +23,20 @@
 #include "impls/core/value_types.h"
 #include "tests/harness/test_containers.h"
 #include "tests/harness/test_streams.h"
+#include "tests/harness/unpreempted.h"
 
 namespace dstudy::bench {
 namespace {
 
+using harness_test::all_ops;
 using harness_test::make_churn_stream;
+using harness_test::unpreempted;
 
 template <template <class, class> class M>
 using Driver = ContainerCellDriver<M<std::uint64_t, std::uint64_t>, KvU64>;
 
 StreamFactory fixed(OperationStream s) {
   return [s](std::optional<std::size_t>) { return s; };
-}
-
-constexpr int kAttempts = 20;
-
-// Runs an open-loop pass until one saw no involuntary context switch in its
-// paced phases; that pass, or nullopt when every one was preempted.
-template <class F>
-std::optional<OpenLoopPass> unpreempted(F pass) {
-  for (int i = 0; i < kAttempts; ++i) {
-    // A thread that slept is usually given a fresh slice when it wakes.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    OpenLoopPass r = pass();
-    if (r.involuntary_switches == 0) return r;
-  }
-  return std::nullopt;
-}
-
-#define SKIP_IF_ALWAYS_PREEMPTED(x) \
-  if (!(x))                         \
-  GTEST_SKIP() << "every one of " << kAttempts << " attempts was preempted: the machine is too busy to judge pacing"
-
-probes::LatencyHistogram all_ops(const OpHistograms& h) {
-  probes::LatencyHistogram all;
-  for (const auto& x : h) all.merge(x);
-  return all;
 }
 
 // ---- arrival schedules --------------------------------------------------------

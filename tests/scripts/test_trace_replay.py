@@ -2,8 +2,10 @@
 the matrix and reports like any workload; a synthetic Twitter-format trace
 and an oracleGeneral one convert and replay with every outcome checked; a
 bad trace stops the run before anything is measured, naming the file and
-where in it; --pace reaches dstudy_bench."""
+where in it; --pace reaches dstudy_bench and its cells hold a recorded-arrivals
+open-loop section of the schema."""
 import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 from dstudy import trace as trace_mod  # noqa: E402
 from dstudy_report.load import load_run  # noqa: E402
+from runner_helpers import validate_sidecar  # noqa: E402
 
 BENCH = ROOT / "build" / "release" / "dstudy_bench"
 TOOL = ROOT / "build" / "release" / "dstudy_trace"
@@ -59,6 +62,18 @@ def test_sample_trace_runs_like_any_workload(sample_run, tmp_path):
     assert "sample_trace" in (out / "report.md").read_text()
 
 
+def test_the_converted_trace_has_the_format_version_and_key_sizes(sample_run):
+    [folder] = list((sample_run / "traces").iterdir())
+    header = (folder / "sample_trace.dstrace").read_bytes()[:16]
+    assert header[:8] == b"DSTRACE1"
+    # trace.FORMAT_VERSION (a conversion's cache key) is the version dstudy_trace writes
+    assert struct.unpack_from("<I", header, 8)[0] == trace_mod.FORMAT_VERSION
+    spec = json.loads((folder / "sample_trace.json").read_text())
+    # the sample's keys are 8 to 77 bytes long (make_sample_trace.py); 20 are under 11
+    assert ("String keys have the recorded key sizes (8 to 77 bytes, mean 35.8); 20 keys recorded shorter "
+            "than 11 bytes are built at 11") in spec["description"]
+
+
 def test_conversion_is_cached_by_content(sample_run):
     folders = list((sample_run / "traces").iterdir())
     assert len(folders) == 1
@@ -93,6 +108,8 @@ def test_oracle_general_converts_and_replays(tmp_path):
                     str(trace)], check=True)
     assert trace_mod.detect_format(trace) == "oraclegeneral"
     counts = run_one(trace, tmp_path / "results")
+    [spec] = (tmp_path / "results" / "traces").glob("*/*.json")
+    assert "It records no key sizes" in json.loads(spec.read_text())["description"]
     # every get that misses is followed by the insert a cache makes
     assert counts["find_miss"] == counts["insert"] > 0
     assert counts["find_hit"] + counts["find_miss"] == 20000
@@ -136,3 +153,40 @@ def test_pace_reaches_the_bench_and_checks_timestamps(tmp_path):
     [stderr] = (results / "latest").rglob("stderr.txt")
     assert "record 2 at byte offset" in stderr.read_text()
     assert "non-monotonic timestamp" in stderr.read_text()
+
+
+def test_paced_replay_cells_have_a_recorded_open_loop_section(tmp_path):
+    # The sample spans 1,199 s; at 2e-6 a pass takes 2.4 ms.
+    scale = 2e-6
+    results = tmp_path / "results"
+    study("--trace", SAMPLE, "--impl", "tombstone_never,std_unordered_map", "--allocator", "glibc",
+          "--results-dir", results, "--pace", scale)
+    run = load_run(results / "latest")
+    assert sorted(c.impl for c in run.cells) == ["std_unordered_map", "tombstone_never"]
+    for cell in run.cells:
+        assert cell.status == "ok"  # the open-loop pass's outcomes are checked too
+        validate_sidecar(cell.sidecar)
+        ol = cell.sidecar["open_loop"]
+        assert ol["arrivals"] == "recorded" and ol["paced_phases"] == ["replay"]
+        [rate] = ol["rates"]
+        ops = sum(ops_by_type(cell).values())
+        assert rate["paced_ops"] == ops * cell.sidecar["cell"]["repetitions"]
+        # the offered load is the trace's own: its ops over its span x the scale
+        for target in rate["per_repetition_target_ops_per_second"]:
+            assert target == pytest.approx(ops / (1199 * scale), rel=1e-9)
+        assert rate["response"]["all"]["count"] == rate["paced_ops"]
+
+
+def test_the_scale_measurement_script_runs_and_cleans_up(tmp_path):
+    """workloads/traces/measure_scale.sh at a tiny size (its figures are
+    meaningless here; the full run is the documented command)."""
+    if not BENCH.exists() or not TOOL.exists():
+        pytest.skip("dstudy_bench / dstudy_trace not built")
+    proc = subprocess.run([str(TRACES / "measure_scale.sh"), "--records", "20000", "--objects", "1000",
+                           "--rounds", "2", "--scratch", str(tmp_path)],
+                          check=True, capture_output=True, text=True)
+    assert "conversion: 20,000 records -> 21,000 ops, 1,000 keys" in proc.stdout
+    assert "peak RSS" in proc.stdout
+    assert proc.stdout.count("ratio ") == 2
+    assert "mapped / in memory: median" in proc.stdout
+    assert list(tmp_path.iterdir()) == []  # the work folder is gone

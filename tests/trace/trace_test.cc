@@ -19,45 +19,13 @@
 #include "bench/trace/trace_format.h"
 #include "impls/core/value_types.h"
 #include "tests/harness/test_containers.h"
+#include "tests/trace/trace_fixture.h"
 
 namespace dstudy::trace {
 namespace {
 
 namespace fs = std::filesystem;
 using T = OpType;
-
-class TraceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("dstudy_trace_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path write(const std::string& name, const std::string& bytes) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-  fs::path convert(Format f, const std::string& text, ConvertOptions o = {}) {
-    const fs::path out = dir_ / "out.dstrace";
-    convert_trace(f, write("in", text), out, o);
-    return out;
-  }
-  // The message of the TraceError `fn` throws ("" when it throws none).
-  template <class Fn>
-  static std::string error_of(Fn&& fn) {
-    try {
-      fn();
-    } catch (const TraceError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  fs::path dir_;
-};
 
 std::vector<T> types(const OperationStream& s) {
   std::vector<T> v;
@@ -266,16 +234,6 @@ class UpsertMap : public harness_test::PlainMap<K, V> {
   }
 };
 
-template <class C, class KV>
-bench::CheckResult replay_and_check(const OperationStream& s) {
-  bench::ContainerCellDriver<C, KV> d;
-  const bench::CellSetup setup = d.prepare({}, [&](std::optional<std::size_t>) { return s; });
-  const bench::RepetitionResult mem = d.run_memory_pass();
-  const bench::CheckResult c = bench::check_repetition(setup, mem, "memory");
-  if (!c.ok) return c;
-  return bench::check_repetition(setup, d.run_timed_pass(), "throughput");
-}
-
 TEST_F(TraceTest, HarnessChecksEveryOutcomeOfAReplayedTrace) {
   std::string csv;
   for (int i = 0; i < 3000; ++i) {
@@ -287,7 +245,9 @@ TEST_F(TraceTest, HarnessChecksEveryOutcomeOfAReplayedTrace) {
     EXPECT_EQ(s.threads[0].ops.is_view(), !in_memory);
     // A trace holds every op type but the iteration ones (the container picks their key).
     for (int t = 0; t < kOpTypeCount; ++t)
-      if (!needs_iteration(static_cast<OpType>(t))) EXPECT_GT(s.threads[0].expected[t], 0u) << kOpTypeNames[t];
+      if (!needs_iteration(static_cast<OpType>(t))) {
+        EXPECT_GT(s.threads[0].expected[t], 0u) << kOpTypeNames[t];
+      }
     const auto ok = replay_and_check<harness_test::PlainMap<std::uint64_t, std::uint64_t>, KvU64>(s);
     EXPECT_TRUE(ok.ok) << ok.message;
     const auto str = replay_and_check<harness_test::PlainMap<std::string, std::string>, KvString>(s);
