@@ -19,7 +19,13 @@
 #       the harness's own cost per op (throughput.harness_overhead_ns_per_op:
 #       the cell's stream through NullContainer) per binary, median and range
 #       over ROUNDS interleaved runs (default WORKLOADs: steady_churn.fill55,
-#       zipf_churn, quick size)
+#       zipf_churn, and specs/insert_only.json, whose dispatch is always
+#       predicted; quick size)
+#   reports/reference/performance.sh OUT callgrind [REV...]
+#       instructions per op of the op loop through NullContainer
+#       (reports/reference/harness_loop.cc under callgrind): with this
+#       checkout's bench/op_loop.h and null_container.h, then with each REV's
+#       op_loop.h (this null container) and each REV's two headers
 #   reports/reference/performance.sh OUT generation ROUNDS [WORKLOAD SIZE KV LIVE]
 #       generating a stream vs storing it in and reading it from the stream
 #       cache (reports/reference/stream_time.cc; default zipf_churn full u64
@@ -146,14 +152,16 @@ harness)
   rounds=$1
   shift
   workloads=("$@")
-  [ ${#workloads[@]} -eq 0 ] && workloads=(steady_churn.fill55 zipf_churn)
+  [ ${#workloads[@]} -eq 0 ] && workloads=(steady_churn.fill55 zipf_churn insert_only)
   for round in $(seq 1 "$rounds"); do
     for bench in "${benches[@]}"; do
       for workload in "${workloads[@]}"; do
+        dir=workloads
+        [ -f "reports/reference/specs/$workload.json" ] && dir=reports/reference/specs
         # Any container: the overhead is measured on NullContainer over the
         # cell's stream, after the cell (std_map: a stream the same for all).
-        "$bench" --impl std_map --workload "$workload" --kv u64 --size quick --repetitions 1 --no-latency \
-          --out-dir "$out/harness/$(basename "$(dirname "$bench")").$workload.$round" >/dev/null
+        "$bench" --impl std_map --workload "$workload" --workloads-dir "$dir" --kv u64 --size quick --repetitions 1 \
+          --no-latency --out-dir "$out/harness/$(basename "$(dirname "$bench")").$workload.$round" >/dev/null 2>&1
       done
     done
   done
@@ -172,6 +180,30 @@ for (workload, binary), v in sorted(ns.items()):
           f"  range {min(v):.2f}-{max(v):.2f}  n={len(v)}")
 print(f"cells measured beside another process: {competing} of {sum(map(len, ns.values()))}")
 PY
+  ;;
+callgrind)
+  count() {  # label include-dir...: the loop's instructions per op
+    local label=$1 flags=()
+    shift
+    for d in "$@"; do flags+=(-I "$d"); done
+    g++ -O3 -DNDEBUG -std=c++20 "${flags[@]}" -I. -DDSTUDY_WORKLOADS_DIR="\"$PWD/workloads\"" \
+      reports/reference/harness_loop.cc build/release/libdstudy_workload.a -lbenchmark -o "$out/harness_loop.$label"
+    valgrind --tool=callgrind --toggle-collect='null_loop*' --callgrind-out-file="$out/callgrind.$label" \
+      "$out/harness_loop.$label" >/dev/null 2>&1
+    local ir ops
+    ir=$(sed -n 's/^summary: //p' "$out/callgrind.$label")
+    ops=$("$out/harness_loop.$label" | sed -n 's/.*: \([0-9]*\) ops.*/\1/p')
+    echo "$label: $ir instructions / $ops ops = $(echo "scale=2; $ir / $ops" | bc) per op"
+  }
+  count this
+  for rev in "$@"; do
+    mkdir -p "$out/$rev/loop/bench" "$out/$rev/both/bench"
+    git show "$rev:bench/op_loop.h" >"$out/$rev/loop/bench/op_loop.h"
+    cp "$out/$rev/loop/bench/op_loop.h" "$out/$rev/both/bench/"
+    git show "$rev:bench/null_container.h" >"$out/$rev/both/bench/null_container.h"
+    count "$rev-loop" "$out/$rev/loop"
+    count "$rev-loop-and-null" "$out/$rev/both"
+  done
   ;;
 generation)
   rounds=$1
