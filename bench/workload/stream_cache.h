@@ -1,6 +1,6 @@
 // The stream cache: a generated operation stream written once to a file and
-// read by every later cell that runs the same stream, so generation (26 s for
-// zipf_churn at full size) is paid once per stream, not once per cell.
+// read by every later cell that runs the same stream, so generation (11 s of
+// CPU for zipf_churn at full size) is paid once per stream, not per cell.
 //
 // A stream's identity is everything it is made from (stream_identity): the
 // spec file's content, the workload's name, size profile, kv kind, seed,
