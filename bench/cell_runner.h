@@ -75,10 +75,11 @@ class ContainerCellDriver final : public CellDriver {
   using V = typename KV::mapped_type;
 
   CellSetup prepare(const CellOptions& options, const StreamFactory& make_stream) override {
-    OperationStream s = make_stream(std::nullopt);
-    setup_.nominal_initial_size = s.initial_size;
+    std::optional<OperationStream> s;
+    if (!options.fill || !options.nominal_live) s = make_stream(std::nullopt);
+    setup_.nominal_initial_size = s ? s->initial_size : *options.nominal_live;
     if (options.fill) {
-      const std::optional<std::size_t> gp = find_growth_point(s.initial_size);
+      const std::optional<std::size_t> gp = find_growth_point(setup_.nominal_initial_size);
       if (gp) {
         const auto live = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(*options.fill * *gp)));
         s = make_stream(live);
@@ -86,8 +87,9 @@ class ContainerCellDriver final : public CellDriver {
         setup_.growth_point = gp;
       }
     }
-    validate_stream(s);
-    stream_ = std::move(s);
+    if (!s) s = make_stream(std::nullopt);  // a fill, but no growth point: the nominal stream
+    validate_stream(*s);
+    stream_ = std::move(*s);
     setup_.initial_size = stream_.initial_size;
     setup_.seed = stream_.seed;
     setup_.threads = static_cast<int>(stream_.threads.size());

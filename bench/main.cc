@@ -319,6 +319,7 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.latency = cl.latency_on || (!cl.latency_off && cell.threads == 1);
   o.memory_sample_every = cl.memory_every;
   o.fill = cell.spec.fill;
+  if (cell.spec.trace.empty()) o.nominal_live = cell.spec.size(cl.size).live;
   o.reserve = cell.spec.reserve;
   if (cl.pace) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = std::nullopt, .timestamp_scale = cl.pace});
   for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt});
