@@ -26,6 +26,10 @@ struct CellOptions {
   bool latency = true;                      // run the latency pass (every op timed)
   std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
   std::optional<double> fill;               // fraction of the growth point (spec)
+  // The live size the stream has without a fill (the spec's, at this size):
+  // when known, a cell with a fill never makes the nominal stream only to
+  // learn it (a full-size stream costs seconds to generate).
+  std::optional<std::size_t> nominal_live;
   bool reserve = false;                     // call reserve(peak live) when the container has it (spec)
   // Open-loop passes, one per target, in each repetition process after its
   // latency pass (none when empty), and how their arrivals come. A replayed
@@ -37,7 +41,8 @@ struct CellOptions {
 };
 
 // Makes the operation stream; live_size_override replaces the preset's live
-// size (fill). Called before anything is timed, at most twice.
+// size (fill). Called before anything is timed, at most twice (once when a
+// fill and CellOptions::nominal_live are given and the growth point is found).
 using StreamFactory = std::function<OperationStream(std::optional<std::size_t> live_size_override)>;
 
 }  // namespace dstudy::bench

@@ -34,23 +34,18 @@ void validate_stream(const OperationStream& stream) {
   }
 }
 
-void fault_in_views(const OperationStream& stream) {
+std::size_t mapped_bytes(const OperationStream& stream) {
   std::size_t bytes = 0;
-  for (const ThreadStream& t : stream.threads)
-    if (t.ops.is_view()) bytes += t.ops.size() * sizeof(Operation);
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  if (bytes == 0 || pages <= 0 || page <= 0 ||
-      bytes > static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 2)
-    return;
-  std::uint64_t sink = 0;
   for (const ThreadStream& t : stream.threads) {
-    if (!t.ops.is_view() || t.ops.empty()) continue;
-    const auto* p = reinterpret_cast<const volatile unsigned char*>(t.ops.data());
-    const std::size_t n = t.ops.size() * sizeof(Operation);
-    for (std::size_t at = 0; at < n; at += static_cast<std::size_t>(page)) sink += p[at];
-    sink += p[n - 1];
+    if (t.ops.is_view()) bytes += t.ops.size() * sizeof(Operation);
+    bytes += t.recorded_ns.size * sizeof(std::uint64_t);
   }
-  asm volatile("" : : "r"(sink));
+  return bytes;
+}
+
+std::size_t physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
 }
 
 std::size_t peak_live_keys(const OperationStream& stream) {

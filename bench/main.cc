@@ -8,7 +8,7 @@
 //                [--memory-sample-every K]
 //                [--open-loop F,F,...] [--open-loop-rate R,R,...] [--arrivals constant|poisson]
 //                [--expect-allocator NAME] [--seed S] [--pace SCALE] [--trace-in-memory]
-//                [--benchmark_* flags]
+//                [--stream-cache DIR] [--benchmark_* flags]
 //
 // Exit codes: 0 ok; 2 usage / unknown name / bad spec / unsupported
 // combination; 3 correctness check failed; 4 allocator mismatch; 5 not
@@ -35,6 +35,7 @@
 #include "bench/result_writer.h"
 #include "bench/trace/trace_error.h"
 #include "bench/trace/trace_file.h"
+#include "bench/workload/stream_cache.h"
 #include "bench/workload/stream_generator.h"
 #include "bench/workload/workload_spec.h"
 #include "impls/core/value_types.h"
@@ -147,6 +148,7 @@ struct CommandLine {
   std::optional<std::uint64_t> seed;
   std::optional<double> pace;
   bool trace_in_memory = false;
+  std::string stream_cache;  // empty: generate the stream in this process
   std::vector<double> open_loop_fractions, open_loop_rates;
   std::string arrivals = "constant";
   std::vector<std::string> benchmark_args;  // --benchmark_* flags, for Google Benchmark
@@ -184,6 +186,9 @@ std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
       ->check(CLI::PositiveNumber);
   app.add_flag("--trace-in-memory", cl.trace_in_memory,
                "Trace workloads: copy the records into memory instead of replaying the mapped file");
+  app.add_option("--stream-cache", cl.stream_cache,
+                 "Generated workloads: read the operation stream from this folder when an earlier cell wrote it, "
+                 "else generate it and write it there (docs/harness.md, stream cache)");
   app.add_option("--open-loop", cl.open_loop_fractions,
                  "Open-loop passes at these fractions of the measured headline throughput (e.g. 0.5,0.7,0.9)")
       ->delimiter(',')
@@ -217,6 +222,7 @@ struct Cell {
   dstudy::bench::DriverFactory factory = nullptr;
   dstudy::WorkloadSpec spec;
   unsigned threads = 1;
+  std::optional<dstudy::StreamCache> stream_cache;  // --stream-cache, generated workloads only
 };
 
 // An exit code and message for anything a user can get wrong; nothing when
@@ -270,6 +276,13 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
   std::error_code ec;
   fs::create_directories(cl.out_dir, ec);
   if (ec) return fail(kExitUsage, "cannot create --out-dir " + cl.out_dir + ": " + ec.message());
+  if (!cl.stream_cache.empty() && cell.spec.trace.empty()) {
+    try {
+      cell.stream_cache.emplace(cl.stream_cache);
+    } catch (const std::runtime_error& e) {
+      return fail(kExitUsage, std::string("--stream-cache: ") + e.what());
+    }
+  }
   return std::nullopt;
 }
 
@@ -306,6 +319,7 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.latency = cl.latency_on || (!cl.latency_off && cell.threads == 1);
   o.memory_sample_every = cl.memory_every;
   o.fill = cell.spec.fill;
+  if (cell.spec.trace.empty()) o.nominal_live = cell.spec.size(cl.size).live;
   o.reserve = cell.spec.reserve;
   if (cl.pace) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = std::nullopt, .timestamp_scale = cl.pace});
   for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt, .timestamp_scale = std::nullopt});
@@ -315,7 +329,27 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   return o;
 }
 
-int run(const CommandLine& cl, const Cell& cell) {
+// The cell's stream: a trace's records, or the generated stream, through the
+// stream cache when there is one (a note on stderr when a cached file was
+// bad, or the stream could not be stored).
+dstudy::OperationStream make_stream(const CommandLine& cl, Cell& cell, std::optional<std::size_t> live) {
+  if (!cell.spec.trace.empty())
+    return dstudy::trace::load_trace_stream(cell.spec.trace, cell.spec.name, cl.kv,
+                                            {.paced = cl.pace.has_value(), .in_memory = cl.trace_in_memory});
+  auto generate = [&] { return dstudy::generate_stream(cell.spec, cl.size, cl.kv, live); };
+  if (!cell.stream_cache) return generate();
+  dstudy::OperationStream s =
+      cell.stream_cache->get(dstudy::stream_identity(cell.spec, cl.size, cl.kv, live), generate);
+  const auto& report = cell.stream_cache->last();
+  if (!report.replaced.empty())
+    std::cerr << "dstudy_bench: stream cache: not used: " << report.replaced << "; generated again\n";
+  if (!report.write_error.empty())
+    std::cerr << "dstudy_bench: stream cache: cannot store the stream (" << report.write_error
+              << "); it was generated in this process\n";
+  return s;
+}
+
+int run(const CommandLine& cl, Cell& cell) {
   // Start-up probes: timer, environment (git runs here, once).
   const auto& timer = dstudy::probes::timer_calibration();
   const nlohmann::json environment = dstudy::probes::collect_environment(cl.args, {{"cli11", CLI11_VERSION}});
@@ -324,13 +358,10 @@ int run(const CommandLine& cl, const Cell& cell) {
   dstudy::bench::CellRun result;
   try {
     auto driver = cell.factory();
-    const dstudy::bench::StreamFactory make_stream = [&](std::optional<std::size_t> live) {
-      if (!cell.spec.trace.empty())
-        return dstudy::trace::load_trace_stream(cell.spec.trace, cell.spec.name, cl.kv,
-                                                {.paced = cl.pace.has_value(), .in_memory = cl.trace_in_memory});
-      return dstudy::generate_stream(cell.spec, cl.size, cl.kv, live);
+    const dstudy::bench::StreamFactory streams = [&](std::optional<std::size_t> live) {
+      return make_stream(cl, cell, live);
     };
-    result = dstudy::bench::run_cell(*driver, cell_options(cl, cell), make_stream);
+    result = dstudy::bench::run_cell(*driver, cell_options(cl, cell), streams);
   } catch (const dstudy::SpecError& e) {
     return fail(kExitUsage, e.what());
   } catch (const dstudy::trace::TraceError& e) {

@@ -27,8 +27,8 @@ deps_dir="$root_dir/.deps"
 packages=(
   # toolchain
   build-essential cmake git pkg-config ca-certificates
-  # C++ libraries: harness, tests, command line, JSON
-  libbenchmark-dev libgtest-dev libcli11-dev nlohmann-json3-dev
+  # C++ libraries: harness, tests, command line, JSON, the stream cache's hash
+  libbenchmark-dev libgtest-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
   # allocators under study
   libjemalloc-dev libjemalloc2 libmimalloc-dev libmimalloc2.0 libgoogle-perftools-dev
   # peer containers

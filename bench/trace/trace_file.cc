@@ -1,52 +1,30 @@
 #include "bench/trace/trace_file.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "bench/trace/trace_error.h"
 #include "bench/trace/trace_format.h"
+#include "bench/workload/mapped_file.h"
 #include "impls/core/value_types.h"
 
 namespace dstudy::trace {
 namespace {
 
-struct Mapping {
-  void* base = MAP_FAILED;
-  std::size_t bytes = 0;
-  ~Mapping() {
-    if (base != MAP_FAILED) ::munmap(base, bytes);
+// The mapped trace; its header must be there before anything reads it.
+std::shared_ptr<MappedFile> map_trace(const std::filesystem::path& file) {
+  std::shared_ptr<MappedFile> m;
+  try {
+    m = map_file(file);
+  } catch (const std::runtime_error& e) {
+    throw TraceError(e.what());
   }
-};
-
-std::shared_ptr<Mapping> map_file(const std::filesystem::path& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw TraceError(file.string() + ": cannot read: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    throw TraceError(file.string() + ": cannot stat: " + std::strerror(errno));
-  }
-  auto m = std::make_shared<Mapping>();
-  m->bytes = static_cast<std::size_t>(st.st_size);
-  if (m->bytes < kHeaderBytes) {
-    ::close(fd);
+  if (m->bytes < kHeaderBytes)
     throw TraceError(file.string() + ": truncated header at byte offset " + std::to_string(m->bytes) +
                      ": the file has " + std::to_string(m->bytes) + " bytes, a trace header " +
                      std::to_string(kHeaderBytes));
-  }
-  // Copy-on-write: the harness may be handed mutable ops; nothing reaches the file.
-  m->base = ::mmap(nullptr, m->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-  const int err = errno;
-  ::close(fd);
-  if (m->base == MAP_FAILED) throw TraceError(file.string() + ": cannot map: " + std::strerror(err));
-  ::madvise(m->base, m->bytes, MADV_SEQUENTIAL);
   return m;
 }
 
@@ -146,7 +124,7 @@ void check_monotonic(const Checker& c, const TraceHeader& h, const std::uint64_t
 
 OperationStream load_trace_stream(const std::filesystem::path& file, const std::string& workload, const std::string& kv,
                                   const LoadOptions& options) {
-  const std::shared_ptr<Mapping> m = map_file(file);
+  const std::shared_ptr<MappedFile> m = map_trace(file);
   auto* base = static_cast<unsigned char*>(m->base);
   TraceHeader h;
   std::memcpy(&h, base, sizeof h);

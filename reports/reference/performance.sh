@@ -15,10 +15,34 @@
 #       steady-state headline Mops/s per round, then each IMPL's median ratio
 #       to the best peer of the round (absl, boost, ska_flat, tsl_robin);
 #       SIZE=quick for the in-cache figures (default full)
+#   reports/reference/performance.sh OUT harness ROUNDS [WORKLOAD...]
+#       the harness's own cost per op (throughput.harness_overhead_ns_per_op:
+#       the cell's stream through NullContainer) per binary, median and range
+#       over ROUNDS interleaved runs (default WORKLOADs: steady_churn.fill55,
+#       zipf_churn, and specs/insert_only.json, whose dispatch is always
+#       predicted; quick size)
+#   reports/reference/performance.sh OUT callgrind [REV...]
+#       instructions per op of the op loop through NullContainer
+#       (reports/reference/harness_loop.cc under callgrind): with this
+#       checkout's bench/op_loop.h and null_container.h, then with each REV's
+#       op_loop.h (this null container) and each REV's two headers
+#   reports/reference/performance.sh OUT generation ROUNDS [WORKLOAD SIZE KV LIVE]
+#       generating a stream vs storing it in and reading it from the stream
+#       cache (reports/reference/stream_time.cc; default zipf_churn full u64
+#       1559756, its live size at fill 0.85 of absl's growth point)
+#   reports/reference/performance.sh OUT matrix ROUNDS [STUDY ARGS...]
+#       wall time of `scripts/study run --profile quick` (or the ARGS given):
+#       per round, each binary without the stream cache, then the last binary
+#       with an empty cache and again with the cache it filled
 #
 # BENCH=a:b:... runs other binaries too (e.g. a build of the code before the
 # change), alternating with the others and labelled by their folder name;
-# peers run from the last binary only.
+# peers run from the last binary only. A build of the code before issue 19's
+# harness work, beside this one:
+#   git worktree add ../before 07ead5c
+#   cmake -S ../before -B build/before -DCMAKE_BUILD_TYPE=Release
+#   cmake --build build/before --target dstudy_bench -j2
+#   BENCH=build/before/dstudy_bench:build/release/dstudy_bench reports/reference/performance.sh OUT harness 5
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$1 what=$2
@@ -124,8 +148,98 @@ for n in names:
               f"  range {min(ratios):.3f}-{max(ratios):.3f}  n={len(ratios)}")
 PY
   ;;
+harness)
+  rounds=$1
+  shift
+  workloads=("$@")
+  [ ${#workloads[@]} -eq 0 ] && workloads=(steady_churn.fill55 zipf_churn insert_only)
+  for round in $(seq 1 "$rounds"); do
+    for bench in "${benches[@]}"; do
+      for workload in "${workloads[@]}"; do
+        dir=workloads
+        [ -f "reports/reference/specs/$workload.json" ] && dir=reports/reference/specs
+        # Any container: the overhead is measured on NullContainer over the
+        # cell's stream, after the cell (std_map: a stream the same for all).
+        "$bench" --impl std_map --workload "$workload" --workloads-dir "$dir" --kv u64 --size quick --repetitions 1 \
+          --no-latency --out-dir "$out/harness/$(basename "$(dirname "$bench")").$workload.$round" >/dev/null 2>&1
+      done
+    done
+  done
+  /usr/bin/python3 - "$out/harness" <<'PY'
+import collections, glob, json, os, statistics, sys
+ns = collections.defaultdict(list)
+competing = 0
+for f in glob.glob(os.path.join(sys.argv[1], "*", "sidecar.json")):
+    binary, rest = os.path.basename(os.path.dirname(f)).split(".", 1)
+    workload = rest.rsplit(".", 1)[0]
+    s = json.load(open(f))
+    ns[(workload, binary)].append(s["throughput"]["harness_overhead_ns_per_op"])
+    competing += bool(s["machine_load"]["competing"])
+for (workload, binary), v in sorted(ns.items()):
+    print(f"{workload:<24} {binary:<12} harness overhead median {statistics.median(v):5.2f} ns/op"
+          f"  range {min(v):.2f}-{max(v):.2f}  n={len(v)}")
+print(f"cells measured beside another process: {competing} of {sum(map(len, ns.values()))}")
+PY
+  ;;
+callgrind)
+  count() {  # label include-dir...: the loop's instructions per op
+    local label=$1 flags=()
+    shift
+    for d in "$@"; do flags+=(-I "$d"); done
+    g++ -O3 -DNDEBUG -std=c++20 "${flags[@]}" -I. -DDSTUDY_WORKLOADS_DIR="\"$PWD/workloads\"" \
+      reports/reference/harness_loop.cc build/release/libdstudy_workload.a -lbenchmark -o "$out/harness_loop.$label"
+    valgrind --tool=callgrind --toggle-collect='null_loop*' --callgrind-out-file="$out/callgrind.$label" \
+      "$out/harness_loop.$label" >/dev/null 2>&1
+    local ir ops
+    ir=$(sed -n 's/^summary: //p' "$out/callgrind.$label")
+    ops=$("$out/harness_loop.$label" | sed -n 's/.*: \([0-9]*\) ops.*/\1/p')
+    echo "$label: $ir instructions / $ops ops = $(echo "scale=2; $ir / $ops" | bc) per op"
+  }
+  count this
+  for rev in "$@"; do
+    mkdir -p "$out/$rev/loop/bench" "$out/$rev/both/bench"
+    git show "$rev:bench/op_loop.h" >"$out/$rev/loop/bench/op_loop.h"
+    cp "$out/$rev/loop/bench/op_loop.h" "$out/$rev/both/bench/"
+    git show "$rev:bench/null_container.h" >"$out/$rev/both/bench/null_container.h"
+    count "$rev-loop" "$out/$rev/loop"
+    count "$rev-loop-and-null" "$out/$rev/both"
+  done
+  ;;
+generation)
+  rounds=$1
+  shift
+  [ $# -eq 0 ] && set -- zipf_churn full u64 1559756
+  g++ -O3 -DNDEBUG -std=c++20 -I. -DDSTUDY_WORKLOADS_DIR="\"$PWD/workloads\"" reports/reference/stream_time.cc \
+    build/release/libdstudy_workload.a -o "$out/stream_time"
+  for round in $(seq 1 "$rounds"); do "$out/stream_time" "$@"; done
+  ;;
+matrix)
+  rounds=$1
+  shift
+  [ $# -eq 0 ] && set -- --profile quick
+  wall() {  # label study-args...: one run into its own results folder, its wall time
+    local label=$1
+    shift
+    local t0
+    t0=$(date +%s.%N)
+    scripts/study run --no-build --quiet "$@" >/dev/null 2>"$out/matrix/$label.stderr" || true
+    echo "$label $(echo "$(date +%s.%N) - $t0" | bc) s"
+  }
+  mkdir -p "$out/matrix"
+  for round in $(seq 1 "$rounds"); do
+    for bench in "${benches[@]}"; do
+      name=$(basename "$(dirname "$bench")")
+      wall "$round.$name.no-cache" "$@" --bench "$bench" --stream-cache none --results-dir "$out/matrix/$round.$name.no-cache"
+    done
+    rm -rf "$out/matrix/cache.$round"
+    wall "$round.cache-empty" "$@" --bench "${benches[-1]}" --stream-cache "$out/matrix/cache.$round" \
+      --results-dir "$out/matrix/$round.cache-empty"
+    wall "$round.cache-full" "$@" --bench "${benches[-1]}" --stream-cache "$out/matrix/cache.$round" \
+      --results-dir "$out/matrix/$round.cache-full"
+  done
+  ;;
 *)
-  echo "usage: $0 OUT memory|latency|throughput ..." >&2
+  echo "usage: $0 OUT memory|latency|throughput|harness|generation|matrix ..." >&2
   exit 2
   ;;
 esac

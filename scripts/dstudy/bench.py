@@ -33,9 +33,11 @@ def listing(bench, workloads_dir=None):
     return data
 
 
-def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=None, pace=None, open_loop=None):
+def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=None, pace=None, open_loop=None,
+              stream_cache=None):
     """pace: a trace's paced-replay scale (--pace), or None; open_loop: the
-    cell's open-loop fractions (Plan.open_loop_of), or None."""
+    cell's open-loop fractions (Plan.open_loop_of), or None; stream_cache:
+    the folder cells share their generated streams through, or None."""
     argv = [str(bench), "--impl", cell.impl, "--workload", cell.workload, "--kv", cell.kv,
             "--size", cell.size or settings["size"], "--out-dir", str(out_dir),
             "--repetitions", str(settings["repetitions"])]
@@ -54,4 +56,6 @@ def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=N
         argv += ["--seed", str(seed)]
     if pace is not None:
         argv += ["--pace", repr(float(pace))]
+    if stream_cache:
+        argv += ["--stream-cache", str(stream_cache)]
     return argv

@@ -115,6 +115,9 @@ def parser():
     run.add_argument("--arrivals", choices=["constant", "poisson"],
                      help="arrivals of the open-loop passes (default constant)")
     run.add_argument("--pin", metavar="CPU", help="pin each cell to this CPU (list) with taskset -c")
+    run.add_argument("--stream-cache", metavar="DIR",
+                     help="folder where a cell stores the operation stream it generated and later cells "
+                          "read it (default RESULTS/stream-cache; 'none': every cell generates its own)")
     run.add_argument("--list", action="store_true", help="print the cells this run would run, then stop")
     run.add_argument("--dry-run", action="store_true",
                      help="print each cell's command and the time plan, then stop")
@@ -230,7 +233,18 @@ def fresh_plan(args, bench_path, listing):
     p.bench, p.workloads_dir = str(bench_path), args.workloads_dir
     p.seed, p.pin = getattr(args, "seed", None), getattr(args, "pin", None)
     p.pace = getattr(args, "pace", None)
+    p.stream_cache = stream_cache_dir(getattr(args, "stream_cache", None), getattr(args, "results_dir", None))
     return p
+
+
+def stream_cache_dir(given, results_dir):
+    """--stream-cache as the cells get it: the folder given, none for 'none',
+    else the results folder's stream-cache/ (shared by its runs and shards)."""
+    if given == "none":
+        return None
+    if given:
+        return str(Path(given).resolve())
+    return str((Path(results_dir) / "stream-cache").resolve()) if results_dir else None
 
 
 def resumed_plan(args, options, bench_path, listing):
@@ -245,6 +259,8 @@ def resumed_plan(args, options, bench_path, listing):
     p.bench, p.workloads_dir = str(bench_path), options.get("workloads_dir")
     p.seed, p.pace = options.get("seed"), options.get("pace")
     p.pin = args.pin if args.pin is not None else options.get("pin")
+    p.stream_cache = (stream_cache_dir(args.stream_cache, None) if args.stream_cache is not None
+                      else options.get("stream_cache"))
     return p
 
 

@@ -30,6 +30,7 @@ class Plan:
     seed: int | None = None
     pin: str | None = None
     pace: float | None = None  # trace workloads: paced replay scale (dstudy_bench --pace)
+    stream_cache: str | None = None  # folder of generated streams the cells share (--stream-cache)
     section_of: dict = field(default_factory=dict)  # cell id -> its section's name (None: main)
 
     def open_loop_of(self, cell):
@@ -64,7 +65,7 @@ class Plan:
                 "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
                 "allocators": [a.to_json() for a in self.allocators.values()],
                 "bench": self.bench, "workloads_dir": self.workloads_dir,
-                "seed": self.seed, "pin": self.pin, "pace": self.pace}
+                "seed": self.seed, "pin": self.pin, "pace": self.pace, "stream_cache": self.stream_cache}
 
 
 def select_allocators(known, patterns, profile):

@@ -85,7 +85,8 @@ def pin_prefix(pin):
 def cell_command(plan, cell, out_dir):
     allocator = plan.allocators[cell.allocator]
     argv = bench.cell_argv(plan.bench, cell, plan.settings, out_dir, allocator.family,
-                           plan.workloads_dir, plan.seed, plan.pace, plan.open_loop_of(cell))
+                           plan.workloads_dir, plan.seed, plan.pace, plan.open_loop_of(cell),
+                           plan.stream_cache)
     return pin_prefix(plan.pin) + argv
 
 

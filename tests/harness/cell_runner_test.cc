@@ -196,6 +196,43 @@ TEST(CellRunner, FillSizesTheStreamToTheGrowthPoint) {
   EXPECT_EQ(setup.fill, std::optional<double>(0.5));
 }
 
+// A map that reports no capacity: no growth point can be found.
+template <class K, class V>
+class NoCapacityMap : public harness_test::PlainMap<K, V> {
+ public:
+  Footprint footprint() const {
+    Footprint f = harness_test::PlainMap<K, V>::footprint();
+    f.capacity.reset();
+    return f;
+  }
+};
+
+// Knowing the nominal live size, a cell with a fill makes only the stream
+// at the fill; without a growth point it falls back to the nominal stream.
+TEST(CellRunner, FillWithAKnownNominalSizeMakesOneStream) {
+  std::vector<std::optional<std::size_t>> asked;
+  const StreamFactory factory = [&](std::optional<std::size_t> live) {
+    asked.push_back(live);
+    return make_churn_stream({.live = live.value_or(1000), .churn_steps = 100});
+  };
+  CellOptions options;
+  options.fill = 0.5;
+  options.nominal_live = 1000;
+  Driver<harness_test::PlainMap> d;
+  const CellSetup setup = d.prepare(options, factory);
+  ASSERT_EQ(asked.size(), 1u);
+  ASSERT_TRUE(asked[0].has_value());
+  EXPECT_EQ(setup.nominal_initial_size, 1000u);
+  EXPECT_EQ(setup.initial_size, *asked[0]);
+
+  asked.clear();
+  Driver<NoCapacityMap> none;
+  const CellSetup nominal = none.prepare(options, factory);
+  EXPECT_EQ(asked, std::vector<std::optional<std::size_t>>{std::nullopt});
+  EXPECT_FALSE(nominal.growth_point.has_value());
+  EXPECT_EQ(nominal.initial_size, 1000u);
+}
+
 // Thread-safe wrapper for the concurrent path.
 template <class K, class V>
 class LockedMap : public harness_test::PlainMap<K, V> {

@@ -292,6 +292,7 @@ def main():
     p.add_argument("--no-latency", action="store_true")
     p.add_argument("--open-loop")
     p.add_argument("--arrivals", choices=["constant", "poisson"])
+    p.add_argument("--stream-cache")
     a = p.parse_args()
     if a.list:
         print(json.dumps(LISTING))

@@ -189,3 +189,22 @@ def test_quick_run_kv_filter_widens_to_other_kinds(study, tmp_path, env):
     assert study("run", "--impl", "alpha", "--workload", "churn", "--kv", "string", "--allocator", "glibc") == 0
     doc = load_results(latest(tmp_path))
     assert sorted(cells_by_id(doc)) == ["alpha/churn/string/glibc"]
+
+
+def test_cells_share_the_stream_cache(study, tmp_path, env):
+    """Every cell gets --stream-cache: RESULTS/stream-cache by default (the
+    runs and shards of one results folder share it), the folder given, or
+    none for 'none'."""
+    def caches():
+        return [inv["argv"][inv["argv"].index("--stream-cache") + 1] if "--stream-cache" in inv["argv"] else None
+                for inv in invocations(env)]
+
+    assert study("run", "--impl", "alpha,beta", "--workload", "drain") == 0
+    assert len(caches()) > 1
+    assert set(caches()) == {str((tmp_path / "results" / "stream-cache").resolve())}
+    env.write_text("")
+    assert study("run", "--impl", "beta", "--workload", "drain", "--stream-cache", str(tmp_path / "mine")) == 0
+    assert caches() == [str((tmp_path / "mine").resolve())]
+    env.write_text("")
+    assert study("run", "--impl", "beta", "--workload", "drain", "--stream-cache", "none") == 0
+    assert caches() == [None]
