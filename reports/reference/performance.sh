@@ -116,7 +116,7 @@ for n in names:
         continue
     ratios = []
     for r in rounds:
-        best = max((rate[(p, r)] for p in rate if p[1] == r and p[0].split("@")[0] in peers), default=None)
+        best = max((v for (p, pr), v in rate.items() if pr == r and p.split("@")[0] in peers), default=None)
         if best and (n, r) in rate:
             ratios.append(rate[(n, r)] / best)
     if ratios:
