@@ -173,10 +173,17 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   };
   StepWork max_step_work() const noexcept { return max_step_work_; }
   static constexpr std::size_t kReleaseBytes = std::size_t{1} << 20;
-  // 32 pages of 4 KiB, faulted in by one system call: ~45 us on the VM this
-  // was measured on (a fault costs ~1.4 us there), far under the 200 us
-  // worst-op bound, in 1 step of ~1000 of a migration.
+  // 32 pages of 4 KiB, faulted in by one system call: ~42 us on the VM this
+  // was measured on (a fault costs ~1.3 us there), far under the 200 us
+  // worst-op bound, in 1 step of ~500 of a migration.
   static constexpr std::size_t kPopulateBytes = std::size_t{128} << 10;
+  // Whether the kernel can be asked to fault pages in (Linux 5.14+ headers);
+  // elsewhere the new table's pages fault as keys land, as before.
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  static constexpr bool kCanPopulate = true;
+#else
+  static constexpr bool kCanPopulate = false;
+#endif
 
   void swap(TombstoneMap& o) noexcept {
     std::swap(t_, o.t_);
@@ -669,7 +676,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   //     at 2M slots); moving keys into it at random would fault a page on
   //     ~1 in 9 steps, +1.5 us each, which at 2% of a churn's inserts
   //     migrating was the whole of the insert P99.9. Faulting 32 pages in one
-  //     call costs ~30 such faults, but in ~1 step of 1000 (under 0.1%);
+  //     call costs ~30 such faults, but in ~1 step of 500 (under 0.2%);
   //   - then moves kGroupsPerStep groups of old_ into t_, prefetching each key's
   //     home group in t_ first, so the sixteen placements overlap their
   //     cache misses instead of paying them one after another;
@@ -700,20 +707,17 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     released_ = page_up(reinterpret_cast<std::uintptr_t>(old_.slots));
     ctrl_released_ = page_up(reinterpret_cast<std::uintptr_t>(old_.ctrl));
     populated_ = page_up(reinterpret_cast<std::uintptr_t>(t_.ctrl));
-    populate_end_ = std::max(populated_, page_down(reinterpret_cast<std::uintptr_t>(t_.ctrl) + units_for(cap) * 16));
+    populate_end_ = kCanPopulate
+                        ? std::max(populated_, page_down(reinterpret_cast<std::uintptr_t>(t_.ctrl) + units_for(cap) * 16))
+                        : populated_;
     refresh_thresholds();
     return true;
   }
 
-  // Steps that pre-fault a new table of `cap` slots (0 where the kernel
-  // cannot be asked to; the whole pages inside it, at most one more).
+  // Steps that pre-fault a new table of `cap` slots (the whole pages inside
+  // it: at most one more than its bytes / kPopulateBytes).
   static std::size_t populate_steps(std::size_t cap) noexcept {
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-    return units_for(cap) * 16 / kPopulateBytes + 1;
-#else
-    (void)cap;
-    return 0;
-#endif
+    return kCanPopulate ? units_for(cap) * 16 / kPopulateBytes + 1 : 0;
   }
 
   // Faults in the next kPopulateBytes of t_'s whole pages (writable, contents
@@ -727,8 +731,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     populated_ = stop;
     return bytes;
 #else
-    populated_ = populate_end_;
-    return 0;
+    return 0;  // not reached: populate_end_ == populated_
 #endif
   }
 
