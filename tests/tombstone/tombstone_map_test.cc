@@ -125,8 +125,10 @@ TEST(TombstonePolicies, ShrinkReturnsMemoryOnDrainAndIncrementalFollows) {
 TEST(TombstonePolicies, IncrementalMigratesAcrossOperationsAndKeepsEveryKey) {
   // While a migration runs the map holds two tables (capacity is not a power
   // of two); every key must stay visible, and the migration must end within
-  // old capacity / 16 operations (one group per operation).
-  TombstoneMapIncremental<std::uint64_t, std::uint64_t> m;
+  // old capacity / 16 operations (one group per operation) plus the steps
+  // that pre-fault the new table (17 bytes a slot, kPopulateBytes a step).
+  using Map = TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
+  Map m;
   std::size_t ops_in_migration = 0;
   std::size_t longest = 0;
   std::mt19937_64 rng(3);
@@ -142,7 +144,8 @@ TEST(TombstonePolicies, IncrementalMigratesAcrossOperationsAndKeepsEveryKey) {
     }
   }
   EXPECT_GT(longest, 0u) << "growth never migrated incrementally";
-  EXPECT_LE(longest, 262144u / 2 / 16 + 1);
+  constexpr std::size_t kPopulateSteps = 262144u * 17 / Map::kPopulateBytes + 1;
+  EXPECT_LE(longest, 262144u / 2 / 16 + kPopulateSteps + 1);
   for (std::uint64_t k = 0; k < 200000; ++k) ASSERT_TRUE(m.find(k, ValueProbe<std::uint64_t>{}));
   EXPECT_EQ(m.size(), 200000u);
 }
@@ -204,7 +207,8 @@ TEST(TombstoneMap, CompactFitsTheLiveKeysWithinOneGroupForEveryPolicy) {
 // No step of a migration does work that grows with the table: each writes a
 // bounded number of the new table's control groups (the rest are written as
 // keys land in them), moves kGroupsPerStep groups and gives back at most
-// kReleaseBytes of the old table. Counted, not timed. Growth from 16 slots to
+// kReleaseBytes of the old table, pre-faults at most kPopulateBytes of the
+// new one. Counted, not timed. Growth from 16 slots to
 // 512k slots, then churn near the growth point (tombstone cleanups), then a drain
 // (shrinks): every kind of migration runs, on tables of many sizes.
 TEST(TombstonePolicies, IncrementalStepsDoBoundedWorkAtEverySize) {
@@ -236,6 +240,10 @@ TEST(TombstonePolicies, IncrementalStepsDoBoundedWorkAtEverySize) {
   EXPECT_LE(w.swept_groups, 4u) << "control bytes written per step must not grow with the table";
   EXPECT_GT(w.released_bytes, 0u) << "a 7 MB table's emptied pages were never given back";
   EXPECT_LE(w.released_bytes, Map::kReleaseBytes);
+  if (Map::kCanPopulate) {
+    EXPECT_GT(w.populated_bytes, 0u) << "a 7 MB new table was never pre-faulted";
+  }
+  EXPECT_LE(w.populated_bytes, Map::kPopulateBytes);
 }
 
 TEST(TombstoneMap, StringKeysAndMoveOnlyFriendlyValues) {
