@@ -34,8 +34,13 @@ cluster_up() {
       echo "local_cluster: no cgroup file system at /sys/fs/cgroup, which slurmd needs, and no unshare" \
         "to give it one" >&2
       return 2; }
-    slurmd_ns=(unshare --mount --propagation private
-      sh -c '{ mountpoint -q /sys || mount -t sysfs sysfs /sys; } &&
+    # In a chroot '/' is no mount point, so `unshare --propagation private`
+    # (a make-rprivate of /) fails; the mount that holds the chroot is made
+    # private through /proc/1/root instead, so that nothing mounted here
+    # propagates back to the machine.
+    slurmd_ns=(unshare --mount --propagation unchanged
+      sh -c '{ mount --make-rprivate / 2>/dev/null || mount --make-rprivate /proc/1/root; } &&
+        { mountpoint -q /sys || mount -t sysfs sysfs /sys; } &&
         mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup && mkdir /sys/fs/cgroup/systemd &&
         mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd && exec "$@"' slurmd)
     echo "local_cluster: no cgroup file system at /sys/fs/cgroup (a chroot?): slurmd gets its own in a" \
