@@ -23,28 +23,23 @@ cluster_up() {
   # slurmd 22.05 starts its cgroup plugin whatever slurm.conf says, and it
   # finds the cgroup version from the file system at /sys/fs/cgroup. A
   # machine, a VM or a container has one; a bare chroot (a fresh Debian root)
-  # has no /sys at all. There slurmd runs in a mount namespace of its own with
-  # sysfs, a tmpfs at /sys/fs/cgroup and the named v1 hierarchy 'systemd' in
-  # it (what slurmd's cgroup/v1 plugin checks for; proctrack/linuxproc and
-  # task/none use no controller): nothing
-  # outside the namespace sees them, and they go when slurmd ends.
-  local slurmd_ns=()
+  # has no /sys at all. There the cluster mounts sysfs, a tmpfs at
+  # /sys/fs/cgroup and the named v1 hierarchy 'systemd' in it (what slurmd's
+  # cgroup/v1 plugin checks for; proctrack/linuxproc and task/none use no
+  # controller), notes each in $dir/mounts, and cluster_down unmounts them.
+  # (A private mount namespace would be tidier, but in a chroot '/' is no
+  # mount point, so one cannot be made private there.)
+  mkdir -p "$dir"
+  : > "$dir/mounts"
   if ! awk '$2 ~ "^/sys/fs/cgroup" {found = 1} END {exit !found}' /proc/mounts; then
-    command -v unshare >/dev/null || {
-      echo "local_cluster: no cgroup file system at /sys/fs/cgroup, which slurmd needs, and no unshare" \
-        "to give it one" >&2
-      return 2; }
-    # In a chroot '/' is no mount point, so `unshare --propagation private`
-    # (a make-rprivate of /) fails; the mount that holds the chroot is made
-    # private through /proc/1/root instead, so that nothing mounted here
-    # propagates back to the machine.
-    slurmd_ns=(unshare --mount --propagation unchanged
-      sh -c '{ mount --make-rprivate / 2>/dev/null || mount --make-rprivate /proc/1/root; } &&
-        { mountpoint -q /sys || mount -t sysfs sysfs /sys; } &&
-        mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup && mkdir /sys/fs/cgroup/systemd &&
-        mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd && exec "$@"' slurmd)
-    echo "local_cluster: no cgroup file system at /sys/fs/cgroup (a chroot?): slurmd gets its own in a" \
-      "private mount namespace"
+    echo "local_cluster: no cgroup file system at /sys/fs/cgroup (a chroot?): mounting one for slurmd"
+    if ! mountpoint -q /sys; then
+      mount -t sysfs sysfs /sys && echo /sys >> "$dir/mounts" || return 2
+    fi
+    mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup && echo /sys/fs/cgroup >> "$dir/mounts" || return 2
+    mkdir -p /sys/fs/cgroup/systemd
+    mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd &&
+      echo /sys/fs/cgroup/systemd >> "$dir/mounts" || return 2
   fi
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
   chmod 700 "$dir/munge"
@@ -87,7 +82,7 @@ PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF=$dir/slurm.conf
   slurmctld -i || { cluster_logs "$dir" "slurmctld did not start"; return 1; }
-  "${slurmd_ns[@]}" slurmd || { cluster_logs "$dir" "slurmd did not start"; return 1; }
+  slurmd || { cluster_logs "$dir" "slurmd did not start"; return 1; }
   local i
   for i in $(seq 60); do
     if sinfo -h -o %T 2>/dev/null | grep -qx idle; then
@@ -124,4 +119,9 @@ cluster_down() {
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$pidfile"
   done
+  # what cluster_up mounted, innermost first
+  if [ -f "$dir/mounts" ]; then
+    tac "$dir/mounts" | while read -r m; do umount "$m" || umount -l "$m" || true; done
+    rm -f "$dir/mounts"
+  fi
 }
