@@ -224,14 +224,7 @@ TEST(PacedLoop, ResponseEqualsServiceWhenTheContainerKeepsUp) {
   const auto run = unpreempted([&] { return d.run_open_loop_pass({ArrivalProcess::kConstant, 5e5, 1}); });
   SKIP_IF_ALWAYS_PREEMPTED(run);
   const OpenLoopPass& p = *run;
-  const auto& cal = probes::timer_calibration();
-  const double response = all_ops(p.response).percentile(0.5), service = all_ops(p.service).percentile(0.5);
-  // The lag: at most one spin iteration (one timer read, ~ the overhead),
-  // plus two resolutions and a histogram bucket (0.8%) on each side.
-  const double tolerance = cal.overhead_ns + 2 * cal.resolution_ns + 0.016 * response + 1;
-  EXPECT_GE(response, service);
-  EXPECT_LE(response - service, tolerance) << "response P50 " << response << " ns, service P50 " << service << " ns";
-  EXPECT_LE(p.start_lag.percentile(0.5), cal.overhead_ns + 2 * cal.resolution_ns + 1);
+  harness_test::expect_response_equals_service(p);
   EXPECT_EQ(p.paced_phases, std::vector<std::string>{"churn"});
   EXPECT_EQ(p.involuntary_switches, 0u);
   EXPECT_EQ(p.paced_ops, 2000u);  // 500 steps of 4 ops (4 ms); the load ran closed loop

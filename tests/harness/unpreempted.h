@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "bench/open_loop.h"
+#include "bench/probes/cycle_timer.h"
 
 namespace dstudy::harness_test {
 
@@ -38,6 +39,20 @@ inline probes::LatencyHistogram all_ops(const bench::OpHistograms& h) {
   probes::LatencyHistogram all;
   for (const auto& x : h) all.merge(x);
   return all;
+}
+
+// On a pass where every op started on time, an op's response is its
+// service plus the spin loop's exit lag: at most one spin iteration (one
+// timer read, ~ the overhead), plus two resolutions and a histogram bucket
+// (0.8%) on each side. Checks that of the medians, and that the median op
+// started within one timer read of its arrival.
+inline void expect_response_equals_service(const bench::OpenLoopPass& p) {
+  const auto& cal = probes::timer_calibration();
+  const double response = all_ops(p.response).percentile(0.5), service = all_ops(p.service).percentile(0.5);
+  const double tolerance = cal.overhead_ns + 2 * cal.resolution_ns + 0.016 * response + 1;
+  EXPECT_GE(response, service);
+  EXPECT_LE(response - service, tolerance) << "response P50 " << response << " ns, service P50 " << service << " ns";
+  EXPECT_LE(p.start_lag.percentile(0.5), cal.overhead_ns + 2 * cal.resolution_ns + 1);
 }
 
 }  // namespace dstudy::harness_test

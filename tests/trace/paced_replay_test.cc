@@ -118,14 +118,7 @@ TEST_F(PacedReplay, ResponseEqualsServiceWhenTheContainerKeepsUp) {
   const auto run = harness_test::unpreempted([&] { return pass(scale); });
   SKIP_IF_ALWAYS_PREEMPTED(run);
   const bench::OpenLoopPass& p = *run;
-  const auto& cal = probes::timer_calibration();
-  const double response = all_ops(p.response).percentile(0.5), service = all_ops(p.service).percentile(0.5);
-  // At most one spin iteration, plus two resolutions and a histogram bucket
-  // (0.8%) on each side.
-  const double tolerance = cal.overhead_ns + 2 * cal.resolution_ns + 0.016 * response + 1;
-  EXPECT_GE(response, service);
-  EXPECT_LE(response - service, tolerance) << "response P50 " << response << " ns, service P50 " << service << " ns";
-  EXPECT_LE(p.start_lag.percentile(0.5), cal.overhead_ns + 2 * cal.resolution_ns + 1);
+  harness_test::expect_response_equals_service(p);
   const std::vector<std::int64_t>& starts = LoggedStartsMap<std::uint64_t, std::uint64_t>::last_starts;
   ASSERT_EQ(starts.size(), stream_.threads[0].ops.size());
   // Relative to op 0's start, which is due at offset 0.
