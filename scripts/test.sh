@@ -34,7 +34,14 @@ run_ctest() {  # preset "build targets (empty: all)" [ctest args...]
   echo "== ctest ($preset)"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs" ${targets:+--target $targets}
-  ctest --preset "$preset" -j "$jobs" "$@" || failed+=("ctest $preset")
+  if ! ctest --preset "$preset" -j "$jobs" "$@"; then
+    # Name the failed tests here too: the summary at the end is what a log's
+    # tail shows (CI keeps only the tail), and ctest lists them far above it.
+    local log="build/$preset/Testing/Temporary/LastTestsFailed.log"
+    local names=""
+    [ -f "$log" ] && names=" ($(cut -d: -f2 "$log" | paste -sd' '))"
+    failed+=("ctest $preset$names")
+  fi
 }
 
 # The conformance executables of the thread-safe containers (the build names
