@@ -209,7 +209,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     }
     std::size_t target = find_or_prepare(t_, key, h);
     if (target == kFound) return false;
-    if (t_.ctrl[target] == ctrl::kEmpty && t_.growth_left == 0) [[unlikely]] {
+    if (t_.ctrl[target] == ctrl::kEmpty && t_.growth_left() == 0) [[unlikely]] {
       grow_for_insert();
       if constexpr (Policy::kIncremental) {
         if (old_.capacity != 0) {
@@ -263,7 +263,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     f.bytes = bytes_.bytes();
     f.capacity = t_.capacity + old_.capacity;
     f.max_load = 7.0 / 8.0;
-    f.tombstones = t_.tombstones + old_.tombstones;
+    f.tombstones = t_.tombstones() + old_.tombstones();
     compactions_.report(f);
     return f;
   }
@@ -282,7 +282,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       deallocate(t_);
     } else if (const std::size_t cap = fit_capacity(t_.size); cap < t_.capacity) {
       rehash_to(cap);
-    } else if (t_.tombstones != 0) {
+    } else if (t_.tombstones() != 0) {
       rehash_in_place();
     }
     refresh_thresholds();
@@ -371,8 +371,17 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     std::size_t group_mask = 0;  // next power of two >= groups, minus 1 (the probe's range)
     std::size_t capacity = 0;
     std::size_t size = 0;
-    std::size_t growth_left = 0;  // empty slots an insert may still take before a rehash
-    std::size_t tombstones = 0;
+    // Slots not in use, by kind, indexed by "is empty" (kEmpty vs kDeleted):
+    // [1] the empty slots an insert may still take before a rehash (growth
+    // left), [0] the tombstones. An insert or erase changes the count of the
+    // kind it found or made with one indexed add; near full load either kind
+    // is likely, so a branch would miss often, and two branch-free updates
+    // cost twice the instructions.
+    std::size_t spare[2] = {0, 0};
+    std::size_t& growth_left() noexcept { return spare[1]; }
+    std::size_t growth_left() const noexcept { return spare[1]; }
+    std::size_t& tombstones() noexcept { return spare[0]; }
+    std::size_t tombstones() const noexcept { return spare[0]; }
     // Incremental policy, new table of a migration: bit g set once group g's
     // control bytes are written (null: all are). A group not yet written
     // reads as empty; it is written when a key first lands in it or when the
@@ -427,7 +436,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     t.capacity = cap;
     t.groups = cap / kW;
     t.group_mask = std::bit_ceil(t.groups) - 1;
-    t.growth_left = growth_budget(cap);
+    t.growth_left() = growth_budget(cap);
     return t;
   }
 
@@ -531,12 +540,11 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   template <class KK, class VV>
   static void place(Table& t, std::size_t i, std::size_t h, KK&& key, VV&& value) {
     if constexpr (Policy::kIncremental) make_ready(t, i / kW);
-    const std::size_t was_empty = t.ctrl[i] == ctrl::kEmpty;
+    const bool was_empty = t.ctrl[i] == ctrl::kEmpty;
     std::construct_at(&t.slots[i], std::forward<KK>(key), std::forward<VV>(value));
     t.ctrl[i] = h2(h);
     ++t.size;
-    t.growth_left -= was_empty;  // branch-free: near full load either is likely
-    t.tombstones -= 1 - was_empty;
+    --t.spare[was_empty];
   }
 
   static void erase_at(Table& t, std::size_t i) noexcept {
@@ -546,8 +554,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     // needed there. Branch-free, since near full load the test is a coin flip.
     const std::size_t empty = static_cast<bool>(GroupT(t.ctrl + (i & ~(kW - 1))).match_empty());
     t.ctrl[i] = empty ? ctrl::kEmpty : ctrl::kDeleted;
-    t.growth_left += empty;
-    t.tombstones += 1 - empty;
+    ++t.spare[empty];
   }
 
   // Moves every slot of `from` into `to` (which must have room); frees `from`.
@@ -606,8 +613,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
         --i;
       }
     }
-    t.tombstones = 0;
-    t.growth_left = growth_budget(t.capacity) - t.size;
+    t.tombstones() = 0;
+    t.growth_left() = growth_budget(t.capacity) - t.size;
   }
 
   // The fewest whole groups whose growth budget holds `live` keys.
@@ -645,7 +652,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
 
   void after_erase() {
     if constexpr (Policy::kRehashAbove.enabled()) {
-      if (t_.tombstones > rehash_above_) [[unlikely]] {
+      if (t_.tombstones() > rehash_above_) [[unlikely]] {
         if constexpr (Policy::kIncremental) {
           if (start_migration(t_.capacity)) migrate_step();
         } else {
@@ -765,7 +772,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
 
   void move_group(std::size_t g) {
     const GroupT group(old_.ctrl + g * kW);
-    old_.tombstones -= static_cast<std::size_t>(group.match(ctrl::kDeleted).count());
+    old_.tombstones() -= static_cast<std::size_t>(group.match(ctrl::kDeleted).count());
     std::size_t hashes[kW];
     for (std::uint32_t i : group.match_full()) {
       hashes[i] = hasher{}(old_.slots[g * kW + i].key);
@@ -838,7 +845,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       return false;
     }
     const bool takes_empty = !is_ready(t_, target / kW) || t_.ctrl[target] == ctrl::kEmpty;
-    if (takes_empty && t_.growth_left == 0) [[unlikely]] {
+    if (takes_empty && t_.growth_left() == 0) [[unlikely]] {
       // Cannot happen with the sizing in start_migration; stay correct anyway.
       finish_migration();
       return insert(key, std::move(value));
@@ -859,7 +866,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       std::destroy_at(&old_.slots[i]);
       old_.ctrl[i] = ctrl::kDeleted;
       --old_.size;
-      ++old_.tombstones;
+      ++old_.tombstones();
       erased = true;
     }
     migrate_step();
