@@ -572,7 +572,11 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   }
 
   // --- stop-the-world compaction (non-incremental policies) --------------------
-  void rehash_to(std::size_t cap) {
+  // The rehashes and growth are out of line (noinline) so that insert and
+  // erase stay small enough for the compiler to inline into the caller's
+  // loop: inlined into insert, rehash_in_place made it a call with a stack
+  // frame of six saved registers on every insert.
+  [[gnu::noinline]] void rehash_to(std::size_t cap) {
     CompactionTimer timer(compactions_);
     Table next = allocate(cap);
     move_all(t_, next);
@@ -584,7 +588,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // "to place", then each is moved to the first free slot on its probe path
   // (staying put if that is in its own group), swapping with a slot still to
   // place when it lands on one.
-  void rehash_in_place() {
+  [[gnu::noinline]] void rehash_in_place() {
     CompactionTimer timer(compactions_);
     Table& t = t_;
     for (std::size_t i = 0; i < t.capacity; ++i) {
@@ -632,7 +636,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
 
   // Out of room: clean in place when live keys fit in 25/32 of capacity, else
   // double (abseil's rule, so TombstoneNever behaves like the absl peer).
-  void grow_for_insert() {
+  [[gnu::noinline]] void grow_for_insert() {
     const std::size_t cap = t_.capacity;
     const bool in_place = cap != 0 && t_.size * 32 <= cap * 25;
     if constexpr (Policy::kIncremental) {
@@ -694,7 +698,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // (populating steps included).
   // Returns whether a migration is now running (false: done at once, or the
   // sized table would not be smaller than a shrink wanted).
-  bool start_migration(std::size_t wanted) {
+  [[gnu::noinline]] bool start_migration(std::size_t wanted) {
     const std::size_t steps = (t_.capacity / kW + Policy::kGroupsPerStep - 1) / Policy::kGroupsPerStep;
     std::size_t cap = std::max(wanted, kMinCapacity);
     while (growth_budget(cap) < t_.size + steps + populate_steps(cap) + 1) cap *= 2;
