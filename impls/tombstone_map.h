@@ -390,17 +390,17 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   };
 
   static constexpr std::size_t growth_budget(std::size_t cap) noexcept { return cap - cap / 8; }
-  static std::size_t h1(std::size_t h) noexcept { return h >> 7; }
   // The groups a key's probe visits, from its home group. The home group is
-  // H1's low bits; in a table whose group count is not a power of two (only
-  // after compact()), a home past the last group is drawn again from the
-  // hash's high bits over [0, groups), which keeps homes uniform. In an empty
-  // table (groups 0) this yields 0: the shared empty group.
+  // the hash's high bits scaled to [0, groups) (the high half of h x groups,
+  // Lemire's fastrange): uniform for any group count, so a table compact()
+  // left at a count that is not a power of two needs no second draw, and for
+  // a power of two it is just the top bits, as boost's h >> shift. One
+  // multiply, where masking the low bits and re-drawing past the end cost
+  // five instructions more on every lookup. H2 is the low 7 bits, so the two
+  // stay independent. In an empty table (groups 0) this yields 0: the shared
+  // empty group.
   static FoldedTriangularProbe probe(const Table& t, std::size_t h) noexcept {
-    std::size_t home = h1(h) & t.group_mask;
-    if (home >= t.groups) [[unlikely]] {
-      home = static_cast<std::size_t>((static_cast<unsigned __int128>(h) * t.groups) >> 64);
-    }
+    const auto home = static_cast<std::size_t>((static_cast<unsigned __int128>(h) * t.groups) >> 64);
     return FoldedTriangularProbe(home, t.group_mask, t.groups);
   }
   static ctrl_t h2(std::size_t h) noexcept { return static_cast<ctrl_t>(h & 0x7F); }
