@@ -229,9 +229,10 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     if constexpr (Policy::kIncremental) {
       if (old_.capacity != 0) [[unlikely]] return erase_migrating(key, h);
     }
-    const std::size_t i = find_index(t_, key, h);
-    if (i == kNotFound) return false;
-    erase_at(t_, i);
+    const bool erased = lookup(t_, key, h, [this](std::size_t i, const GroupT& group) {
+      erase_at(t_, i, static_cast<bool>(group.match_empty()));
+    });
+    if (!erased) return false;
     after_erase();
     return true;
   }
@@ -239,14 +240,13 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   template <class F>
   bool find(const K& key, F&& on_found) const {
     const std::size_t h = hasher{}(key);
-    std::size_t i = find_index(t_, key, h);
-    if (i != kNotFound) [[likely]] {
+    const bool found = lookup(t_, key, h, [&](std::size_t i, const GroupT&) {
       on_found(std::as_const(t_.slots[i].value));
-      return true;
-    }
+    });
+    if (found) [[likely]] return true;
     if constexpr (Policy::kIncremental) {
       if (old_.size != 0) {
-        i = find_index(old_, key, h);
+        const std::size_t i = find_index(old_, key, h);
         if (i != kNotFound) {
           on_found(std::as_const(old_.slots[i].value));
           return true;
@@ -491,18 +491,33 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // Groups are visited in triangular order (g, g+1, g+3, g+6, ...), which
   // reaches every group of a power-of-two table; at least capacity/8 slots are
   // always empty, so every probe ends.
-  static std::size_t find_index(const Table& t, const K& key, std::size_t h) {
+  // Calls hit(i, group) for the slot i that holds `key`, `group` being the
+  // control bytes of its group as the probe loaded them, and returns true;
+  // false if the key is absent. The hit's work is done inside the probe loop,
+  // so find and erase neither test a returned index against kNotFound nor
+  // load the group again (erase needs its empty slots).
+  template <class Hit>
+  static bool lookup(const Table& t, const K& key, std::size_t h, Hit&& hit) {
     const ctrl_t tag = h2(h);
     for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
-      if (!is_ready(t, g)) return kNotFound;  // an unwritten group is empty
+      if (!is_ready(t, g)) return false;  // an unwritten group is empty
       const GroupT group(t.ctrl + g * kW);
       for (std::uint32_t i : group.match(tag)) {
         const std::size_t idx = g * kW + i;
-        if (std::equal_to<K>{}(t.slots[idx].key, key)) [[likely]] return idx;
+        if (std::equal_to<K>{}(t.slots[idx].key, key)) [[likely]] {
+          hit(idx, group);
+          return true;
+        }
       }
-      if (group.match_empty()) [[likely]] return kNotFound;
+      if (group.match_empty()) [[likely]] return false;
     }
+  }
+
+  static std::size_t find_index(const Table& t, const K& key, std::size_t h) {
+    std::size_t found = kNotFound;
+    lookup(t, key, h, [&found](std::size_t i, const GroupT&) { found = i; });
+    return found;
   }
 
   // One pass for insert: kFound if the key is present, else the slot where it
@@ -548,11 +563,15 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   }
 
   static void erase_at(Table& t, std::size_t i) noexcept {
+    erase_at(t, i, static_cast<bool>(GroupT(t.ctrl + (i & ~(kW - 1))).match_empty()));
+  }
+  // `group_has_empty`: whether slot i's group holds an empty slot.
+  static void erase_at(Table& t, std::size_t i, bool group_has_empty) noexcept {
     std::destroy_at(&t.slots[i]);
     --t.size;
     // No probe has passed a group that still has an empty slot: no tombstone
     // needed there. Branch-free, since near full load the test is a coin flip.
-    const std::size_t empty = static_cast<bool>(GroupT(t.ctrl + (i & ~(kW - 1))).match_empty());
+    const bool empty = group_has_empty;
     t.ctrl[i] = empty ? ctrl::kEmpty : ctrl::kDeleted;
     ++t.spare[empty];
   }
