@@ -604,40 +604,49 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   }
 
   // Clears every tombstone without a second table: full slots are marked
-  // "to place", then each is moved to the first free slot on its probe path
-  // (staying put if that is in its own group), swapping with a slot still to
-  // place when it lands on one.
+  // "to place" (a group at a time), then each is moved to the first free
+  // slot on its probe path (staying put if that is in its own group),
+  // swapping with a slot still to place when it lands on one. Slots to place
+  // are found a group at a time too, lowest first; one that took a swapped-in
+  // key is still marked, so the next look at its group places that key.
   [[gnu::noinline]] void rehash_in_place() {
     CompactionTimer timer(compactions_);
     Table& t = t_;
-    for (std::size_t i = 0; i < t.capacity; ++i) {
-      t.ctrl[i] = ctrl::is_full(t.ctrl[i]) ? ctrl::kDeleted : ctrl::kEmpty;
+    for (std::size_t g = 0; g < t.capacity; g += kW) {
+      GroupT(t.ctrl + g).store_special_as_empty_full_as_deleted(t.ctrl + g);
     }
-    for (std::size_t i = 0; i < t.capacity; ++i) {
-      if (t.ctrl[i] != ctrl::kDeleted) continue;
-      const std::size_t h = hasher{}(t.slots[i].key);
-      const std::size_t target = find_first_non_full(t, h);
-      if ((target ^ i) < kW) {  // same group: already where a probe looks first
-        t.ctrl[i] = h2(h);
-        continue;
-      }
-      if (t.ctrl[target] == ctrl::kEmpty) {
-        std::construct_at(&t.slots[target], std::move(t.slots[i].key), std::move(t.slots[i].value));
-        std::destroy_at(&t.slots[i]);
-        t.ctrl[target] = h2(h);
-        t.ctrl[i] = ctrl::kEmpty;
-      } else {  // another slot still to place: swap, then place what came back
-        Slot tmp(std::move(t.slots[target].key), std::move(t.slots[target].value));
-        std::destroy_at(&t.slots[target]);
-        std::construct_at(&t.slots[target], std::move(t.slots[i].key), std::move(t.slots[i].value));
-        std::destroy_at(&t.slots[i]);
-        std::construct_at(&t.slots[i], std::move(tmp.key), std::move(tmp.value));
-        t.ctrl[target] = h2(h);
-        --i;
+    for (std::size_t g = 0; g < t.capacity; g += kW) {
+      while (const ctrl::BitMask to_place = GroupT(t.ctrl + g).match(ctrl::kDeleted)) {
+        place_for_rehash(g + to_place.lowest());
       }
     }
     t.tombstones() = 0;
     t.growth_left() = growth_budget(t.capacity) - t.size;
+  }
+
+  // rehash_in_place's step for slot i, marked "to place": leaves it placed
+  // or empty, or holding a swapped-in key still marked "to place".
+  void place_for_rehash(std::size_t i) {
+    Table& t = t_;
+    const std::size_t h = hasher{}(t.slots[i].key);
+    const std::size_t target = find_first_non_full(t, h);
+    if ((target ^ i) < kW) {  // same group: already where a probe looks first
+      t.ctrl[i] = h2(h);
+      return;
+    }
+    if (t.ctrl[target] == ctrl::kEmpty) {
+      std::construct_at(&t.slots[target], std::move(t.slots[i].key), std::move(t.slots[i].value));
+      std::destroy_at(&t.slots[i]);
+      t.ctrl[target] = h2(h);
+      t.ctrl[i] = ctrl::kEmpty;
+    } else {  // another slot still to place: swap; slot i stays marked
+      Slot tmp(std::move(t.slots[target].key), std::move(t.slots[target].value));
+      std::destroy_at(&t.slots[target]);
+      std::construct_at(&t.slots[target], std::move(t.slots[i].key), std::move(t.slots[i].value));
+      std::destroy_at(&t.slots[i]);
+      std::construct_at(&t.slots[i], std::move(tmp.key), std::move(tmp.value));
+      t.ctrl[target] = h2(h);
+    }
   }
 
   // The fewest whole groups whose growth budget holds `live` keys.

@@ -95,6 +95,22 @@ class GroupPortable {
   BitMask match_empty() const noexcept { return match(kEmpty); }
   BitMask match_empty_or_deleted() const noexcept { return combine(lo_ & kMsbs, hi_ & kMsbs); }
   BitMask match_full() const noexcept { return combine(~lo_ & kMsbs, ~hi_ & kMsbs); }
+  // Writes the group as an in-place rehash starts it: full bytes kDeleted
+  // ("still to place"), empty and deleted ones kEmpty. Per word, as abseil's
+  // ConvertSpecialToEmptyAndFullToDeleted: with x = the sign bits, a special
+  // byte gives ~0x80 + 1 = 0x80 and a full one ~0 + 0 = 0xFF, then bit 0 is
+  // cleared (0xFE); no byte carries into the next.
+  void store_special_as_empty_full_as_deleted(ctrl_t* dst) const noexcept {
+    const auto convert = [](std::uint64_t w) {
+      const std::uint64_t x = w & kMsbs;
+      std::uint64_t r = (~x + (x >> 7)) & ~kLsbs;
+      if constexpr (std::endian::native == std::endian::big) r = __builtin_bswap64(r);
+      return r;
+    };
+    const std::uint64_t lo = convert(lo_), hi = convert(hi_);
+    std::memcpy(dst, &lo, 8);
+    std::memcpy(dst + 8, &hi, 8);
+  }
 
  private:
   static constexpr std::uint64_t kLsbs = 0x0101010101010101ull;
@@ -128,6 +144,13 @@ class GroupSse2 {
   BitMask match_empty() const noexcept { return match(kEmpty); }
   BitMask match_empty_or_deleted() const noexcept { return mask(v_); }
   BitMask match_full() const noexcept { return BitMask(static_cast<std::uint32_t>(_mm_movemask_epi8(v_)) ^ 0xFFFFu); }
+  // As GroupPortable's: special (negative) bytes -> kEmpty, full -> kDeleted.
+  // `dst` must be 16-byte aligned.
+  void store_special_as_empty_full_as_deleted(ctrl_t* dst) const noexcept {
+    const __m128i special = _mm_cmpgt_epi8(_mm_setzero_si128(), v_);
+    const __m128i flip = _mm_and_si128(special, _mm_set1_epi8(static_cast<char>(kDeleted ^ kEmpty)));
+    _mm_store_si128(reinterpret_cast<__m128i*>(dst), _mm_xor_si128(_mm_set1_epi8(kDeleted), flip));
+  }
 
  private:
   static BitMask mask(__m128i v) noexcept { return BitMask(static_cast<std::uint32_t>(_mm_movemask_epi8(v))); }

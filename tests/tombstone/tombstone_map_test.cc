@@ -53,6 +53,11 @@ void check_group(const ctrl_t* bytes) {
   ASSERT_EQ(g.match_empty().bits(), expected_mask(bytes, [](ctrl_t c) { return c == ctrl::kEmpty; }));
   ASSERT_EQ(g.match_empty_or_deleted().bits(), expected_mask(bytes, [](ctrl_t c) { return c < 0; }));
   ASSERT_EQ(g.match_full().bits(), expected_mask(bytes, [](ctrl_t c) { return c >= 0; }));
+  alignas(16) ctrl_t converted[16];
+  g.store_special_as_empty_full_as_deleted(converted);
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_EQ(converted[i], bytes[i] >= 0 ? ctrl::kDeleted : ctrl::kEmpty) << "byte " << i << " was " << int{bytes[i]};
+  }
 }
 
 TEST(TombstoneControlGroup, PortableAndSimdMatchEveryByteExactly) {
