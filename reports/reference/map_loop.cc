@@ -1,6 +1,8 @@
-// One cell's stream through one map, phase by phase, each phase in a function
-// of its own: for counting a container's instructions per op in the
-// steady-state phase with callgrind (exact and repeatable, where timings on a
+// One cell's stream through one map, the headline phases (those the harness's
+// headline throughput times: the churn of steady_churn, probe_miss of
+// miss_after_drain) in a function of their own, steady_loop, and the others
+// (load, drain, ...) in other_loop: for counting a container's instructions
+// per op in the headline phases with callgrind (exact and repeatable, where timings on a
 // shared machine are not). The stream is the harness's: the workload spec at
 // quick size, at `fill` of the container's growth point, found as the harness
 // finds it (bench/cell_runner.h: insert until the capacity changes).
@@ -46,7 +48,7 @@ static std::size_t growth_point(std::size_t nominal) {
   }
 }
 
-__attribute__((noinline)) void load_loop(const Loop& loop, Map& m, const dstudy::Operation* ops, std::size_t n,
+__attribute__((noinline)) void other_loop(const Loop& loop, Map& m, const dstudy::Operation* ops, std::size_t n,
                                          dstudy::bench::OpCounts& counts, std::uint64_t& sum) {
   loop.run(m, ops, 0, n, counts, sum);
 }
@@ -70,11 +72,11 @@ int main(int argc, char** argv) {
   const auto& t = s.threads[0];
   std::size_t steady_ops = 0;
   for (const dstudy::Phase& p : t.phases) {
-    if (p.role == "load") {
-      load_loop(loop, *m, t.ops.data() + p.begin, p.end - p.begin, counts, sum);
-    } else {
+    if (p.headline) {
       steady_loop(loop, *m, t.ops.data() + p.begin, p.end - p.begin, counts, sum);
       steady_ops += p.end - p.begin;
+    } else {
+      other_loop(loop, *m, t.ops.data() + p.begin, p.end - p.begin, counts, sum);
     }
   }
   for (int i = 0; i < dstudy::kOpTypeCount; ++i) {
@@ -84,7 +86,7 @@ int main(int argc, char** argv) {
       return 3;
     }
   }
-  std::printf("%s live %zu: %zu steady ops (checksum %llu)\n", name.c_str(), live, steady_ops,
+  std::printf("%s live %zu: %zu headline ops (checksum %llu)\n", name.c_str(), live, steady_ops,
               static_cast<unsigned long long>(sum));
   return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per op of maps on one cell's steady-state phase, counted with
 # callgrind (reports/reference/map_loop.cc: the harness's op loop over the
-# harness's stream at the map's own fill; only the steady phase is counted).
+# harness's stream at the map's own fill; only the headline phases are
+# counted, as the harness's headline throughput times them).
 #
 #   reports/reference/map_loop.sh OUT [WORKLOAD [MAP...]]
 #
@@ -38,7 +39,7 @@ for map in "${maps[@]}"; do
   valgrind --tool=callgrind --toggle-collect='steady_loop*' --callgrind-out-file="$out/callgrind.$map.$workload" \
     "$bin" "$workload" >"$out/$map.$workload.txt" 2>"$out/$map.$workload.err"
   ir=$(sed -n 's/^summary: //p' "$out/callgrind.$map.$workload")
-  ops=$(sed -n 's/.*: \([0-9]*\) steady ops.*/\1/p' "$out/$map.$workload.txt")
+  ops=$(sed -n 's/.*: \([0-9]*\) headline ops.*/\1/p' "$out/$map.$workload.txt")
   printf '%-26s %s: %12s Ir / %8s ops = %7.2f Ir/op\n' "$map" "$workload" "$ir" "$ops" \
     "$(echo "scale=4; $ir / $ops" | bc)"
 done
