@@ -207,18 +207,11 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     if constexpr (Policy::kIncremental) {
       if (old_.capacity != 0) [[unlikely]] return insert_migrating(key, std::move(value), h);
     }
-    std::size_t target = find_or_prepare(t_, key, h);
+    const std::size_t target = find_or_prepare(t_, key, h);
     if (target == kFound) return false;
     if (t_.ctrl[target] == ctrl::kEmpty && t_.growth_left() == 0) [[unlikely]] {
-      grow_for_insert();
-      if constexpr (Policy::kIncremental) {
-        if (old_.capacity != 0) {
-          place(t_, find_first_non_full(t_, h), h, key, std::move(value));
-          migrate_step();
-          return true;
-        }
-      }
-      target = find_first_non_full(t_, h);
+      grow_and_insert(key, std::move(value), h);
+      return true;
     }
     place(t_, target, h, key, std::move(value));
     return true;
@@ -591,10 +584,11 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   }
 
   // --- stop-the-world compaction (non-incremental policies) --------------------
-  // The rehashes and growth are out of line (noinline) so that insert and
-  // erase stay small enough for the compiler to inline into the caller's
-  // loop: inlined into insert, rehash_in_place made it a call with a stack
-  // frame of six saved registers on every insert.
+  // The rehashes, growth (grow_and_insert) and the incremental policy's
+  // migrating paths are out of line (noinline) so that insert and erase stay
+  // small enough for the compiler to inline into the caller's loop: inlined
+  // into insert, rehash_in_place made it a call with a stack frame of six
+  // saved registers on every insert.
   [[gnu::noinline]] void rehash_to(std::size_t cap) {
     CompactionTimer timer(compactions_);
     Table next = allocate(cap);
@@ -662,9 +656,20 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     return cap;
   }
 
+  // insert's slow path (out of line, so that insert inlines): no room for a
+  // key known to be absent. Grows (or cleans, or starts a migration), then
+  // places the key.
+  [[gnu::noinline]] void grow_and_insert(const K& key, V&& value, std::size_t h) {
+    grow_for_insert();
+    place(t_, find_first_non_full(t_, h), h, key, std::move(value));
+    if constexpr (Policy::kIncremental) {
+      if (old_.capacity != 0) migrate_step();
+    }
+  }
+
   // Out of room: clean in place when live keys fit in 25/32 of capacity, else
   // double (abseil's rule, so TombstoneNever behaves like the absl peer).
-  [[gnu::noinline]] void grow_for_insert() {
+  void grow_for_insert() {
     const std::size_t cap = t_.capacity;
     const bool in_place = cap != 0 && t_.size * 32 <= cap * 25;
     if constexpr (Policy::kIncremental) {
@@ -706,6 +711,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   }
 
   // --- incremental migration -----------------------------------------------------
+  // Out of line, as the rehashes (noinline): insert and erase test for a
+  // migration and call these, so that outside one they inline whole.
   // t_ is the new table, old_ the one being emptied; every key lives in
   // exactly one of them. Each insert/erase does one bounded step (StepWork):
   //   - writes the control bytes of a few more groups of t_ (t_ starts with
@@ -774,7 +781,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
 #endif
   }
 
-  void migrate_step() {
+  [[gnu::noinline]] void migrate_step() {
     CompactionTimer timer(compactions_, kContinues);  // counted at start_migration
     StepWork work;
     for (const std::size_t end = std::min(t_.groups, init_cursor_ + init_per_step_); init_cursor_ < end;
@@ -865,7 +872,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     while (old_.capacity != 0) migrate_step();
   }
 
-  bool insert_migrating(const K& key, V&& value, std::size_t h) {
+  [[gnu::noinline]] bool insert_migrating(const K& key, V&& value, std::size_t h) {
     __builtin_prefetch(t_.ctrl + probe(t_, h).offset() * kW);
     if (old_.size != 0 && find_index(old_, key, h) != kNotFound) {
       migrate_step();
@@ -887,7 +894,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     return true;
   }
 
-  bool erase_migrating(const K& key, std::size_t h) {
+  [[gnu::noinline]] bool erase_migrating(const K& key, std::size_t h) {
     if (old_.size != 0) __builtin_prefetch(old_.ctrl + probe(old_, h).offset() * kW);
     std::size_t i = find_index(t_, key, h);
     bool erased = false;
