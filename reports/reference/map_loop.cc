@@ -13,7 +13,7 @@
 //   valgrind --tool=callgrind --toggle-collect='steady_loop*' /tmp/map_loop [WORKLOAD]
 //
 // reports/reference/map_loop.sh builds it for each map and prints Ir/op.
-// Default: steady_churn.fill85, u64 keys.
+// Default: steady_churn.fill85, u64 keys (-DKV_TYPE=dstudy::KvString: string keys).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -25,7 +25,10 @@
 #include "impls/core/value_types.h"
 #include MAP_HEADER
 
-using KV = dstudy::KvU64;
+#ifndef KV_TYPE
+#define KV_TYPE dstudy::KvU64
+#endif
+using KV = KV_TYPE;
 using Map = MAP<KV::key_type, KV::mapped_type>;
 using Loop = dstudy::bench::OpLoop<KV>;
 
@@ -62,7 +65,7 @@ int main(int argc, char** argv) {
   const dstudy::WorkloadSpec spec = dstudy::find_workload(dstudy::default_workloads_dir(), name);
   const std::size_t nominal = spec.size("quick").live;
   const auto live = static_cast<std::size_t>(spec.fill.value_or(1.0) * static_cast<double>(growth_point(nominal)));
-  const dstudy::OperationStream s = dstudy::generate_stream(spec, "quick", "u64", live);
+  const dstudy::OperationStream s = dstudy::generate_stream(spec, "quick", KV::kName, live);
   dstudy::bench::StreamKeys<KV> keys;
   keys.materialise(s);
   const Loop loop(keys);

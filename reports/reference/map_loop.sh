@@ -8,8 +8,8 @@
 #
 # WORKLOAD: steady_churn.fill85 (default), any workload at quick size with
 # u64 keys (e.g. miss_after_delete.fill55); MAP: a registered name among those below
-# (default: all of them). EXTRA_FLAGS (e.g. -march=x86-64-v3) is added to
-# every compile. Needs build/release/libdstudy_workload.a.
+# (default: all of them). KV=string for string keys (default u64).
+# EXTRA_FLAGS (e.g. -march=x86-64-v3) is added to every compile. Needs build/release/libdstudy_workload.a.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$1
@@ -28,18 +28,20 @@ declare -A header=(
 maps=("$@")
 [ ${#maps[@]} -eq 0 ] && maps=(tombstone_never tombstone_rehash tombstone_shrink tombstone_incremental
   boost_unordered_flat_map absl_flat_hash_map ska_flat_hash_map tsl_robin_map)
+kv=${KV:-u64}
+declare -A kv_type=([u64]=dstudy::KvU64 [string]=dstudy::KvString)
 mkdir -p "$out"
 for map in "${maps[@]}"; do
   read -r h type <<<"${header[$map]}"
-  bin="$out/map_loop.$map"
+  bin="$out/map_loop.$map.$kv"
   g++ -O3 -DNDEBUG -std=c++20 -g ${EXTRA_FLAGS:-} -I. -isystem .deps/boost181/usr/include \
-    -DMAP="$type" -DMAP_HEADER="\"$h\"" -DDSTUDY_WORKLOADS_DIR="\"$PWD/workloads\"" \
+    -DMAP="$type" -DMAP_HEADER="\"$h\"" -DKV_TYPE="${kv_type[$kv]}" -DDSTUDY_WORKLOADS_DIR="\"$PWD/workloads\"" \
     reports/reference/map_loop.cc build/release/libdstudy_workload.a \
     $(pkg-config --libs absl_raw_hash_set absl_hash) -lbenchmark -o "$bin"
-  valgrind --tool=callgrind --toggle-collect='steady_loop*' --callgrind-out-file="$out/callgrind.$map.$workload" \
-    "$bin" "$workload" >"$out/$map.$workload.txt" 2>"$out/$map.$workload.err"
-  ir=$(sed -n 's/^summary: //p' "$out/callgrind.$map.$workload")
-  ops=$(sed -n 's/.*: \([0-9]*\) headline ops.*/\1/p' "$out/$map.$workload.txt")
-  printf '%-26s %s: %12s Ir / %8s ops = %7.2f Ir/op\n' "$map" "$workload" "$ir" "$ops" \
+  valgrind --tool=callgrind --toggle-collect='steady_loop*' --callgrind-out-file="$out/callgrind.$map.$kv.$workload" \
+    "$bin" "$workload" >"$out/$map.$kv.$workload.txt" 2>"$out/$map.$kv.$workload.err"
+  ir=$(sed -n 's/^summary: //p' "$out/callgrind.$map.$kv.$workload")
+  ops=$(sed -n 's/.*: \([0-9]*\) headline ops.*/\1/p' "$out/$map.$kv.$workload.txt")
+  printf '%-26s %s %s: %12s Ir / %8s ops = %7.2f Ir/op\n' "$map" "$kv" "$workload" "$ir" "$ops" \
     "$(echo "scale=4; $ir / $ops" | bc)"
 done
