@@ -16,6 +16,23 @@
 // tombstones; they pile up only near the maximum load (7/8), which is where
 // the workloads must put the table for the question to be asked at all.
 //
+// What an operation costs (instructions are counted with callgrind by
+// reports/reference/map_loop.sh; section 1 of reports/reference/performance.md
+// compares them with the peers'). A lookup hashes the key once (mix64,
+// impls/core/hash.h), takes the home group from the hash's high bits scaled
+// to the group count (one multiply, right for any count) and the 7-bit tag
+// from its low bits, then compares the tag against a group's sixteen control
+// bytes at once. A hit is acted on inside the probe loop (find reads the
+// value, erase decides tombstone-or-empty from the group it already loaded).
+// The empty-slot and tombstone counts are one two-entry array indexed by "is
+// empty", so insert and erase update them with one indexed add, no branch.
+// Everything that is not the common case (growth, every rehash, the
+// incremental migration's steps) is out of line, so insert, erase and find
+// inline whole into the caller's loop. What stays dearer than a table with
+// per-group overflow bits (boost's): a miss, and so every insert, must go on
+// to the next group whenever the group has no empty slot, since tombstones
+// and full groups cannot say whether a key probed past them.
+//
 // When memory comes back. The slot array is one allocation of capacity *
 // (1 + sizeof(slot)) bytes; tombstones hold a slot each until a rehash walks
 // the table. What triggers that walk is the compaction policy:
