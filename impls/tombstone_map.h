@@ -16,9 +16,8 @@
 // tombstones; they pile up only near the maximum load (7/8), which is where
 // the workloads must put the table for the question to be asked at all.
 //
-// What an operation costs (instructions are counted with callgrind by
-// reports/reference/map_loop.sh; section 1 of reports/reference/performance.md
-// compares them with the peers'). A lookup hashes the key once (mix64,
+// What an operation costs (reports/reference/map_loop.sh counts instructions
+// per op with callgrind, for this map and the peers). A lookup hashes the key once (mix64,
 // impls/core/hash.h), takes the home group from the hash's high bits scaled
 // to the group count (one multiply, right for any count) and the 7-bit tag
 // from its low bits, then compares the tag against a group's sixteen control
