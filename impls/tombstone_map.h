@@ -530,26 +530,42 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   }
 
   // One pass for insert: kFound if the key is present, else the slot where it
-  // goes (first empty or tombstone on its probe path).
+  // goes (first empty or tombstone on its probe path). Two loops, so that the
+  // groups after the first with a free slot (the home group, nearly always)
+  // are only checked for the key and for an empty slot.
   static std::size_t find_or_prepare(const Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
-    std::size_t target = kNotFound;
-    for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
+    FoldedTriangularProbe seq = probe(t, h);
+    std::size_t target;
+    for (;; seq.next()) {
       const std::size_t g = seq.offset();
-      if (!is_ready(t, g)) return target == kNotFound ? g * kW : target;
+      if (!is_ready(t, g)) return g * kW;
       const GroupT group(t.ctrl + g * kW);
-      for (std::uint32_t i : group.match(tag)) {
-        if (std::equal_to<K>{}(t.slots[g * kW + i].key, key)) [[likely]] return kFound;
+      if (holds(t, group, g, tag, key)) return kFound;
+      if (const ctrl::BitMask free = group.match_empty_or_deleted()) {
+        target = g * kW + free.lowest();
+        // In an empty table (capacity 0) this is slot 0 of the shared empty
+        // group: it reads as kEmpty with no growth left, so the caller grows.
+        if (group.match_empty()) [[likely]] return target;
+        break;
       }
-      const ctrl::BitMask empty = group.match_empty();
-      if (target == kNotFound) {
-        const ctrl::BitMask free = group.match_empty_or_deleted();
-        if (free) target = g * kW + free.lowest();
-      }
-      // In an empty table (capacity 0) this is slot 0 of the shared empty
-      // group: it reads as kEmpty with no growth left, so the caller grows.
-      if (empty) [[likely]] return target;
     }
+    for (;;) {
+      seq.next();
+      const std::size_t g = seq.offset();
+      if (!is_ready(t, g)) return target;
+      const GroupT group(t.ctrl + g * kW);
+      if (holds(t, group, g, tag, key)) return kFound;
+      if (group.match_empty()) [[likely]] return target;
+    }
+  }
+
+  // Whether `group` (group g) holds `key`, whose tag is `tag`.
+  static bool holds(const Table& t, const GroupT& group, std::size_t g, ctrl_t tag, const K& key) {
+    for (std::uint32_t i : group.match(tag)) {
+      if (std::equal_to<K>{}(t.slots[g * kW + i].key, key)) [[likely]] return true;
+    }
+    return false;
   }
 
   static std::size_t find_first_non_full(const Table& t, std::size_t h) noexcept {
