@@ -225,7 +225,9 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     }
     const std::size_t target = find_or_prepare(t_, key, h);
     if (target == kFound) return false;
-    if (t_.ctrl[target] == ctrl::kEmpty && t_.growth_left() == 0) [[unlikely]] {
+    // growth_left() first: it is almost never 0, so the branch predicts,
+    // where near full load "the target is empty" is a coin flip.
+    if (t_.growth_left() == 0 && t_.ctrl[target] == ctrl::kEmpty) [[unlikely]] {
       grow_and_insert(key, std::move(value), h);
       return true;
     }
