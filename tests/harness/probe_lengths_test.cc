@@ -16,9 +16,10 @@
 
 namespace dstudy {
 
-// A key whose hash is its seed's low 32 bits: bits 7.. pick the home group,
-// bits 0..6 the tag (tombstone_map.h: h1 = h >> 7, h2 = h & 0x7F). The high
-// bits make keys with the same hash distinct.
+// A key whose seed plants its hash: seed bit 7 is the home group (this test's
+// table has two groups, and tombstone_map.h takes the home group from the
+// high half of hash x groups, so the hash's top bit), bits 0..6 the tag
+// (h2 = h & 0x7F). The high bits make keys with the same hash distinct.
 struct PlantedKey {
   std::uint64_t seed = 0;
   PlantedKey() = default;
@@ -28,7 +29,7 @@ struct PlantedKey {
 
 template <>
 struct Hash<PlantedKey> {
-  std::size_t operator()(const PlantedKey& k) const noexcept { return k.seed & 0xFFFFFFFFu; }
+  std::size_t operator()(const PlantedKey& k) const noexcept { return ((k.seed >> 7) & 1) << 63 | (k.seed & 0x7F); }
 };
 
 namespace bench {
@@ -48,7 +49,7 @@ struct KvPlanted {
 using Map = TombstoneMap<PlantedKey, std::uint64_t, TombstoneNever>;
 static_assert(ProbeIntrospectable<Map>);
 
-// seed of key `id` with home group `group` and tag `tag`
+// seed of key `id` with home group `group` (0 or 1) and tag `tag`
 constexpr std::uint64_t planted(std::uint64_t id, std::uint64_t group, std::uint64_t tag) {
   return (id << 32) | (group << 7) | tag;
 }
