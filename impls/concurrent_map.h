@@ -1,6 +1,7 @@
 // The study's concurrent map: 128 shards, each an open-addressing table
-// (linear probing) of tagged pointers to immutable nodes, with a mutex per
-// shard for writers and lock-free readers.
+// (linear probing) of tagged pointers to immutable nodes, with a spin lock
+// per shard for writers (impls/core/spin_lock.h: a writer holds it for one
+// probe) and lock-free readers.
 //
 // How it deletes: erase, under the shard lock, overwrites the slot with a
 // tombstone and retires the node to the calling thread's epoch list. Readers
@@ -53,7 +54,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
+#include <mutex>  // std::lock_guard
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -65,6 +66,7 @@
 #include "impls/core/hash.h"
 #include "impls/core/probe_sequence.h"
 #include "impls/core/register.h"
+#include "impls/core/spin_lock.h"
 
 namespace dstudy {
 
@@ -298,7 +300,7 @@ class ConcurrentMap {
   // Writer state. The table pointer readers need lives in tables_, apart
   // from these write-hot lines, so writers do not keep invalidating it.
   struct alignas(64) Shard {
-    std::mutex mu;
+    SpinLock mu;
     // Written under mu, read anywhere.
     std::atomic<std::size_t> size{0};
     std::atomic<std::size_t> tombstones{0};
