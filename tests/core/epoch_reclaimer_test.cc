@@ -294,6 +294,54 @@ TEST(EpochReclaimer, ReaderThatKeepsReenteringDoesNotStopReclamation) {
   expect_accounting(d, t);
 }
 
+// The lag cap: a thread over kMaxPendingBytes waits for a reader that holds
+// the epoch back, and goes on once it left, having freed down to the cap.
+TEST(EpochReclaimer, RetireOverTheCapWaitsForTheStalledReader) {
+  Tally t;
+  Domain d(&t);
+  Helper reader;
+  std::optional<Domain::Guard> guard;  // touched only on the reader thread
+  reader.run([&] { guard.emplace(d); });
+  constexpr std::size_t kOverCap = 2 * Domain::kMaxPendingBytes / kSmall;
+  std::atomic<std::size_t> done{0};
+  std::thread writer([&] {
+    for (std::size_t i = 0; i < kOverCap; ++i) {
+      retire(d, t, make(t, kSmall));
+      done.fetch_add(1);
+    }
+  });
+  // The writer stops at the cap while the reader is inside.
+  std::size_t seen = 0;
+  for (int quiet = 0; quiet < 5;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::size_t now = done.load();
+    quiet = now == seen ? quiet + 1 : 0;
+    seen = now;
+  }
+  EXPECT_LT(seen, kOverCap) << "the writer went on past the cap behind a stalled reader";
+  EXPECT_LE(d.pending_bytes(), Domain::kMaxPendingBytes + kSmall);
+  reader.run([&] { guard.reset(); });
+  writer.join();
+  EXPECT_LE(d.peak_pending_bytes(), Domain::kMaxPendingBytes + kSmall);
+  expect_accounting(d, t);
+}
+
+// A thread inside its own Guard cannot wait for itself: over the cap it only
+// collects, and what it retired stays until it leaves.
+TEST(EpochReclaimer, RetireOverTheCapInsideOwnGuardDoesNotWait) {
+  Tally t;
+  Domain d(&t);
+  {
+    Domain::Guard g(d);
+    retire_small(d, t, 2 * Domain::kMaxPendingBytes / kSmall);
+    EXPECT_EQ(t.freed.load(), 0u);
+    EXPECT_GT(d.pending_bytes(), Domain::kMaxPendingBytes);
+  }
+  retire_small(d, t, kTwoCollections);
+  EXPECT_LE(d.pending_bytes(), Domain::kMaxPendingBytes + kSmall);
+  expect_accounting(d, t);
+}
+
 TEST(EpochReclaimer, BigObjectsDoNotWaitForAnIdleRetirer) {
   // A thread retires an old table, then stops retiring (alive, idle); the
   // collections of another thread must free it.
