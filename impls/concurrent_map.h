@@ -14,7 +14,7 @@
 // The lag is bounded (epoch_reclaimer.h): no thread holds more than
 // epoch::Domain::kMaxPendingBytes (64 KiB) of erased nodes plus one node, and
 // the shared list of old tables no more than 64 KiB plus one table (a bigger
-// table is freed before the rebuild that retired it returns): at most
+// table is freed before the insert or erase that retired it returns): at most
 // T x (64 KiB + one node) + 64 KiB + the largest shard table for T threads,
 // whatever the readers do (a writer over the cap waits for them).
 // reclaim_pending_peak_bytes reports each list's peak, summed.
@@ -27,9 +27,10 @@
 // releases them.
 //
 // When memory comes back: node bytes after the epoch delay above (or at
-// quiesce()), except up to 512 spare nodes per thread. Tombstones are dropped when a shard rebuilds its table: at the
-// 3/4 load point (used = live + tombstones) a shard rebuilds at double size if
-// live keys fill more than 3/8 of it, else at the same size (a cleanup). A
+// quiesce()), except up to 512 spare nodes per thread. Tombstones are dropped
+// when a shard rebuilds its table: at the 3/4 load point (used = live +
+// tombstones) a shard rebuilds at double size if live keys fill more than 3/8
+// of it, else at the same size (a cleanup). A
 // shard whose live keys fall under 1/8 of its slots rebuilds at the smallest
 // size that holds them under 1/4 load (never below what reserve() asked for),
 // and an empty shard drops its table. Old tables are retired like nodes.

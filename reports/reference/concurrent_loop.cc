@@ -51,15 +51,12 @@ int main(int argc, char** argv) {
   const auto& t = s.threads[0];
   for (const dstudy::Phase& p : t.phases) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (p.role == "steady")
-      steady_loop(loop, m, t.ops.data(), p.begin, p.end, counts, sum);
-    else
-      load_loop(loop, m, t.ops.data(), p.begin, p.end, counts, sum);
+    if (p.role == "steady") steady_loop(loop, m, t.ops.data(), p.begin, p.end, counts, sum);
+    else load_loop(loop, m, t.ops.data(), p.begin, p.end, counts, sum);
     const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
     const auto f = m.footprint();
-    std::printf("%s: %zu ops, %.1f ns/op, %zu live, footprint %zu B, pending %zu B\n", p.name.c_str(),
-                p.end - p.begin, ns / static_cast<double>(p.end - p.begin), m.size(), f.bytes,
-                f.reclaim_pending_bytes.value_or(0));
+    std::printf("%s: %zu ops, %.1f ns/op, %zu live, footprint %zu B, pending %zu B\n", p.name.c_str(), p.end - p.begin,
+                ns / static_cast<double>(p.end - p.begin), m.size(), f.bytes, f.reclaim_pending_bytes.value_or(0));
   }
   return sum == 42 ? 1 : 0;  // keeps the finds' results alive
 }
