@@ -55,8 +55,10 @@ int main(int argc, char** argv) {
     else load_loop(loop, m, t.ops.data(), p.begin, p.end, counts, sum);
     const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
     const auto f = m.footprint();
-    std::printf("%s: %zu ops, %.1f ns/op, %zu live, footprint %zu B, pending %zu B\n", p.name.c_str(), p.end - p.begin,
-                ns / static_cast<double>(p.end - p.begin), m.size(), f.bytes, f.reclaim_pending_bytes.value_or(0));
+    std::printf("%s: %zu ops, %.1f ns/op, %zu live, footprint %zu B, pending %zu B, rebuilds %zu taking %.1f ms\n",
+                p.name.c_str(), p.end - p.begin, ns / static_cast<double>(p.end - p.begin), m.size(), f.bytes,
+                f.reclaim_pending_bytes.value_or(0), f.compactions.value_or(0),
+                static_cast<double>(f.compaction_ns.value_or(0)) / 1e6);
   }
   return sum == 42 ? 1 : 0;  // keeps the finds' results alive
 }
