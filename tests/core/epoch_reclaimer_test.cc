@@ -9,6 +9,7 @@
 // fields.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -340,6 +341,49 @@ TEST(EpochReclaimer, RetireOverTheCapInsideOwnGuardDoesNotWait) {
   retire_small(d, t, kTwoCollections);
   EXPECT_LE(d.pending_bytes(), Domain::kMaxPendingBytes + kSmall);
   expect_accounting(d, t);
+}
+
+// Reusable objects: once ripe they are destroyed and kept as spares of the
+// retiring thread (at most kMaxSpares; the rest released), take_spare()
+// hands them back, and quiesce() releases the spares left.
+struct SpareTally {
+  std::atomic<std::size_t> destroyed{0}, released{0};
+};
+void destroy_spare(void* ctx, void*) noexcept { static_cast<SpareTally*>(ctx)->destroyed.fetch_add(1); }
+void release_spare(void* ctx, void* object) noexcept {
+  static_cast<SpareTally*>(ctx)->released.fetch_add(1);
+  delete static_cast<std::uint64_t*>(object);
+}
+
+TEST(EpochReclaimer, RipeReusableObjectsBecomeTheThreadsSpares) {
+  SpareTally t;
+  Domain d(&t, &release_spare);
+  EXPECT_EQ(d.take_spare(), nullptr);
+  constexpr std::size_t kRetired = Domain::kMaxSpares + 3 * Domain::kCollectEvery;
+  std::vector<void*> retired;
+  for (std::size_t i = 0; i < kRetired; ++i) {
+    retired.push_back(new std::uint64_t(i));
+    d.retire_reusable(retired.back(), &destroy_spare, sizeof(std::uint64_t));
+  }
+  // No reader: every collection moved the epoch, so all but the last
+  // collections' worth are ripe; what is over kMaxSpares went back.
+  const std::size_t ripe = t.destroyed.load();
+  EXPECT_GE(ripe, kRetired - 3 * Domain::kCollectEvery);
+  EXPECT_EQ(t.released.load(), ripe - std::min(ripe, Domain::kMaxSpares));
+  std::vector<void*> taken;
+  while (void* p = d.take_spare()) {
+    EXPECT_NE(std::find(retired.begin(), retired.end(), p), retired.end()) << "a spare that was never retired";
+    taken.push_back(p);
+  }
+  EXPECT_EQ(taken.size(), std::min(ripe, Domain::kMaxSpares));
+  for (void* p : taken) d.keep_spare(p);  // back, as an insert that found its key does
+  void* last = d.take_spare();
+  EXPECT_EQ(last, taken.back()) << "spares are handed out last in, first out";
+  d.keep_spare(last);
+  d.quiesce();
+  EXPECT_EQ(t.destroyed.load(), kRetired);
+  EXPECT_EQ(t.released.load(), kRetired) << "quiesce left spares unreleased";
+  EXPECT_EQ(d.take_spare(), nullptr);
 }
 
 TEST(EpochReclaimer, BigObjectsDoNotWaitForAnIdleRetirer) {
