@@ -96,6 +96,7 @@ nlohmann::json contract() {
           {"spread_warning_pct", dstudy::bench::kSpreadWarningPct},
           {"arrival_processes", dstudy::bench::kArrivalProcessNames},
           {"stall_causes", dstudy::bench::kStallCauseNames},
+          {"internals_fields", dstudy::bench::kInternalsFields},
           {"probe_length_unit", dstudy::bench::kProbeLengthUnit},
           {"exit_codes",
            {{"ok", kExitOk}, {"error", kExitError}, {"usage", kExitUsage}, {"check", kExitCheck},

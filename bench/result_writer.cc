@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace dstudy::bench {
@@ -30,13 +31,13 @@ json process_layers(const probes::MemoryLayers& l) {
 }
 
 json internals_json(const Footprint& f) {
-  return {{"bytes", f.bytes},
-          {"capacity", opt(f.capacity)},
-          {"max_load", opt(f.max_load)},
-          {"tombstones", opt(f.tombstones)},
-          {"compactions", opt(f.compactions)},
-          {"compaction_ns", opt(f.compaction_ns)},
-          {"reclaim_pending_bytes", opt(f.reclaim_pending_bytes)}};
+  const json values[] = {f.bytes,          opt(f.capacity),      opt(f.max_load),
+                         opt(f.tombstones), opt(f.compactions), opt(f.compaction_ns),
+                         opt(f.reclaim_pending_bytes), opt(f.reclaim_pending_peak_bytes)};
+  static_assert(std::size(values) == std::size(kInternalsFields));
+  json j = json::object();
+  for (std::size_t i = 0; i < std::size(values); ++i) j[kInternalsFields[i]] = values[i];
+  return j;
 }
 
 // One sample's probe lengths: the summary a report prints beside the miss

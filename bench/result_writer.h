@@ -16,6 +16,18 @@ namespace dstudy::bench {
 // docs/schema/sidecar.schema.json (tests/scripts/test_contract.py compares).
 inline constexpr int kSchemaVersion = 2;
 
+// memory.phase_end[].internals: the container's footprint() fields, in the
+// order written (dstudy_bench --list prints them; contract.py's
+// INTERNALS_FIELDS is the Python side).
+inline constexpr const char* kInternalsFields[] = {"bytes",
+                                                   "capacity",
+                                                   "max_load",
+                                                   "tombstones",
+                                                   "compactions",
+                                                   "compaction_ns",
+                                                   "reclaim_pending_bytes",
+                                                   "reclaim_pending_peak_bytes"};
+
 struct SidecarContext {
   std::string allocator_requested;  // --expect-allocator, "" when not given
   nlohmann::json environment;       // probes::collect_environment

@@ -1,19 +1,36 @@
 // The study's concurrent map: 128 shards, each an open-addressing table
-// (linear probing) of tagged pointers to immutable nodes, with a mutex per
-// shard for writers and lock-free readers.
+// (linear probing) of tagged pointers to immutable nodes, with a spin lock
+// per shard for writers (impls/core/spin_lock.h: a writer holds it for one
+// probe) and lock-free readers.
 //
 // How it deletes: erase, under the shard lock, overwrites the slot with a
 // tombstone and retires the node to the calling thread's epoch list. Readers
 // run inside an epoch guard (impls/core/epoch_reclaimer.h), so the node is
-// freed only once the global epoch has moved two steps past the erase, i.e.
-// when no reader can still be looking at it; a thread tries to move the epoch
-// and frees its ripe nodes every 128 retirements. Until then its bytes are
-// reported as reclaim_pending_bytes (the reclamation lag).
+// reused or freed only once the global epoch has moved two steps past the
+// erase, i.e. when no reader can still be looking at it; a thread tries to
+// move the epoch and frees its ripe nodes every 128 retirements. Until then
+// its bytes are reported as reclaim_pending_bytes (the reclamation lag).
+//
+// The lag is bounded (epoch_reclaimer.h): no thread holds more than
+// epoch::Domain::kMaxPendingBytes (64 KiB) of erased nodes plus one node, and
+// the shared list of old tables no more than 64 KiB plus one table (a bigger
+// table is freed before the insert or erase that retired it returns): at most
+// T x (64 KiB + one node) + 64 KiB + the largest shard table for T threads,
+// whatever the readers do (a writer over the cap waits for them).
+// reclaim_pending_peak_bytes reports each list's peak, summed.
+//
+// Node memory is recycled per thread: a ripe node is destroyed and kept as a
+// spare of the thread that erased it (at most Domain::kMaxSpares, 512 nodes),
+// and that thread's next insert builds in a spare before it asks the
+// allocator, so steady churn runs without a malloc and free per insert and
+// erase. Spares are allocated bytes and count in the footprint; quiesce()
+// releases them.
 //
 // When memory comes back: node bytes after the epoch delay above (or at
-// quiesce()). Tombstones are dropped when a shard rebuilds its table: at the
-// 3/4 load point (used = live + tombstones) a shard rebuilds at double size if
-// live keys fill more than 3/8 of it, else at the same size (a cleanup). A
+// quiesce()), except up to 512 spare nodes per thread. Tombstones are dropped
+// when a shard rebuilds its table: at the 3/4 load point (used = live +
+// tombstones) a shard rebuilds at double size if live keys fill more than 3/8
+// of it, else at the same size (a cleanup). A
 // shard whose live keys fall under 1/8 of its slots rebuilds at the smallest
 // size that holds them under 1/4 load (never below what reserve() asked for),
 // and an empty shard drops its table. Old tables are retired like nodes.
@@ -38,7 +55,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
+#include <mutex>  // std::lock_guard
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -50,6 +67,7 @@
 #include "impls/core/hash.h"
 #include "impls/core/probe_sequence.h"
 #include "impls/core/register.h"
+#include "impls/core/spin_lock.h"
 
 namespace dstudy {
 
@@ -70,7 +88,7 @@ class ConcurrentMap {
   static constexpr std::size_t kMinCapacity = 8;
   static constexpr double kMaxLoad = 0.75;
 
-  ConcurrentMap() : domain_(this) {
+  ConcurrentMap() : domain_(this, &ConcurrentMap::release_node_cb) {
     shards_ = Alloc<Shard>(&bytes_).allocate(kShards);
     for (std::size_t i = 0; i < kShards; ++i) new (&shards_[i]) Shard();
   }
@@ -99,6 +117,7 @@ class ConcurrentMap {
     Shard& sh = shard_for(h);
     // Build the node outside the lock; it is thrown away if the key exists.
     Node* node = new_node(h, key, std::move(value));
+    Table* old_table = nullptr;
     {
       std::lock_guard lock(sh.mu);
       Table* t = table_of(sh).load(std::memory_order_relaxed);
@@ -113,7 +132,8 @@ class ConcurrentMap {
           if (w == kTombstone) {
             if (first_tomb == kNone) first_tomb = i;
           } else if (tag_in(w) == tag && matches(node_of(w), h, key)) {
-            free_node(node);
+            node->~Node();
+            domain_.keep_spare(node);  // never published
             return false;
           }
         }
@@ -136,9 +156,11 @@ class ConcurrentMap {
       std::size_t cap = t ? t->mask + 1 : std::max(kMinCapacity, sh.floor);
       if (t && static_cast<double>(live + 1) > 0.375 * static_cast<double>(cap)) cap *= 2;
       Table* nt = rebuild(sh, t, cap);
+      old_table = t;
       place(nt, node, h);
       sh.size.store(live + 1, std::memory_order_relaxed);
     }
+    retire_table(old_table);
     return true;
   }
 
@@ -175,11 +197,15 @@ class ConcurrentMap {
         rebuilds_.add(1, 0);  // nothing to copy: counted, no time
       } else if (cap > kMinCapacity && cap > sh.floor && live * 8 < cap) {
         std::size_t new_cap = std::max({kMinCapacity, sh.floor, std::bit_ceil(live * 4)});
-        if (new_cap < cap) rebuild(sh, t, new_cap);
+        if (new_cap < cap) {
+          rebuild(sh, t, new_cap);
+          old_table = t;
+        }
       }
     }
-    domain_.retire(victim, &ConcurrentMap::free_node_cb, sizeof(Node));
-    if (old_table) domain_.retire(old_table, &ConcurrentMap::free_table_cb, table_bytes(old_table->mask + 1));
+    // Outside the lock: either may wait for readers (the lag bound).
+    domain_.retire_reusable(victim, &ConcurrentMap::destroy_node_cb, sizeof(Node));
+    retire_table(old_table);
     return true;
   }
 
@@ -223,6 +249,7 @@ class ConcurrentMap {
     f.tombstones = tombstones;
     rebuilds_.report(f);
     f.reclaim_pending_bytes = domain_.pending_bytes();
+    f.reclaim_pending_peak_bytes = domain_.peak_pending_bytes();
     return f;
   }
 
@@ -236,10 +263,17 @@ class ConcurrentMap {
     const std::size_t cap = std::max(kMinCapacity, std::bit_ceil(static_cast<std::size_t>(want / kMaxLoad) + 1));
     for (std::size_t i = 0; i < kShards; ++i) {
       Shard& sh = shards_[i];
-      std::lock_guard lock(sh.mu);
-      sh.floor = std::max(sh.floor, cap);
-      Table* t = table_of(sh).load(std::memory_order_relaxed);
-      if (!t || t->mask + 1 < cap) rebuild(sh, t, cap);
+      Table* old_table = nullptr;
+      {
+        std::lock_guard lock(sh.mu);
+        sh.floor = std::max(sh.floor, cap);
+        Table* t = table_of(sh).load(std::memory_order_relaxed);
+        if (!t || t->mask + 1 < cap) {
+          rebuild(sh, t, cap);
+          old_table = t;
+        }
+      }
+      retire_table(old_table);
     }
   }
 
@@ -267,7 +301,7 @@ class ConcurrentMap {
   // Writer state. The table pointer readers need lives in tables_, apart
   // from these write-hot lines, so writers do not keep invalidating it.
   struct alignas(64) Shard {
-    std::mutex mu;
+    SpinLock mu;
     // Written under mu, read anywhere.
     std::atomic<std::size_t> size{0};
     std::atomic<std::size_t> tombstones{0};
@@ -305,23 +339,29 @@ class ConcurrentMap {
     return sizeof(Table) + cap * sizeof(std::atomic<std::uintptr_t>);
   }
 
+  // In a spare of this thread's if it has one, else in new memory.
   Node* new_node(std::size_t h, const K& key, V&& value) {
-    Alloc<Node> a(&bytes_);
-    Node* n = a.allocate(1);
+    void* mem = domain_.take_spare();
+    if (!mem) {
+      mem = Alloc<Node>(&bytes_).allocate(1);
+      // The slot word keeps 16 tag bits above the pointer.
+      if (reinterpret_cast<std::uintptr_t>(mem) & ~kPtrMask) std::abort();
+    }
     try {
-      new (n) Node{h, key, std::move(value)};
+      return new (mem) Node{h, key, std::move(value)};
     } catch (...) {
-      a.deallocate(n, 1);
+      domain_.keep_spare(mem);
       throw;
     }
-    // The slot word keeps 16 tag bits above the pointer.
-    if (reinterpret_cast<std::uintptr_t>(n) & ~kPtrMask) std::abort();
-    return n;
   }
 
   void free_node(Node* n) noexcept {
     n->~Node();
     Alloc<Node>(&bytes_).deallocate(n, 1);
+  }
+
+  void retire_table(Table* t) {
+    if (t) domain_.retire(t, &ConcurrentMap::free_table_cb, table_bytes(t->mask + 1));
   }
 
   Table* new_table(std::size_t cap) {
@@ -335,8 +375,11 @@ class ConcurrentMap {
     Alloc<std::byte>(&bytes_).deallocate(reinterpret_cast<std::byte*>(t), table_bytes(t->mask + 1));
   }
 
-  static void free_node_cb(void* ctx, void* p) noexcept {
-    static_cast<ConcurrentMap*>(ctx)->free_node(static_cast<Node*>(p));
+  // A ripe node: its lifetime ends, its memory becomes a spare.
+  static void destroy_node_cb(void*, void* p) noexcept { static_cast<Node*>(p)->~Node(); }
+  // A spare the domain does not keep: back to the allocator.
+  static void release_node_cb(void* ctx, void* p) noexcept {
+    Alloc<Node>(&static_cast<ConcurrentMap*>(ctx)->bytes_).deallocate(static_cast<Node*>(p), 1);
   }
   static void free_table_cb(void* ctx, void* p) noexcept {
     static_cast<ConcurrentMap*>(ctx)->free_table(static_cast<Table*>(p));
@@ -354,7 +397,8 @@ class ConcurrentMap {
   }
 
   // Under sh.mu: copies the live nodes of `old` into a new table of `cap`
-  // slots, publishes it and retires `old`.
+  // slots and publishes it. The caller retires `old` once it let go of the
+  // lock.
   Table* rebuild(Shard& sh, Table* old, std::size_t cap) {
     CompactionTimer timer(rebuilds_);
     Table* t = new_table(cap);
@@ -367,15 +411,17 @@ class ConcurrentMap {
     table_of(sh).store(t, std::memory_order_release);
     sh.tombstones.store(0, std::memory_order_relaxed);
     sh.capacity.store(cap, std::memory_order_relaxed);
-    if (old) domain_.retire(old, &ConcurrentMap::free_table_cb, table_bytes(old->mask + 1));
     return t;
   }
 
-  AtomicByteCounter bytes_;  // before domain_: retired objects are freed into it
+  // Read by every operation, written only by the constructor.
   Shard* shards_ = nullptr;
   alignas(64) std::atomic<Table*> tables_[kShards] = {};
-  mutable epoch::Domain domain_;
+  // Written when memory is allocated or freed (rarely once spares circulate),
+  // on a line of its own; before domain_: retired objects are freed into it.
+  alignas(64) AtomicByteCounter bytes_;
   AtomicCompactionStats rebuilds_;
+  alignas(64) mutable epoch::Domain domain_;
 };
 
 }  // namespace dstudy

@@ -31,6 +31,9 @@ struct Footprint {
   std::optional<std::uint64_t> compaction_ns;
   // Bytes erased but not yet freed (deferred reclamation in concurrent maps).
   std::optional<std::size_t> reclaim_pending_bytes;
+  // The most bytes that were ever erased but not yet freed at once, or an
+  // upper bound of it (the concurrent map sums its retire lists' peaks).
+  std::optional<std::size_t> reclaim_pending_peak_bytes;
 };
 
 }  // namespace dstudy

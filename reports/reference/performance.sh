@@ -13,8 +13,12 @@
 #       tombstone policies)
 #   reports/reference/performance.sh OUT throughput ROUNDS WORKLOAD KV IMPL...
 #       steady-state headline Mops/s per round, then each IMPL's median ratio
-#       to the best peer of the round (absl, boost, ska_flat, tsl_robin);
-#       SIZE=quick for the in-cache figures (default full)
+#       to the best peer of the round and to each peer (default peers absl,
+#       boost, ska_flat, tsl_robin; PEERS='a b ...' names others);
+#       SIZE=quick for the in-cache figures (default full). The concurrent
+#       map against its peers at 2 threads, 1M live keys:
+#         PEERS='tbb_concurrent_hash_map libcuckoo libcds_map' SIZE=medium \
+#           reports/reference/performance.sh OUT throughput 5 concurrent_churn u64 concurrent_map
 #   reports/reference/performance.sh OUT harness ROUNDS [WORKLOAD...]
 #       the harness's own cost per op (throughput.harness_overhead_ns_per_op:
 #       the cell's stream through NullContainer) per binary, median and range
@@ -107,7 +111,7 @@ PY
 throughput)
   rounds=$1 workload=$2 kv=$3
   shift 3
-  peers=(absl_flat_hash_map boost_unordered_flat_map ska_flat_hash_map tsl_robin_map)
+  read -r -a peers <<<"${PEERS:-absl_flat_hash_map boost_unordered_flat_map ska_flat_hash_map tsl_robin_map}"
   cell() {  # bench impl name round
     "$1" --impl "$2" --workload "$workload" --kv "$kv" --size "${SIZE:-full}" --repetitions 1 \
       --no-latency --out-dir "$out/throughput/${SIZE:-full}/$workload.$kv/$3.$4" >/dev/null
@@ -146,6 +150,11 @@ for n in names:
     if ratios:
         print(f"{n:<44} / best peer of the round: median {statistics.median(ratios):.3f}x"
               f"  range {min(ratios):.3f}-{max(ratios):.3f}  n={len(ratios)}")
+    for p in peers:
+        each = [rate[(n, r)] / rate[(p, r)] for r in rounds if (n, r) in rate and (p, r) in rate]
+        if each:
+            print(f"{n:<44} / {p}: median {statistics.median(each):.3f}x"
+                  f"  range {min(each):.3f}-{max(each):.3f}  n={len(each)}")
 PY
   ;;
 harness)

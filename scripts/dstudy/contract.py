@@ -59,6 +59,10 @@ LATENCY_TIE_RESOLUTIONS = 2.0
 ARRIVAL_PROCESSES = ("constant", "poisson", "recorded")
 STALL_CAUSES = ("rehash_grow", "rehash_shrink", "compaction")
 
+# memory.phase_end[].internals: the container's own view (its footprint()).
+INTERNALS_FIELDS = ("bytes", "capacity", "max_load", "tombstones", "compactions", "compaction_ns",
+                    "reclaim_pending_bytes", "reclaim_pending_peak_bytes")
+
 # dstudy_bench exit codes.
 EXIT_OK = 0
 EXIT_ERROR = 1

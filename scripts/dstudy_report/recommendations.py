@@ -4,7 +4,7 @@ beyond noise; plus the Pareto set (throughput vs tail vs memory)."""
 from dataclasses import dataclass
 
 from .fig_common import group_name
-from .metrics import MEMORY_PEAK, TAIL_P99, TAIL_P999, THROUGHPUT, fmt_count, fmt_ns, fmt_ratio
+from .metrics import MEMORY_PEAK, TAIL_P99, TAIL_P999, THROUGHPUT, fmt_bytes, fmt_count, fmt_ns, fmt_ratio
 from .ranking import beats, pareto
 from .tables import TCell, Table, num
 
@@ -205,14 +205,18 @@ def evidence_table(answers):
     """Why: what the harness saw inside the candidates a recommendation names."""
     columns = ["Size", "Workload", "KV", "Candidate", "Named as", "Fill", "Growth point", "Phase",
                "Live keys", "Tombstones", "Capacity", "Compactions", "Compaction time",
-               "Allocations / op", "Space amp.", "RSS after purge / peak"]
+               "Reclaim pending", "Reclaim pending peak", "Allocations / op", "Space amp.",
+               "RSS after purge / peak"]
     table = Table("evidence", "Why: inside the named candidates", columns,
                   note="What each recommended, runner-up or Pareto candidate held at the end of its "
                        "phases (internals as the container reports them) and the fill it ran at. "
                        "Many tombstones or a large capacity at a small live size explain slow "
                        "lookups and memory that stays; allocations per op (operator new calls in "
                        "the phase over its ops) tell a node container, which allocates per "
-                       "insert, from a flat one, which allocates per growth.")
+                       "insert, from a flat one, which allocates per growth. Reclaim pending: "
+                       "bytes a concurrent map erased but had not yet freed at the phase end, and "
+                       "the most it held so far (its reclamation lag; blank where the container "
+                       "does not say).")
     for a in answers:
         roles = {}
         for r in a.rankings:
@@ -236,6 +240,8 @@ def evidence_table(answers):
                     TCell(str(e.get("phase") or "")), num(e.get("live_keys"), fmt_count),
                     num(i.get("tombstones"), fmt_count), num(i.get("capacity"), fmt_count),
                     num(i.get("compactions"), fmt_count), num(i.get("compaction_ns"), fmt_ns),
+                    num(i.get("reclaim_pending_bytes"), fmt_bytes),
+                    num(i.get("reclaim_pending_peak_bytes"), fmt_bytes),
                     num(per_op, lambda v: f"{v:.3f}"),
                     num(c.space_amplification, lambda v: f"{v:.2f}"),
                     TCell(", ".join(fmt_ratio(p) for p in purge if p is not None))])

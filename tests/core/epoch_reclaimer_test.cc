@@ -9,6 +9,7 @@
 // fields.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -292,6 +293,97 @@ TEST(EpochReclaimer, ReaderThatKeepsReenteringDoesNotStopReclamation) {
   EXPECT_TRUE(freed.load()) << "a reader that re-enters its Guard held reclamation back";
   reader.run([&] { guard.reset(); });
   expect_accounting(d, t);
+}
+
+// The lag cap: a thread over kMaxPendingBytes waits for a reader that holds
+// the epoch back, and goes on once it left, having freed down to the cap.
+TEST(EpochReclaimer, RetireOverTheCapWaitsForTheStalledReader) {
+  Tally t;
+  Domain d(&t);
+  Helper reader;
+  std::optional<Domain::Guard> guard;  // touched only on the reader thread
+  reader.run([&] { guard.emplace(d); });
+  constexpr std::size_t kOverCap = 2 * Domain::kMaxPendingBytes / kSmall;
+  std::atomic<std::size_t> done{0};
+  std::thread writer([&] {
+    for (std::size_t i = 0; i < kOverCap; ++i) {
+      retire(d, t, make(t, kSmall));
+      done.fetch_add(1);
+    }
+  });
+  // The writer stops at the cap while the reader is inside.
+  std::size_t seen = 0;
+  for (int quiet = 0; quiet < 5;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::size_t now = done.load();
+    quiet = now == seen ? quiet + 1 : 0;
+    seen = now;
+  }
+  EXPECT_LT(seen, kOverCap) << "the writer went on past the cap behind a stalled reader";
+  EXPECT_LE(d.pending_bytes(), Domain::kMaxPendingBytes + kSmall);
+  reader.run([&] { guard.reset(); });
+  writer.join();
+  EXPECT_LE(d.peak_pending_bytes(), Domain::kMaxPendingBytes + kSmall);
+  expect_accounting(d, t);
+}
+
+// A thread inside its own Guard cannot wait for itself: over the cap it only
+// collects, and what it retired stays until it leaves.
+TEST(EpochReclaimer, RetireOverTheCapInsideOwnGuardDoesNotWait) {
+  Tally t;
+  Domain d(&t);
+  {
+    Domain::Guard g(d);
+    retire_small(d, t, 2 * Domain::kMaxPendingBytes / kSmall);
+    EXPECT_EQ(t.freed.load(), 0u);
+    EXPECT_GT(d.pending_bytes(), Domain::kMaxPendingBytes);
+  }
+  retire_small(d, t, kTwoCollections);
+  EXPECT_LE(d.pending_bytes(), Domain::kMaxPendingBytes + kSmall);
+  expect_accounting(d, t);
+}
+
+// Reusable objects: once ripe they are destroyed and kept as spares of the
+// retiring thread (at most kMaxSpares; the rest released), take_spare()
+// hands them back, and quiesce() releases the spares left.
+struct SpareTally {
+  std::atomic<std::size_t> destroyed{0}, released{0};
+};
+void destroy_spare(void* ctx, void*) noexcept { static_cast<SpareTally*>(ctx)->destroyed.fetch_add(1); }
+void release_spare(void* ctx, void* object) noexcept {
+  static_cast<SpareTally*>(ctx)->released.fetch_add(1);
+  delete static_cast<std::uint64_t*>(object);
+}
+
+TEST(EpochReclaimer, RipeReusableObjectsBecomeTheThreadsSpares) {
+  SpareTally t;
+  Domain d(&t, &release_spare);
+  EXPECT_EQ(d.take_spare(), nullptr);
+  constexpr std::size_t kRetired = Domain::kMaxSpares + 3 * Domain::kCollectEvery;
+  std::vector<void*> retired;
+  for (std::size_t i = 0; i < kRetired; ++i) {
+    retired.push_back(new std::uint64_t(i));
+    d.retire_reusable(retired.back(), &destroy_spare, sizeof(std::uint64_t));
+  }
+  // No reader: every collection moved the epoch, so all but the last
+  // collections' worth are ripe; what is over kMaxSpares went back.
+  const std::size_t ripe = t.destroyed.load();
+  EXPECT_GE(ripe, kRetired - 3 * Domain::kCollectEvery);
+  EXPECT_EQ(t.released.load(), ripe - std::min(ripe, Domain::kMaxSpares));
+  std::vector<void*> taken;
+  while (void* p = d.take_spare()) {
+    EXPECT_NE(std::find(retired.begin(), retired.end(), p), retired.end()) << "a spare that was never retired";
+    taken.push_back(p);
+  }
+  EXPECT_EQ(taken.size(), std::min(ripe, Domain::kMaxSpares));
+  for (void* p : taken) d.keep_spare(p);  // back, as an insert that found its key does
+  void* last = d.take_spare();
+  EXPECT_EQ(last, taken.back()) << "spares are handed out last in, first out";
+  d.keep_spare(last);
+  d.quiesce();
+  EXPECT_EQ(t.destroyed.load(), kRetired);
+  EXPECT_EQ(t.released.load(), kRetired) << "quiesce left spares unreleased";
+  EXPECT_EQ(d.take_spare(), nullptr);
 }
 
 TEST(EpochReclaimer, BigObjectsDoNotWaitForAnIdleRetirer) {

@@ -436,7 +436,7 @@ TEST(ResultWriterMemory, SeriesPhaseEndsAndBaseline) {
   EXPECT_EQ(e["after_purge"], layers_json(snapshot(200, 15000)));
   EXPECT_EQ(e["internals"], json::parse(R"({"bytes": 40000, "capacity": null, "max_load": null, "tombstones": 800,
                                             "compactions": null, "compaction_ns": null,
-                                            "reclaim_pending_bytes": null})"));
+                                            "reclaim_pending_bytes": null, "reclaim_pending_peak_bytes": null})"));
   EXPECT_EQ(e["heap_activity"], json::parse(R"({"allocations": 2, "deallocations": 800, "bytes_requested": 64})"));
   const json& p = j["phase_end"][1];
   EXPECT_TRUE(p["after_purge"].is_null());

@@ -154,7 +154,8 @@ def memory(phases, glibc, sample_every):
                           "probe_lengths": None,
                           "internals": {"bytes": op * 16, "capacity": None, "max_load": None,
                                         "tombstones": None, "compactions": None,
-                                        "compaction_ns": None, "reclaim_pending_bytes": None},
+                                        "compaction_ns": None, "reclaim_pending_bytes": None,
+                                        "reclaim_pending_peak_bytes": None},
                           "heap_activity": {"allocations": ops // 64, "deallocations": ops // 64,
                                             "bytes_requested": ops * 16}})
     steady = next((n for n, role, _, _ in phases if role == "steady"), None)

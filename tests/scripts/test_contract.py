@@ -32,6 +32,7 @@ def test_names_agree(cpp):
     assert cpp["headline_layer"] == contract.HEADLINE_LAYER
     assert tuple(cpp["arrival_processes"]) == contract.ARRIVAL_PROCESSES
     assert tuple(cpp["stall_causes"]) == contract.STALL_CAUSES
+    assert tuple(cpp["internals_fields"]) == contract.INTERNALS_FIELDS
 
 
 def test_thresholds_agree(cpp):

@@ -322,6 +322,25 @@ def test_evidence_gives_allocations_per_op(answers):
     assert flat and all(t == "0.000" for t in flat)
 
 
+def test_evidence_gives_the_reclamation_lag_where_the_container_reports_it(answers):
+    """A concurrent map's pending and peak reclaim bytes (internals, as the harness wrote
+    them) are shown; containers that do not report them get blank cells, not zeros."""
+    cells = [c for a in answers.values() for c in a.pareto]
+    internals = cells[0].phase_end[0]["internals"]
+    saved = dict(internals)
+    internals.update(reclaim_pending_bytes=4096, reclaim_pending_peak_bytes=70000)
+    try:
+        table = evidence_table(list(answers.values()))
+    finally:
+        internals.clear()
+        internals.update(saved)
+    pending, peak = table.columns.index("Reclaim pending"), table.columns.index("Reclaim pending peak")
+    shown = [(r[pending].text, r[peak].text) for r in table.rows if r[peak].text]
+    assert shown and all(p and k for p, k in shown)
+    assert any("68" in k for _, k in shown)  # 70000 B in KiB
+    assert any(not r[peak].text for r in table.rows)
+
+
 # Two sizes -----------------------------------------------------------------------------------
 FULL_IMPLS = ["tombstone_never", "std_unordered_map"] + [f"peer_map_{k}" for k in range(5)]
 
