@@ -66,8 +66,12 @@ class PlantedTable : public ::testing::Test {
       while (index < seeds_.size() && seeds_[index] != seed) ++index;
       if (index == seeds_.size()) seeds_.push_back(seed);
       t.ops.push_back({seed, index, type});
-      if (type == OpType::kInsert) EXPECT_TRUE(map_.insert(PlantedKey(seed), seed + 0));
-      if (type == OpType::kErase) EXPECT_TRUE(map_.erase(PlantedKey(seed)));
+      if (type == OpType::kInsert) {
+        EXPECT_TRUE(map_.insert(PlantedKey(seed), seed + 0));
+      }
+      if (type == OpType::kErase) {
+        EXPECT_TRUE(map_.erase(PlantedKey(seed)));
+      }
     }
     s.key_seeds = seeds_;
     s.threads.push_back(t);
