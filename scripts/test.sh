@@ -34,10 +34,12 @@ run_ctest() {  # preset "build targets (empty: all)" [ctest args...]
   echo "== ctest ($preset)"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs" ${targets:+--target $targets}
+  # Name the failed tests here too: the summary at the end is what a log's
+  # tail shows (CI keeps only the tail), and ctest lists them far above it.
+  # An earlier run's list is removed first, so no stale name is reported.
+  local log="build/$preset/Testing/Temporary/LastTestsFailed.log"
+  rm -f "$log"
   if ! ctest --preset "$preset" -j "$jobs" "$@"; then
-    # Name the failed tests here too: the summary at the end is what a log's
-    # tail shows (CI keeps only the tail), and ctest lists them far above it.
-    local log="build/$preset/Testing/Temporary/LastTestsFailed.log"
     local names=""
     [ -f "$log" ] && names=" ($(cut -d: -f2 "$log" | paste -sd' '))"
     failed+=("ctest $preset$names")
