@@ -19,6 +19,12 @@
 #       map against its peers at 2 threads, 1M live keys:
 #         PEERS='tbb_concurrent_hash_map libcuckoo libcds_map' SIZE=medium \
 #           reports/reference/performance.sh OUT throughput 5 concurrent_churn u64 concurrent_map
+#   reports/reference/performance.sh OUT scaling ROUNDS [THREADS...]
+#       the thread-scaling curve: concurrent_map and PEERS (default TBB,
+#       libcuckoo, libcds) at 1M live u64 keys on
+#       reports/reference/specs/concurrent_scaling.json, one size profile per
+#       thread count (default 1 2 4 8 16), interleaved round by round; then
+#       reports/reference/scaling.py prints the table and draws the curve
 #   reports/reference/performance.sh OUT harness ROUNDS [WORKLOAD...]
 #       the harness's own cost per op (throughput.harness_overhead_ns_per_op:
 #       the cell's stream through NullContainer) per binary, median and range
@@ -157,6 +163,26 @@ for n in names:
                   f"  range {min(each):.3f}-{max(each):.3f}  n={len(each)}")
 PY
   ;;
+scaling)
+  rounds=$1
+  shift
+  threads=("$@")
+  [ ${#threads[@]} -eq 0 ] && threads=(1 2 4 8 16)
+  read -r -a peers <<<"${PEERS:-tbb_concurrent_hash_map libcuckoo libcds_map}"
+  for round in $(seq 1 "$rounds"); do
+    for t in "${threads[@]}"; do
+      for bench in "${benches[@]}"; do
+        for impl in concurrent_map "${peers[@]}"; do
+          "$bench" --impl "$impl" --workload concurrent_scaling --workloads-dir reports/reference/specs --kv u64 \
+            --size "t$t" --repetitions 1 --no-latency --stream-cache "$out/stream-cache" \
+            --out-dir "$out/scaling/$(label "$bench" "$impl").t$t.$round" >/dev/null 2>&1 ||
+            echo "FAILED: $impl at $t threads, round $round (exit $?)" >&2
+        done
+      done
+    done
+  done
+  "${PYTHON:-/usr/bin/python3}" reports/reference/scaling.py "$out/scaling"
+  ;;
 harness)
   rounds=$1
   shift
@@ -248,7 +274,7 @@ matrix)
   done
   ;;
 *)
-  echo "usage: $0 OUT memory|latency|throughput|harness|generation|matrix ..." >&2
+  echo "usage: $0 OUT memory|latency|throughput|scaling|harness|generation|matrix ..." >&2
   exit 2
   ;;
 esac
