@@ -431,14 +431,19 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     return FoldedTriangularProbe(home, t.group_mask, t.groups);
   }
   static ctrl_t h2(std::size_t h) noexcept { return static_cast<ctrl_t>(h & 0x7F); }
-  // The overflow bit of a hash: bits 7..9, next to the tag's, so which bit a
-  // key marks says nothing about its tag (or its home group, the top bits).
-  static std::uint8_t overflow_bit(std::size_t h) noexcept { return static_cast<std::uint8_t>(1u << ((h >> 7) & 7)); }
-  // Whether some key with this overflow bit was placed beyond group g: if
+  // Which overflow bit a hash marks and tests: bits 7..9, next to the tag's,
+  // so the bit says nothing about the tag (or the home group, the top bits).
+  // An index, not a mask: the test below is then one bit-test instruction,
+  // where building the mask (1 << index) cost four more on every miss.
+  static unsigned overflow_bit(std::size_t h) noexcept { return static_cast<unsigned>(h >> 7) & 7; }
+  // Whether some key with overflow bit `bit` was placed beyond group g: if
   // not, a probe for such a key stops at g. A group that holds an empty slot
   // has never been passed since the last rebuild (see erase_at), so this
   // also stops wherever the old "the group has an empty slot" test did.
-  static bool passed(const Table& t, std::size_t g, std::uint8_t bit) noexcept { return (t.overflow[g] & bit) != 0; }
+  static bool passed(const Table& t, std::size_t g, unsigned bit) noexcept { return ((t.overflow[g] >> bit) & 1u) != 0; }
+  static void mark_passed(Table& t, std::size_t g, unsigned bit) noexcept {
+    t.overflow[g] = static_cast<std::uint8_t>(t.overflow[g] | (1u << bit));
+  }
   // Control bytes, slots, then one overflow byte per group.
   static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + cap / kW + 15) / 16; }
 
@@ -538,7 +543,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   template <class Hit>
   static bool lookup(const Table& t, const K& key, std::size_t h, Hit&& hit) {
     const ctrl_t tag = h2(h);
-    const std::uint8_t bit = overflow_bit(h);
+    const unsigned bit = overflow_bit(h);
     for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
       if (!is_ready(t, g)) return false;  // an unwritten group is empty
@@ -569,7 +574,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // own insert set that same bit already, so the mark changes nothing.
   static std::size_t find_or_prepare(Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
-    const std::uint8_t bit = overflow_bit(h);
+    const unsigned bit = overflow_bit(h);
     FoldedTriangularProbe seq = probe(t, h);
     std::size_t target;
     for (;; seq.next()) {
@@ -584,7 +589,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
         if (!passed(t, g, bit)) [[likely]] return target;
         break;
       }
-      t.overflow[g] |= bit;
+      mark_passed(t, g, bit);
     }
     for (;;) {
       seq.next();
@@ -607,13 +612,13 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // The first free slot on h's probe path; marks the groups it passes (the
   // key to be placed there goes on past them).
   static std::size_t find_first_non_full(Table& t, std::size_t h) noexcept {
-    const std::uint8_t bit = overflow_bit(h);
+    const unsigned bit = overflow_bit(h);
     for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
       if (!is_ready(t, g)) return g * kW;
       const ctrl::BitMask free = GroupT(t.ctrl + g * kW).match_empty_or_deleted();
       if (free) [[likely]] return g * kW + free.lowest();
-      t.overflow[g] |= bit;
+      mark_passed(t, g, bit);
     }
   }
 
