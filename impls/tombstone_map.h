@@ -17,33 +17,36 @@
 // must put the table for the question to be asked at all.
 //
 // Where a lookup stops: per-group overflow bits, as boost::unordered_flat_map
-// has them. Each group has one overflow byte; when an insert (or a rehash
-// placing a key) passes a group for lack of a free slot, it sets bit
-// (hash >> 7) % 8 of that group's byte. A lookup stops at the first group
-// whose byte lacks its key's bit: no key with that bit was ever placed
-// beyond it. The bits are cleared only when a group is rebuilt (a rehash in
-// place, a move to a new table, a migration's new table, compact()), never
-// by erase, so they over-approximate, which is always safe. A group that
-// holds an empty slot has its byte clear (it was never passed since it was
-// rebuilt), so a probe stops wherever the older "the group has an empty
-// slot" test stopped it, and also at full groups that few keys went past
-// (one key past a group still stops 7 in 8 misses there). What that changes about tombstones:
-// they are made and counted exactly as before (the policies' triggers are
-// unchanged), and inserts still walk past them to the first free slot, but a
-// miss no longer walks a chain of full-or-tombstone groups unless keys with
-// its bit went past each one; what a tombstone chain still costs is the
-// space, and the bits it left set, until the policy's rehash clears both.
-// The bytes live in a parallel array (one per group, after the slots, in the
-// same allocation), not beside each group's control bytes: our groups are 16
-// slots, all 16 bytes are control bytes, and giving one up (boost's 15-slot
-// groups) would change every mask and the slot arithmetic. The array is
-// 1/16 the size of the control bytes (64 groups, 1024 slots, per cache line),
-// so it mostly stays cached, and only a lookup that does not hit in its home
-// group reads it.
+// has them (boost: 8 bits in each 15-slot group). Each group has one 32-bit
+// overflow word; when an insert (or a rehash placing a key) passes a group
+// for lack of a free slot, it sets bit hash % 32 of that group's word. A
+// lookup stops at the first group whose word lacks its key's bit: no key
+// with that bit was ever placed beyond it. The bits are cleared only when a
+// group is rebuilt (a rehash in place, a move to a new table, a migration's
+// new table, compact()), never by erase, so they over-approximate, which is
+// always safe. A group that holds an empty slot has its word clear (it was
+// never passed since it was rebuilt), so a probe stops wherever the older
+// "the group has an empty slot" test stopped it, and also at full groups
+// that few keys went past (one key past a group still stops 31 in 32 misses
+// there). What that changes about tombstones: they are made and counted
+// exactly as before (the policies' triggers are unchanged), and inserts
+// still walk past them to the first free slot, but a miss no longer walks a
+// chain of full-or-tombstone groups unless keys with its bit went past each
+// one; what a tombstone chain still costs is the space, and the bits it
+// left set, until the policy's rehash clears both.
+// The words live in a parallel array (one per group, after the slots, in
+// the same allocation), not beside each group's control bytes: our groups
+// are 16 slots, all 16 bytes are control bytes, and giving one up (boost's
+// 15-slot groups) would change every mask and the slot arithmetic. The
+// array is 1/4 the size of the control bytes (16 groups, 256 slots, per
+// cache line), so it mostly stays cached, and only a lookup that does not
+// hit in its home group reads it. It costs 1/4 byte per slot (a byte a
+// group took 1/16, but three more instructions per miss: overflow_bit).
 //
 // When memory comes back. The slot array is one allocation of capacity *
-// (1 + sizeof(slot)) bytes plus one overflow byte per group; tombstones hold
-// a slot each until a rehash walks the table. What triggers that walk is the compaction policy:
+// (1 + sizeof(slot)) bytes plus one overflow word per group; tombstones hold
+// a slot each until a rehash walks the table. What triggers that walk is the
+// compaction policy:
 //   TombstoneNever        only running out of room: like absl, it then
 //                         rehashes in place when live keys fit in 25/32 of
 //                         the capacity, else doubles. Never shrinks: the
@@ -384,7 +387,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     unsigned char bytes[16];
   };
 
-  static constexpr std::uint8_t kNoOverflow[1] = {0};
+  static constexpr std::uint32_t kNoOverflow[1] = {0};
   struct Table {
     ctrl_t* ctrl = const_cast<ctrl_t*>(ctrl::kEmptyGroup);  // never written while capacity == 0
     Slot* slots = nullptr;
@@ -408,12 +411,12 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     // reads as empty; it is written when a key first lands in it or when the
     // migration's sweep reaches it, so no operation sets a whole table.
     std::uint64_t* ready = nullptr;
-    // One overflow byte per group, after the slots (see the header comment):
+    // One overflow word per group, after the slots (see the header comment):
     // bit overflow_bit(h) of group g is set once a key with hash h was
     // placed beyond g because g had no free slot. Cleared only when the
     // table is rebuilt. Without storage: kNoOverflow, never written (the
     // shared empty group always has a free slot).
-    std::uint8_t* overflow = const_cast<std::uint8_t*>(kNoOverflow);
+    std::uint32_t* overflow = const_cast<std::uint32_t*>(kNoOverflow);
   };
 
   static constexpr std::size_t growth_budget(std::size_t cap) noexcept { return cap - cap / 8; }
@@ -431,21 +434,24 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     return FoldedTriangularProbe(home, t.group_mask, t.groups);
   }
   static ctrl_t h2(std::size_t h) noexcept { return static_cast<ctrl_t>(h & 0x7F); }
-  // Which overflow bit a hash marks and tests: bits 7..9, next to the tag's,
-  // so the bit says nothing about the tag (or the home group, the top bits).
-  // An index, not a mask: the test below is then one bit-test instruction,
-  // where building the mask (1 << index) cost four more on every miss.
-  static unsigned overflow_bit(std::size_t h) noexcept { return static_cast<unsigned>(h >> 7) & 7; }
+  // Which overflow bit a hash marks and tests: its low 5 bits (the tag's low
+  // bits; the home group is the top bits). An index, not a mask, and 32 bits
+  // a group: x86's bit test on a 32-bit word takes the index modulo 32
+  // itself, so the test is one instruction on the raw hash, where a byte
+  // (bits 7..9, masked) cost three more per miss and building a mask
+  // (1 << index) four more (callgrind, map_loop.sh); and with 32 bits, one
+  // key past a group sends on 1 in 32 misses there, not 1 in 8.
+  static unsigned overflow_bit(std::size_t h) noexcept { return static_cast<unsigned>(h) & 31; }
   // Whether some key with overflow bit `bit` was placed beyond group g: if
   // not, a probe for such a key stops at g. A group that holds an empty slot
   // has never been passed since the last rebuild (see erase_at), so this
   // also stops wherever the old "the group has an empty slot" test did.
   static bool passed(const Table& t, std::size_t g, unsigned bit) noexcept { return ((t.overflow[g] >> bit) & 1u) != 0; }
   static void mark_passed(Table& t, std::size_t g, unsigned bit) noexcept {
-    t.overflow[g] = static_cast<std::uint8_t>(t.overflow[g] | (1u << bit));
+    t.overflow[g] |= 1u << bit;
   }
-  // Control bytes, slots, then one overflow byte per group.
-  static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + cap / kW + 15) / 16; }
+  // Control bytes, slots, then one overflow word per group.
+  static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + cap / kW * 4 + 15) / 16; }
 
   static std::size_t ready_words(const Table& t) noexcept { return (t.groups + 63) / 64; }
   static std::size_t next_full(const Table& t, std::size_t from) noexcept {
@@ -474,8 +480,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       std::memset(t.ctrl, static_cast<unsigned char>(ctrl::kEmpty), cap);
     }
     t.slots = reinterpret_cast<Slot*>(reinterpret_cast<unsigned char*>(mem) + cap);
-    t.overflow = reinterpret_cast<std::uint8_t*>(t.slots + cap);
-    if (!lazy) std::memset(t.overflow, 0, cap / kW);  // lazy: make_ready clears each group's
+    t.overflow = reinterpret_cast<std::uint32_t*>(t.slots + cap);
+    if (!lazy) std::memset(t.overflow, 0, cap / kW * 4);  // lazy: make_ready clears each group's
     t.capacity = cap;
     t.groups = cap / kW;
     t.group_mask = std::bit_ceil(t.groups) - 1;
@@ -686,7 +692,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     for (std::size_t g = 0; g < t.capacity; g += kW) {
       GroupT(t.ctrl + g).store_special_as_empty_full_as_deleted(t.ctrl + g);
     }
-    std::memset(t.overflow, 0, t.groups);  // placing each key marks its path anew
+    std::memset(t.overflow, 0, t.groups * 4);  // placing each key marks its path anew
     for (std::size_t g = 0; g < t.capacity; g += kW) {
       while (const ctrl::BitMask to_place = GroupT(t.ctrl + g).match(ctrl::kDeleted)) {
         place_for_rehash(g + to_place.lowest());
