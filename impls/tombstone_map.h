@@ -412,7 +412,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     // migration's sweep reaches it, so no operation sets a whole table.
     std::uint64_t* ready = nullptr;
     // One overflow word per group, after the slots (see the header comment):
-    // bit overflow_bit(h) of group g is set once a key with hash h was
+    // bit h % 32 of group g is set once a key with hash h was
     // placed beyond g because g had no free slot. Cleared only when the
     // table is rebuilt. Without storage: kNoOverflow, never written (the
     // shared empty group always has a free slot).
@@ -435,20 +435,21 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   }
   static ctrl_t h2(std::size_t h) noexcept { return static_cast<ctrl_t>(h & 0x7F); }
   // Which overflow bit a hash marks and tests: its low 5 bits (the tag's low
-  // bits; the home group is the top bits). An index, not a mask, and 32 bits
-  // a group: x86's bit test on a 32-bit word takes the index modulo 32
-  // itself, so the test is one instruction on the raw hash, where a byte
-  // (bits 7..9, masked) cost three more per miss and building a mask
-  // (1 << index) four more (callgrind, map_loop.sh); and with 32 bits, one
-  // key past a group sends on 1 in 32 misses there, not 1 in 8.
-  static unsigned overflow_bit(std::size_t h) noexcept { return static_cast<unsigned>(h) & 31; }
+  // bits; the home group is the top bits). Kept as the hash's low word and
+  // reduced (& 31) where it is used: x86's shifts and bit tests on a 32-bit
+  // word take the count modulo 32 themselves, so the test is one
+  // instruction on the raw hash, where a byte (bits 7..9) cost four more per
+  // miss and building a mask (1 << index) five more (callgrind,
+  // map_loop.sh); and with 32 bits, one key past a group sends on 1 in 32
+  // misses there, not 1 in 8.
+  static unsigned overflow_bit(std::size_t h) noexcept { return static_cast<unsigned>(h); }
   // Whether some key with overflow bit `bit` was placed beyond group g: if
   // not, a probe for such a key stops at g. A group that holds an empty slot
   // has never been passed since the last rebuild (see erase_at), so this
   // also stops wherever the old "the group has an empty slot" test did.
-  static bool passed(const Table& t, std::size_t g, unsigned bit) noexcept { return ((t.overflow[g] >> bit) & 1u) != 0; }
+  static bool passed(const Table& t, std::size_t g, unsigned bit) noexcept { return ((t.overflow[g] >> (bit & 31)) & 1u) != 0; }
   static void mark_passed(Table& t, std::size_t g, unsigned bit) noexcept {
-    t.overflow[g] |= 1u << bit;
+    t.overflow[g] |= 1u << (bit & 31);
   }
   // Control bytes, slots, then one overflow word per group.
   static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + cap / kW * 4 + 15) / 16; }
