@@ -200,11 +200,16 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     std::size_t populated_bytes = 0;  // bytes of the new table pre-faulted
   };
   StepWork max_step_work() const noexcept { return max_step_work_; }
-  static constexpr std::size_t kReleaseBytes = std::size_t{1} << 20;
-  // 32 pages of 4 KiB, faulted in by one system call: ~42 us on the VM this
-  // was measured on (a fault costs ~1.3 us there), far under the 200 us
-  // worst-op bound, in 1 step of ~500 of a migration.
-  static constexpr std::size_t kPopulateBytes = std::size_t{128} << 10;
+  // The two system calls a step may make are sized by what a page costs in
+  // the worst case, not the usual one. On a warm VM a fault costs ~1.3 us and
+  // giving a page back ~0.3 us; on a freshly started guest each first touch
+  // also faults in the host (128 KiB pre-faulted in one step took up to
+  // 520 us there, against 42 us warm). 8 pages to fault (~130 us even then)
+  // and 64 to give back (~20 us) keep every step under the 200 us worst-op
+  // bound; the extra steps (36 MB / 32 KiB = ~1,100 pre-fault steps at 2M
+  // slots, against 131,072 moving ones) are under 1% of a migration's.
+  static constexpr std::size_t kReleaseBytes = std::size_t{256} << 10;
+  static constexpr std::size_t kPopulateBytes = std::size_t{32} << 10;
   // Whether the kernel can be asked to fault pages in (Linux 5.14+ headers);
   // elsewhere the new table's pages fault as keys land, as before.
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
@@ -806,8 +811,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   //     kPopulateBytes of them and moves nothing. t_ is fresh memory (34 MB
   //     at 2M slots); moving keys into it at random would fault a page on
   //     ~1 in 9 steps, +1.5 us each, which at 2% of a churn's inserts
-  //     migrating was the whole of the insert P99.9. Faulting 32 pages in one
-  //     call costs ~30 such faults, but in ~1 step of 500 (under 0.2%);
+  //     migrating was the whole of the insert P99.9. Faulting 8 pages in one
+  //     call costs ~8 such faults, but in ~1 step of 120 (under 1%);
   //   - then moves kGroupsPerStep groups of old_ into t_, prefetching each key's
   //     home group in t_ first, so the sixteen placements overlap their
   //     cache misses instead of paying them one after another;
