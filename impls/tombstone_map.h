@@ -2,39 +2,51 @@
 // control bytes (impls/core/control_group.h), probed with one SIMD compare per
 // group, keys and values stored inline in one flat slot array.
 //
-// How it deletes. A lookup stops at the first group that holds an empty
-// slot, so erasing cannot simply empty a slot: a key that once probed past
-// this group, because the group was full when it was inserted, would become
-// unreachable. Erase therefore writes a tombstone (kDeleted), which lookups
-// walk past and inserts may reuse. One exception, and it matters to what the
-// study counts: if the erased slot's group still holds an empty slot, then no
-// probe has ever continued past that group (an insert only moves on from a
-// group with no free slot, and a group never regains an empty slot while a
-// key depends on it), so the slot is made empty again and no tombstone is
-// left. Groups are aligned, so "the group" is exact, not a window. The rule is
-// the same for every policy. Consequence: a half-full table rarely makes
-// tombstones; they pile up only near the maximum load (7/8), which is where
-// the workloads must put the table for the question to be asked at all.
+// How it deletes. A key is placed in the first free slot on its probe path,
+// so erasing cannot simply empty a slot: a key that once probed past this
+// group, because the group was full when it was inserted, would become
+// unreachable. Erase therefore writes a tombstone (kDeleted), which inserts
+// may reuse. One exception, and it matters to what the study counts: if the
+// erased slot's group still holds an empty slot, then no probe has ever
+// continued past that group (an insert only moves on from a group with no
+// free slot, and a group never regains an empty slot while a key depends on
+// it), so the slot is made empty again and no tombstone is left. Groups are
+// aligned, so "the group" is exact, not a window. The rule is the same for
+// every policy. Consequence: a half-full table rarely makes tombstones; they
+// pile up only near the maximum load (7/8), which is where the workloads
+// must put the table for the question to be asked at all.
 //
-// What an operation costs (reports/reference/map_loop.sh counts instructions
-// per op with callgrind, for this map and the peers). A lookup hashes the key once (mix64,
-// impls/core/hash.h), takes the home group from the hash's high bits scaled
-// to the group count (one multiply, right for any count) and the 7-bit tag
-// from its low bits, then compares the tag against a group's sixteen control
-// bytes at once. A hit is acted on inside the probe loop (find reads the
-// value, erase decides tombstone-or-empty from the group it already loaded).
-// The empty-slot and tombstone counts are one two-entry array indexed by "is
-// empty", so insert and erase update them with one indexed add, no branch.
-// Everything that is not the common case (growth, every rehash, the
-// incremental migration's steps) is out of line, so insert, erase and find
-// inline whole into the caller's loop. What stays dearer than a table with
-// per-group overflow bits (boost's): a miss, and so every insert, must go on
-// to the next group whenever the group has no empty slot, since tombstones
-// and full groups cannot say whether a key probed past them.
+// Where a lookup stops: per-group overflow bits, as boost::unordered_flat_map
+// has them (boost: 8 bits in each 15-slot group). Each group has one 32-bit
+// overflow word; when an insert (or a rehash placing a key) passes a group
+// for lack of a free slot, it sets bit hash % 32 of that group's word. A
+// lookup stops at the first group whose word lacks its key's bit: no key
+// with that bit was ever placed beyond it. The bits are cleared only when a
+// group is rebuilt (a rehash in place, a move to a new table, a migration's
+// new table, compact()), never by erase, so they over-approximate, which is
+// always safe. A group that holds an empty slot has its word clear (it was
+// never passed since it was rebuilt), so a probe stops wherever the older
+// "the group has an empty slot" test stopped it, and also at full groups
+// that few keys went past (one key past a group still stops 31 in 32 misses
+// there). What that changes about tombstones: they are made and counted
+// exactly as before (the policies' triggers are unchanged), and inserts
+// still walk past them to the first free slot, but a miss no longer walks a
+// chain of full-or-tombstone groups unless keys with its bit went past each
+// one; what a tombstone chain still costs is the space, and the bits it
+// left set, until the policy's rehash clears both.
+// The words live in a parallel array (one per group, after the slots, in
+// the same allocation), not beside each group's control bytes: our groups
+// are 16 slots, all 16 bytes are control bytes, and giving one up (boost's
+// 15-slot groups) would change every mask and the slot arithmetic. The
+// array is 1/4 the size of the control bytes (16 groups, 256 slots, per
+// cache line), so it mostly stays cached, and only a lookup that does not
+// hit in its home group reads it. It costs 1/4 byte per slot (a byte a
+// group took 1/16, but three more instructions per miss: overflow_bit).
 //
 // When memory comes back. The slot array is one allocation of capacity *
-// (1 + sizeof(slot)) bytes; tombstones hold a slot each until a rehash walks
-// the table. What triggers that walk is the compaction policy:
+// (1 + sizeof(slot)) bytes plus one overflow word per group; tombstones hold
+// a slot each until a rehash walks the table. What triggers that walk is the
+// compaction policy:
 //   TombstoneNever        only running out of room: like absl, it then
 //                         rehashes in place when live keys fit in 25/32 of
 //                         the capacity, else doubles. Never shrinks: the
@@ -188,11 +200,16 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     std::size_t populated_bytes = 0;  // bytes of the new table pre-faulted
   };
   StepWork max_step_work() const noexcept { return max_step_work_; }
-  static constexpr std::size_t kReleaseBytes = std::size_t{1} << 20;
-  // 32 pages of 4 KiB, faulted in by one system call: ~42 us on the VM this
-  // was measured on (a fault costs ~1.3 us there), far under the 200 us
-  // worst-op bound, in 1 step of ~500 of a migration.
-  static constexpr std::size_t kPopulateBytes = std::size_t{128} << 10;
+  // The two system calls a step may make are sized by what a page costs in
+  // the worst case, not the usual one. On a warm VM a fault costs ~1.3 us and
+  // giving a page back ~0.3 us; on a freshly started guest each first touch
+  // also faults in the host (128 KiB pre-faulted in one step took up to
+  // 520 us there, against 42 us warm). 8 pages to fault (~130 us even then)
+  // and 64 to give back (~20 us) keep every step under the 200 us worst-op
+  // bound; the extra steps (36 MB / 32 KiB = ~1,100 pre-fault steps at 2M
+  // slots, against 131,072 moving ones) are under 1% of a migration's.
+  static constexpr std::size_t kReleaseBytes = std::size_t{256} << 10;
+  static constexpr std::size_t kPopulateBytes = std::size_t{32} << 10;
   // Whether the kernel can be asked to fault pages in (Linux 5.14+ headers);
   // elsewhere the new table's pages fault as keys land, as before.
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
@@ -339,7 +356,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
           if (std::equal_to<K>{}(t.slots[seq.offset() * kW + i].key, key)) return true;
           ++n;
         }
-        if (group.match_empty()) return false;
+        if (!passed(t, seq.offset(), overflow_bit(h))) return false;
       }
     };
     if (count(t_) || old_.capacity == 0) return n;
@@ -375,6 +392,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     unsigned char bytes[16];
   };
 
+  static constexpr std::uint32_t kNoOverflow[1] = {0};
   struct Table {
     ctrl_t* ctrl = const_cast<ctrl_t*>(ctrl::kEmptyGroup);  // never written while capacity == 0
     Slot* slots = nullptr;
@@ -398,6 +416,12 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     // reads as empty; it is written when a key first lands in it or when the
     // migration's sweep reaches it, so no operation sets a whole table.
     std::uint64_t* ready = nullptr;
+    // One overflow word per group, after the slots (see the header comment):
+    // bit h % 32 of group g is set once a key with hash h was
+    // placed beyond g because g had no free slot. Cleared only when the
+    // table is rebuilt. Without storage: kNoOverflow, never written (the
+    // shared empty group always has a free slot).
+    std::uint32_t* overflow = const_cast<std::uint32_t*>(kNoOverflow);
   };
 
   static constexpr std::size_t growth_budget(std::size_t cap) noexcept { return cap - cap / 8; }
@@ -415,7 +439,25 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     return FoldedTriangularProbe(home, t.group_mask, t.groups);
   }
   static ctrl_t h2(std::size_t h) noexcept { return static_cast<ctrl_t>(h & 0x7F); }
-  static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + 15) / 16; }
+  // Which overflow bit a hash marks and tests: its low 5 bits (the tag's low
+  // bits; the home group is the top bits). Kept as the hash's low word and
+  // reduced (& 31) where it is used: x86's shifts and bit tests on a 32-bit
+  // word take the count modulo 32 themselves, so the test is one
+  // instruction on the raw hash, where a byte (bits 7..9) cost four more per
+  // miss and building a mask (1 << index) five more (callgrind,
+  // map_loop.sh); and with 32 bits, one key past a group sends on 1 in 32
+  // misses there, not 1 in 8.
+  static unsigned overflow_bit(std::size_t h) noexcept { return static_cast<unsigned>(h); }
+  // Whether some key with overflow bit `bit` was placed beyond group g: if
+  // not, a probe for such a key stops at g. A group that holds an empty slot
+  // has never been passed since the last rebuild (see erase_at), so this
+  // also stops wherever the old "the group has an empty slot" test did.
+  static bool passed(const Table& t, std::size_t g, unsigned bit) noexcept { return ((t.overflow[g] >> (bit & 31)) & 1u) != 0; }
+  static void mark_passed(Table& t, std::size_t g, unsigned bit) noexcept {
+    t.overflow[g] |= 1u << (bit & 31);
+  }
+  // Control bytes, slots, then one overflow word per group.
+  static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + cap / kW * 4 + 15) / 16; }
 
   static std::size_t ready_words(const Table& t) noexcept { return (t.groups + 63) / 64; }
   static std::size_t next_full(const Table& t, std::size_t from) noexcept {
@@ -444,6 +486,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       std::memset(t.ctrl, static_cast<unsigned char>(ctrl::kEmpty), cap);
     }
     t.slots = reinterpret_cast<Slot*>(reinterpret_cast<unsigned char*>(mem) + cap);
+    t.overflow = reinterpret_cast<std::uint32_t*>(t.slots + cap);
+    if (!lazy) std::memset(t.overflow, 0, cap / kW * 4);  // lazy: make_ready clears each group's
     t.capacity = cap;
     t.groups = cap / kW;
     t.group_mask = std::bit_ceil(t.groups) - 1;
@@ -477,6 +521,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   static void make_ready(Table& t, std::size_t g) noexcept {
     if (is_ready(t, g)) return;
     std::memset(t.ctrl + g * kW, static_cast<unsigned char>(ctrl::kEmpty), kW);
+    t.overflow[g] = 0;
     t.ready[g / 64] |= std::uint64_t{1} << (g % 64);
   }
 
@@ -510,6 +555,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   template <class Hit>
   static bool lookup(const Table& t, const K& key, std::size_t h, Hit&& hit) {
     const ctrl_t tag = h2(h);
+    const unsigned bit = overflow_bit(h);
     for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
       if (!is_ready(t, g)) return false;  // an unwritten group is empty
@@ -521,7 +567,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
           return true;
         }
       }
-      if (group.match_empty()) [[likely]] return false;
+      if (!passed(t, g, bit)) [[likely]] return false;
     }
   }
 
@@ -535,8 +581,12 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // goes (first empty or tombstone on its probe path). Two loops, so that the
   // groups after the first with a free slot (the home group, nearly always)
   // are only checked for the key and for an empty slot.
-  static std::size_t find_or_prepare(const Table& t, const K& key, std::size_t h) {
+  // Marks every group it passes for lacking a free slot as overflowed for this
+  // hash before knowing whether the key is present: if it is, further on, its
+  // own insert set that same bit already, so the mark changes nothing.
+  static std::size_t find_or_prepare(Table& t, const K& key, std::size_t h) {
     const ctrl_t tag = h2(h);
+    const unsigned bit = overflow_bit(h);
     FoldedTriangularProbe seq = probe(t, h);
     std::size_t target;
     for (;; seq.next()) {
@@ -548,9 +598,10 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
         target = g * kW + free.lowest();
         // In an empty table (capacity 0) this is slot 0 of the shared empty
         // group: it reads as kEmpty with no growth left, so the caller grows.
-        if (group.match_empty()) [[likely]] return target;
+        if (!passed(t, g, bit)) [[likely]] return target;
         break;
       }
+      mark_passed(t, g, bit);
     }
     for (;;) {
       seq.next();
@@ -558,7 +609,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       if (!is_ready(t, g)) return target;
       const GroupT group(t.ctrl + g * kW);
       if (holds(t, group, g, tag, key)) return kFound;
-      if (group.match_empty()) [[likely]] return target;
+      if (!passed(t, g, bit)) [[likely]] return target;
     }
   }
 
@@ -570,12 +621,16 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     return false;
   }
 
-  static std::size_t find_first_non_full(const Table& t, std::size_t h) noexcept {
+  // The first free slot on h's probe path; marks the groups it passes (the
+  // key to be placed there goes on past them).
+  static std::size_t find_first_non_full(Table& t, std::size_t h) noexcept {
+    const unsigned bit = overflow_bit(h);
     for (FoldedTriangularProbe seq = probe(t, h);; seq.next()) {
       const std::size_t g = seq.offset();
       if (!is_ready(t, g)) return g * kW;
       const ctrl::BitMask free = GroupT(t.ctrl + g * kW).match_empty_or_deleted();
       if (free) [[likely]] return g * kW + free.lowest();
+      mark_passed(t, g, bit);
     }
   }
 
@@ -643,6 +698,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     for (std::size_t g = 0; g < t.capacity; g += kW) {
       GroupT(t.ctrl + g).store_special_as_empty_full_as_deleted(t.ctrl + g);
     }
+    std::memset(t.overflow, 0, t.groups * 4);  // placing each key marks its path anew
     for (std::size_t g = 0; g < t.capacity; g += kW) {
       while (const ctrl::BitMask to_place = GroupT(t.ctrl + g).match(ctrl::kDeleted)) {
         place_for_rehash(g + to_place.lowest());
@@ -755,8 +811,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   //     kPopulateBytes of them and moves nothing. t_ is fresh memory (34 MB
   //     at 2M slots); moving keys into it at random would fault a page on
   //     ~1 in 9 steps, +1.5 us each, which at 2% of a churn's inserts
-  //     migrating was the whole of the insert P99.9. Faulting 32 pages in one
-  //     call costs ~30 such faults, but in ~1 step of 500 (under 0.2%);
+  //     migrating was the whole of the insert P99.9. Faulting 8 pages in one
+  //     call costs ~8 such faults, but in ~1 step of 120 (under 1%);
   //   - then moves kGroupsPerStep groups of old_ into t_, prefetching each key's
   //     home group in t_ first, so the sixteen placements overlap their
   //     cache misses instead of paying them one after another;

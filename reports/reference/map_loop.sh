@@ -10,6 +10,9 @@
 # u64 keys (e.g. miss_after_delete.fill55); MAP: a registered name among those below
 # (default: all of them). KV=string for string keys (default u64).
 # EXTRA_FLAGS (e.g. -march=x86-64-v3) is added to every compile. Needs build/release/libdstudy_workload.a.
+# BRANCH_SIM=1 runs callgrind with --branch-sim=yes and adds the simulated
+# mispredicted conditional and indirect branches per op to each line (the
+# indirect ones are the loop's dispatch on the op type, the same for all maps).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$1
@@ -38,10 +41,14 @@ for map in "${maps[@]}"; do
     -DMAP="$type" -DMAP_HEADER="\"$h\"" -DKV_TYPE="${kv_type[$kv]}" -DDSTUDY_WORKLOADS_DIR="\"$PWD/workloads\"" \
     reports/reference/map_loop.cc build/release/libdstudy_workload.a \
     $(pkg-config --libs absl_raw_hash_set absl_hash) -lbenchmark -o "$bin"
-  valgrind --tool=callgrind --toggle-collect='steady_loop*' --callgrind-out-file="$out/callgrind.$map.$kv.$workload" \
+  valgrind --tool=callgrind ${BRANCH_SIM:+--branch-sim=yes} --toggle-collect='steady_loop*' --callgrind-out-file="$out/callgrind.$map.$kv.$workload" \
     "$bin" "$workload" >"$out/$map.$kv.$workload.txt" 2>"$out/$map.$kv.$workload.err"
-  ir=$(sed -n 's/^summary: //p' "$out/callgrind.$map.$kv.$workload")
+  # summary: Ir [Bc Bcm Bi Bim] (the last four with --branch-sim=yes)
+  read -r ir _ bcm _ bim < <(sed -n 's/^summary: //p' "$out/callgrind.$map.$kv.$workload")
   ops=$(sed -n 's/.*: \([0-9]*\) headline ops.*/\1/p' "$out/$map.$kv.$workload.txt")
-  printf '%-26s %s %s: %12s Ir / %8s ops = %7.2f Ir/op\n' "$map" "$kv" "$workload" "$ir" "$ops" \
-    "$(echo "scale=4; $ir / $ops" | bc)"
+  miss=""
+  [ -n "${bim:-}" ] && miss=$(printf ', mispredicted/op: %5.3f conditional %5.3f indirect' \
+    "$(echo "scale=4; $bcm / $ops" | bc)" "$(echo "scale=4; $bim / $ops" | bc)")
+  printf '%-26s %s %s: %12s Ir / %8s ops = %7.2f Ir/op%s\n' "$map" "$kv" "$workload" "$ir" "$ops" \
+    "$(echo "scale=4; $ir / $ops" | bc)" "$miss"
 done

@@ -19,7 +19,8 @@ namespace dstudy {
 // A key whose seed plants its hash: seed bit 7 is the home group (this test's
 // table has two groups, and tombstone_map.h takes the home group from the
 // high half of hash x groups, so the hash's top bit), bits 0..6 the tag
-// (h2 = h & 0x7F). The high bits make keys with the same hash distinct.
+// (h2 = h & 0x7F; its low 5 bits are the overflow bit, h % 32). The high
+// bits make keys with the same hash distinct.
 struct PlantedKey {
   std::uint64_t seed = 0;
   PlantedKey() = default;
@@ -102,9 +103,10 @@ TEST_F(PlantedTable, HistogramsAreTheHandCountedProbeLengths) {
   // to group 1 (the next on the probe path).
   for (std::uint64_t i = 0; i < 17; ++i) ops.push_back({OpType::kInsert, planted(i, 0, i)});
   for (std::uint64_t i = 0; i < 17; ++i) ops.push_back({OpType::kFindHit, planted(i, 0, i)});
-  // Misses: home group 0 (full, so one more group: 1 probe) x 3; home group
-  // 1 (has an empty slot, no tag match: 0 probes) x 1.
-  for (std::uint64_t i = 0; i < 3; ++i) ops.push_back({OpType::kFindMiss, planted(100 + i, 0, 100 + i)});
+  // Misses: home group 0 (full, and key 16 set overflow bit 16 there, which
+  // tags 48, 80 and 112 share: one more group, 1 probe) x 3; home group 1
+  // (has an empty slot, no tag match: 0 probes) x 1.
+  for (std::uint64_t i = 0; i < 3; ++i) ops.push_back({OpType::kFindMiss, planted(100 + i, 0, 48 + 32 * i)});
   ops.push_back({OpType::kFindMiss, planted(200, 1, 120)});
   const PhaseEnd first = run_phase(ops);
   ASSERT_TRUE(first.probe_hit && first.probe_miss);
@@ -117,18 +119,20 @@ TEST_F(PlantedTable, HistogramsAreTheHandCountedProbeLengths) {
 
   // Erase key 3: group 0 was full, so it leaves a tombstone and group 0
   // stays without an empty slot. A miss whose tag matches a live key of
-  // group 0 pays a key comparison too: 2 probes. Key 3's lookups (still
-  // among the recent hits) now miss and drop out of the hit sample; the
-  // erased key is counted among misses only when a find_miss looks it up.
+  // group 0 pays a key comparison, then stops there (its overflow bit, 5,
+  // is clear): 1 probe. Key 3's lookups (still among the recent hits) now
+  // miss and drop out of the hit sample; the erased key is counted among
+  // misses only when a find_miss looks it up.
   const PhaseEnd second = run_phase({{OpType::kErase, planted(3, 0, 3)},
                                      {OpType::kFindMiss, planted(300, 0, 5)},
                                      {OpType::kFindMiss, planted(3, 0, 3)}});
   EXPECT_EQ(map_.footprint().tombstones, 1u);
   ASSERT_TRUE(second.probe_hit && second.probe_miss);
   EXPECT_EQ(second.probe_hit->counts, (std::vector<std::uint64_t>{15, 1}));
-  // 0: the group-1 miss; 1: three group-0 misses and key 3 (its tag's slot
-  // is now a tombstone, so no match); 2: the tag-5 miss.
-  EXPECT_EQ(second.probe_miss->counts, (std::vector<std::uint64_t>{1, 4, 1}));
+  // 0: the group-1 miss and key 3 (its tag's slot is now a tombstone, so no
+  // match, and its bit 3 is clear); 1: three group-0 misses and the tag-5
+  // miss.
+  EXPECT_EQ(second.probe_miss->counts, (std::vector<std::uint64_t>{2, 4}));
 }
 
 TEST_F(PlantedTable, NoLookupsYetMeansNoHistogram) {
