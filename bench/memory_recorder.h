@@ -66,7 +66,11 @@ class MemoryRecorder {
   // erase_next removes a key the stream does not know: its payload is taken
   // as op.key_index's, which is exact because workloads with these ops run
   // only fixed-size kinds (workload_spec.cc), where every key weighs the same.
+  // The live index and the recent lookups it keeps grow as it goes (a bit
+  // per key index: 256 KiB at 2M keys): harness bookkeeping, so paused from
+  // the heap layer like the rest.
   void advance(const Operation* ops, std::size_t begin, std::size_t end) {
+    const probes::HeapCountingPause harness_bookkeeping;
     for (std::size_t i = begin; i < end; ++i) {
       const Operation& op = ops[i];
       if constexpr (ProbeIntrospectable<C>) note_for_probes(op);

@@ -79,6 +79,7 @@
 #pragma once
 
 #include <bit>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -200,16 +201,34 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     std::size_t populated_bytes = 0;  // bytes of the new table pre-faulted
   };
   StepWork max_step_work() const noexcept { return max_step_work_; }
-  // The two system calls a step may make are sized by what a page costs in
-  // the worst case, not the usual one. On a warm VM a fault costs ~1.3 us and
-  // giving a page back ~0.3 us; on a freshly started guest each first touch
-  // also faults in the host (128 KiB pre-faulted in one step took up to
-  // 520 us there, against 42 us warm). 8 pages to fault (~130 us even then)
-  // and 64 to give back (~20 us) keep every step under the 200 us worst-op
-  // bound; the extra steps (36 MB / 32 KiB = ~1,100 pre-fault steps at 2M
-  // slots, against 131,072 moving ones) are under 1% of a migration's.
+  // The two system calls a step may make are sized by what a page costs, and
+  // that differs by 10x between machines and over a guest's life: on a warm
+  // VM a fault costs ~1.3 us and giving a page back ~0.3 us, but on a freshly
+  // started guest each first touch also faults in the host (128 KiB
+  // pre-faulted in one step took up to 520 us there, against 42 us warm).
+  // So the pre-fault piece adapts: it starts at kPopulateStartBytes (8 pages,
+  // ~130 us even on a fresh guest), and each call sets the next piece to what
+  // would take kPopulateBudgetNs at the rate just measured, at most twice the
+  // last and within [kPopulateMinBytes, kPopulateMaxBytes]. Warm, that is
+  // 128 KiB (~280 pre-fault steps at 2M slots, against 131,072 moving ones:
+  // few enough to stay out of the insert P99.9); on a fresh guest 8-16 KiB a
+  // step, each near the budget. The new table is sized for the most steps
+  // the smallest piece would take. Giving back is cheap and steady:
+  // kReleaseBytes (64 pages, ~20 us) a step.
   static constexpr std::size_t kReleaseBytes = std::size_t{256} << 10;
-  static constexpr std::size_t kPopulateBytes = std::size_t{32} << 10;
+  static constexpr std::size_t kPopulateStartBytes = std::size_t{32} << 10;
+  static constexpr std::size_t kPopulateMinBytes = std::size_t{8} << 10;
+  static constexpr std::size_t kPopulateMaxBytes = std::size_t{128} << 10;
+  static constexpr std::int64_t kPopulateBudgetNs = 50'000;
+  // The next pre-fault piece after `bytes` took `ns`: whole pages, within
+  // the bounds above (a pure function, for tests).
+  static std::size_t next_populate_bytes(std::size_t bytes, std::int64_t ns, std::size_t page) noexcept {
+    const double fit = ns > 0 ? static_cast<double>(bytes) * kPopulateBudgetNs / static_cast<double>(ns)
+                              : static_cast<double>(kPopulateMaxBytes);
+    const double want = std::min({fit, 2.0 * static_cast<double>(bytes), static_cast<double>(kPopulateMaxBytes)});
+    const std::size_t pages = static_cast<std::size_t>(std::max(want, static_cast<double>(kPopulateMinBytes))) / page;
+    return std::max<std::size_t>(pages, 1) * page;  // at least a page: madvise takes whole pages
+  }
   // Whether the kernel can be asked to fault pages in (Linux 5.14+ headers);
   // elsewhere the new table's pages fault as keys land, as before.
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
@@ -228,6 +247,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     std::swap(ctrl_released_, o.ctrl_released_);
     std::swap(populated_, o.populated_);
     std::swap(populate_end_, o.populate_end_);
+    std::swap(populate_bytes_, o.populate_bytes_);
     std::swap(max_step_work_, o.max_step_work_);
     std::swap(bytes_, o.bytes_);
     std::swap(compactions_, o.compactions_);
@@ -808,11 +828,12 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   //   - writes the control bytes of a few more groups of t_ (t_ starts with
   //     none written: Table::ready), so t_ is complete when the move is;
   //   - first, until t_'s pages are all faulted in, faults in the next
-  //     kPopulateBytes of them and moves nothing. t_ is fresh memory (34 MB
+  //     piece of them (8-32 pages, sized by the last call's time) and moves
+  //     nothing. t_ is fresh memory (36 MB
   //     at 2M slots); moving keys into it at random would fault a page on
   //     ~1 in 9 steps, +1.5 us each, which at 2% of a churn's inserts
-  //     migrating was the whole of the insert P99.9. Faulting 8 pages in one
-  //     call costs ~8 such faults, but in ~1 step of 120 (under 1%);
+  //     migrating was the whole of the insert P99.9. Faulting 32 pages in one
+  //     call costs ~30 such faults, but in ~1 step of 500 (under 0.2%);
   //   - then moves kGroupsPerStep groups of old_ into t_, prefetching each key's
   //     home group in t_ first, so the sixteen placements overlap their
   //     cache misses instead of paying them one after another;
@@ -851,19 +872,25 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   }
 
   // Steps that pre-fault a new table of `cap` slots (the whole pages inside
-  // it: at most one more than its bytes / kPopulateBytes).
+  // it: at most one more than its bytes / the smallest piece).
   static std::size_t populate_steps(std::size_t cap) noexcept {
-    return kCanPopulate ? units_for(cap) * 16 / kPopulateBytes + 1 : 0;
+    return kCanPopulate ? units_for(cap) * 16 / kPopulateMinBytes + 1 : 0;
   }
 
-  // Faults in the next kPopulateBytes of t_'s whole pages (writable, contents
-  // kept: keys may already have landed there). Returns the bytes done.
+  // Faults in the next populate_bytes_ of t_'s whole pages (writable,
+  // contents kept: keys may already have landed there), timing the call to
+  // size the next piece. Returns the bytes done.
   std::size_t populate_step() noexcept {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-    const std::uintptr_t stop = std::min(populate_end_, populated_ + kPopulateBytes);
+    const std::uintptr_t stop = std::min(populate_end_, populated_ + populate_bytes_);
     const std::size_t bytes = stop - populated_;
-    // Best effort: on failure (an old kernel) the pages fault as keys land.
-    if (bytes != 0) madvise(reinterpret_cast<void*>(populated_), bytes, MADV_POPULATE_WRITE);
+    if (bytes != 0) {
+      const auto t0 = std::chrono::steady_clock::now();
+      // Best effort: on failure (an old kernel) the pages fault as keys land.
+      madvise(reinterpret_cast<void*>(populated_), bytes, MADV_POPULATE_WRITE);
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+      populate_bytes_ = next_populate_bytes(bytes, ns.count(), page_size());
+    }
     populated_ = stop;
     return bytes;
 #else
@@ -1011,6 +1038,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   std::uintptr_t ctrl_released_ = 0;  // and its control-byte pages up to here
   std::uintptr_t populated_ = 0;      // t_'s pages are faulted in up to here
   std::uintptr_t populate_end_ = 0;   // and are to be up to here
+  std::size_t populate_bytes_ = kPopulateStartBytes;  // the next pre-fault piece
   StepWork max_step_work_;
   ByteCounter bytes_;
   CompactionStats compactions_;

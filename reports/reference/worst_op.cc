@@ -110,7 +110,10 @@ void run(std::uint64_t churn_ops) {
   ins.print("churn", "insert");
   era.print("churn", "erase");
   const dstudy::Footprint f = m.footprint();
-  std::printf("compactions %zu, capacity %zu\n", *f.compactions, *f.capacity);
+  const auto w = m.max_step_work();
+  std::printf("compactions %zu, capacity %zu; largest incremental step: %zu groups moved, %zu bytes pre-faulted, %zu "
+              "given back\n",
+              *f.compactions, *f.capacity, w.moved_groups, w.populated_bytes, w.released_bytes);
 }
 
 }  // namespace

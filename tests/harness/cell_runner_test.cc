@@ -145,6 +145,23 @@ TEST(CellRunner, LeakShowsAsGrowthWhereACorrectContainerShowsNone) {
   EXPECT_GT(*leaky.slope_bytes_per_mop, 10 * std::abs(*good.slope_bytes_per_mop));
 }
 
+// The heap layer is the container's: for a map with no element heap that
+// makes one allocation per table, it equals the footprint the map counts
+// itself (each allocation at its usable size: a few bytes to a page more),
+// also for a map whose probe lengths the recorder follows, with a live-index
+// bit and the recent lookups kept for every key index the stream used.
+TEST(CellRunner, HeapLayerHoldsNoHarnessBookkeeping) {
+  DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();
+  const auto s = make_churn_stream({.live = 20000, .churn_steps = 400000, .finds_per_step = 1});
+  const auto out = run_throughput<TombstoneMapNever>(s);
+  for (const PhaseEnd& pe : out.memory.phase_end) {
+    const auto heap = layer_value(pe.after, "heap_bytes");
+    ASSERT_TRUE(heap.has_value());
+    EXPECT_NEAR(*heap, static_cast<double>(pe.after.footprint_bytes), 8192.0)
+        << pe.phase << ": the live index (" << (400000 + 20000) / 8 << " bytes of bits) counted as the map's";
+  }
+}
+
 TEST(CellRunner, StallEvery1000thEraseShowsAtP999AndMaxNotP50) {
   // 49,500 erases: 50 of them (every 1000th) stall ~20 us, just over 0.1%.
   const auto s = make_churn_stream({.live = 20000, .churn_steps = 49500, .finds_per_step = 1});

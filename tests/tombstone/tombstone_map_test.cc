@@ -132,7 +132,7 @@ TEST(TombstonePolicies, IncrementalMigratesAcrossOperationsAndKeepsEveryKey) {
   // of two); every key must stay visible, and the migration must end within
   // old capacity / 16 operations (one group per operation) plus the steps
   // that pre-fault the new table (17 bytes a slot and a 4-byte overflow word
-  // a 16-slot group, kPopulateBytes a step).
+  // a 16-slot group, at least kPopulateMinBytes a step).
   using Map = TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
   Map m;
   std::size_t ops_in_migration = 0;
@@ -150,10 +150,28 @@ TEST(TombstonePolicies, IncrementalMigratesAcrossOperationsAndKeepsEveryKey) {
     }
   }
   EXPECT_GT(longest, 0u) << "growth never migrated incrementally";
-  constexpr std::size_t kPopulateSteps = (262144u * 17 + 262144u / 16 * 4) / Map::kPopulateBytes + 1;
+  constexpr std::size_t kPopulateSteps = (262144u * 17 + 262144u / 16 * 4) / Map::kPopulateMinBytes + 1;
   EXPECT_LE(longest, 262144u / 2 / 16 + kPopulateSteps + 1);
   for (std::uint64_t k = 0; k < 200000; ++k) ASSERT_TRUE(m.find(k, ValueProbe<std::uint64_t>{}));
   EXPECT_EQ(m.size(), 200000u);
+}
+
+// The pre-fault piece follows the measured cost of a page: what fits in the
+// budget at the last call's rate, at most twice the last piece, whole pages,
+// within [min, max].
+TEST(TombstonePolicies, PrefaultPieceFitsTheBudgetAtTheMeasuredRate) {
+  using Map = TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
+  constexpr std::size_t kPage = 4096, kKiB = 1024;
+  static_assert(Map::kPopulateBudgetNs == 50'000);
+  EXPECT_EQ(Map::next_populate_bytes(32 * kKiB, 10'000, kPage), 64 * kKiB) << "fast: doubles, no more";
+  EXPECT_EQ(Map::next_populate_bytes(64 * kKiB, 20'000, kPage), 128 * kKiB) << "fast: up to the maximum";
+  EXPECT_EQ(Map::next_populate_bytes(128 * kKiB, 10'000, kPage), Map::kPopulateMaxBytes);
+  EXPECT_EQ(Map::next_populate_bytes(128 * kKiB, 42'000, kPage), 128 * kKiB) << "a warm VM: 1.3 us a page";
+  EXPECT_EQ(Map::next_populate_bytes(32 * kKiB, 130'000, kPage), 12 * kKiB) << "a fresh guest: 16 us a page";
+  EXPECT_EQ(Map::next_populate_bytes(8 * kKiB, 1'000'000, kPage), Map::kPopulateMinBytes) << "never below the minimum";
+  EXPECT_EQ(Map::next_populate_bytes(32 * kKiB, 0, kPage), 64 * kKiB) << "a clock that did not move";
+  EXPECT_EQ(Map::next_populate_bytes(32 * kKiB, 100'000, 16 * kKiB) % (16 * kKiB), 0u) << "whole pages";
+  EXPECT_EQ(Map::next_populate_bytes(64 * kKiB, 1'000'000, 64 * kKiB), 64 * kKiB) << "at least one page";
 }
 
 // compact() after a 90% random drain: every policy lands on the fewest whole
@@ -213,7 +231,7 @@ TEST(TombstoneMap, CompactFitsTheLiveKeysWithinOneGroupForEveryPolicy) {
 // No step of a migration does work that grows with the table: each writes a
 // bounded number of the new table's control groups (the rest are written as
 // keys land in them), moves kGroupsPerStep groups and gives back at most
-// kReleaseBytes of the old table, pre-faults at most kPopulateBytes of the
+// kReleaseBytes of the old table, pre-faults at most kPopulateMaxBytes of the
 // new one. Counted, not timed. Growth from 16 slots to
 // 512k slots, then churn near the growth point (tombstone cleanups), then a drain
 // (shrinks): every kind of migration runs, on tables of many sizes.
@@ -249,7 +267,7 @@ TEST(TombstonePolicies, IncrementalStepsDoBoundedWorkAtEverySize) {
   if (Map::kCanPopulate) {
     EXPECT_GT(w.populated_bytes, 0u) << "a 7 MB new table was never pre-faulted";
   }
-  EXPECT_LE(w.populated_bytes, Map::kPopulateBytes);
+  EXPECT_LE(w.populated_bytes, Map::kPopulateMaxBytes);
 }
 
 TEST(TombstoneMap, StringKeysAndMoveOnlyFriendlyValues) {
