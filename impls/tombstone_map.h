@@ -639,7 +639,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // then the slot its tag match points to. Both addresses follow from the
   // hash alone, so a lookup in a large table asks for the home group's first
   // four slot lines while the control group is still on its way, and the two
-  // misses overlap. Measured at 1.56M keys (performance.md section 1): +10-15%
+  // misses overlap. Measured at 1.56M keys (performance.md section 1): +9-23%
   // on steady churn and miss-after-delete; two lines did about as well, a
   // fifth line (the group's last slots when the slots are not line-aligned)
   // and the same for insert's search did worse. Small tables skip it: in
