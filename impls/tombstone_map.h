@@ -602,7 +602,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // One pass for insert: kFound if the key is present, else the slot where it
   // goes (first empty or tombstone on its probe path). Two loops, so that the
   // groups after the first with a free slot (the home group, nearly always)
-  // are only checked for the key and for an empty slot.
+  // are only checked for the key and for the key's overflow bit.
   // Marks every group it passes for lacking a free slot as overflowed for this
   // hash before knowing whether the key is present: if it is, further on, its
   // own insert set that same bit already, so the mark changes nothing.
@@ -851,7 +851,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   //   - writes the control bytes of a few more groups of t_ (t_ starts with
   //     none written: Table::ready), so t_ is complete when the move is;
   //   - first, until t_'s pages are all faulted in, faults in the next
-  //     piece of them (8-32 pages, sized by the last call's time) and moves
+  //     piece of them (2-32 pages, sized by the last call's time) and moves
   //     nothing. t_ is fresh memory (36 MB
   //     at 2M slots); moving keys into it at random would fault a page on
   //     ~1 in 9 steps, +1.5 us each, which at 2% of a churn's inserts
