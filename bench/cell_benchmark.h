@@ -7,9 +7,11 @@
 //   repetition processes  `<impl>/<workload>/<kv>/throughput`, Iterations(1),
 //                         Repetitions(N), UseManualTime: each repetition is a
 //                         process of its own that runs a cold pass (the
-//                         process's first: first-touch, cold allocator), a
-//                         warm pass (the headline), the latency pass and
-//                         the open-loop passes asked for (one per rate).
+//                         process's first: first-touch, cold allocator), the
+//                         warm passes (the headline: as many fresh passes as
+//                         it takes for their headline phases to last
+//                         CellOptions::min_headline_seconds), the latency
+//                         pass and the open-loop passes asked for.
 //
 // benchmark::Initialize must have been called (main does, with
 // --benchmark_out pointing at gbench.json).
@@ -32,7 +34,8 @@ namespace dstudy::bench {
 struct RepetitionRecord {
   long process = 0;      // its pid
   RepetitionResult cold;  // the process's first pass
-  RepetitionResult warm;  // the second: the headline figure
+  RepetitionResult warm;  // the warm passes, summed phase by phase: the headline figure
+  WarmDiagnostics warm_diagnostics;
   std::optional<RepetitionResult> latency_pass;
   std::optional<OpHistograms> latency;  // every op of the latency pass, by type
   std::vector<OpenLoopPass> open_loop;  // one per CellOptions::open_loop target, in order

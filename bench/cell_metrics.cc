@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace dstudy::bench {
 
@@ -159,6 +160,39 @@ DerivedMemory derive_memory(const MemoryRecord& m, const std::vector<Phase>& pha
     d.drains.push_back(std::move(df));
   }
   return d;
+}
+
+std::size_t fastest_pass(const std::vector<double>& rates) {
+  return rates.empty() ? 0 : static_cast<std::size_t>(std::max_element(rates.begin(), rates.end()) - rates.begin());
+}
+
+void judge_disturbance(WarmDiagnostics& d) {
+  char buf[160];
+  const probes::ProcessCounters& c = d.counters;
+  const double seconds = std::max(d.headline_seconds, 1e-3);
+  double shortfall = 0;
+  if (d.pass_rates.size() >= kPassesToCompare) {
+    std::vector<double> sorted = d.pass_rates;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted.back() > 0) shortfall = 1 - median_of(sorted) / sorted.back();
+  }
+  if (c.major_faults > 0) {
+    std::snprintf(buf, sizeof buf, "%llu major page faults", static_cast<unsigned long long>(c.major_faults));
+  } else if (c.steal_seconds > kDisturbedStealShare * seconds) {
+    std::snprintf(buf, sizeof buf, "the hypervisor stole %.0f ms", 1e3 * c.steal_seconds);
+  } else if (c.involuntary_switches >= static_cast<std::uint64_t>(d.passes) &&
+             c.involuntary_switches > kDisturbedSwitchesPerSecond * seconds) {
+    std::snprintf(buf, sizeof buf, "preempted %llu times in %.0f ms", static_cast<unsigned long long>(c.involuntary_switches),
+                  1e3 * seconds);
+  } else if (shortfall > kDisturbedMedianShortfall) {
+    std::snprintf(buf, sizeof buf, "the median pass ran %.0f%% slower than the fastest", 100 * shortfall);
+  } else {
+    d.disturbed = false;
+    d.reason.clear();
+    return;
+  }
+  d.disturbed = true;
+  d.reason = buf;
 }
 
 }  // namespace dstudy::bench

@@ -49,6 +49,33 @@ PhaseSetTotals phase_set_totals(const RepetitionResult& r, const std::vector<Pha
 std::optional<double> phase_set_rate(const RepetitionResult& r, const std::vector<Phase>& phases, PhaseSet set);
 std::vector<std::string> phase_set_names(const std::vector<Phase>& phases, PhaseSet set);
 
+// ---- warm passes -------------------------------------------------------------
+
+// Most warm passes one repetition runs, however short its headline phases.
+inline constexpr std::size_t kMaxWarmPasses = 1000;
+
+// Index of the highest of `rates`.
+std::size_t fastest_pass(const std::vector<double>& rates);
+
+// A repetition is disturbed when, while its warm passes ran, the process
+// waited on the disk (a major fault), the hypervisor stole more than this
+// share of the measured time, the scheduler preempted it at least once per
+// pass and more often than this per second (another process wanted its CPU;
+// a quiet pinned CPU sees a few a second), or, with enough passes to tell,
+// its median pass ran this much slower than its fastest: the machine ran
+// slow for most of the repetition, and its fastest pass may have too.
+inline constexpr double kDisturbedStealShare = 0.02;
+inline constexpr double kDisturbedSwitchesPerSecond = 20;
+inline constexpr std::size_t kPassesToCompare = 5;
+inline constexpr double kDisturbedMedianShortfall = 0.20;
+
+// A disturbed repetition is measured again, in a new process, at most this
+// many times; the last measurement is kept, flagged if still disturbed.
+inline constexpr int kDisturbedRemeasures = 2;
+
+// Sets d.disturbed and d.reason from the counters and the passes' rates.
+void judge_disturbance(WarmDiagnostics& d);
+
 // ---- latency -----------------------------------------------------------------
 
 // Fewest samples a percentile needs: 10 / (1 - q), so that at least ten

@@ -22,7 +22,11 @@ struct CellOptions {
   std::string kv;
   std::string size = "quick";  // size profile: "quick" | "full"
   int threads = 1;             // from the spec
-  int repetitions = 1;         // independent processes, each a cold and a warm pass
+  int repetitions = 1;         // independent processes, each a cold pass and warm passes
+  // Each repetition runs fresh warm passes until their headline phases have
+  // lasted this long (at least one pass): a headline shorter than a host's
+  // preemption would measure the host (docs/harness.md, "Long enough").
+  double min_headline_seconds = 0;
   bool latency = true;                      // run the latency pass (every op timed)
   std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
   std::optional<double> fill;               // fraction of the growth point (spec)

@@ -15,6 +15,7 @@
 #include "bench/probes/latency_histogram.h"
 #include "bench/probe_lengths.h"
 #include "bench/probes/memory_probe.h"
+#include "bench/probes/process_counters.h"
 #include "bench/workload/operation_stream.h"
 #include "impls/core/footprint.h"
 
@@ -36,6 +37,20 @@ struct RepetitionResult {
   OpCounts observed{};
   std::uint64_t checksum = 0;
   double ops_per_second() const { return seconds > 0 ? static_cast<double>(total_ops) / seconds : 0; }
+};
+
+// How the warm passes of one repetition went: what the kernel and the
+// hypervisor did to the process while they ran, and how far apart the
+// passes' own headline rates were. A repetition is disturbed when these say
+// something other than the container set its pace (docs/harness.md).
+struct WarmDiagnostics {
+  int passes = 0;
+  double headline_seconds = 0;            // the passes' headline phases, summed
+  std::vector<double> pass_rates;         // headline ops/s of each pass
+  probes::ProcessCounters counters;       // over the warm passes
+  bool disturbed = false;
+  std::string reason;                     // empty unless disturbed
+  int remeasured = 0;                     // disturbed measurements of this repetition discarded before it
 };
 
 // All memory layers at one moment; allocator and RSS layers have the

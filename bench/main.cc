@@ -144,6 +144,7 @@ struct CommandLine {
   std::string impl, workload, kv, size = "quick", out_dir, expect_allocator;
   std::string workloads_dir = dstudy::default_workloads_dir().string();
   int repetitions = 1;
+  double min_time = 0.05;  // seconds of headline phases per repetition
   bool latency_on = false, latency_off = false;
   std::size_t memory_every = 0;
   std::optional<std::uint64_t> seed;
@@ -172,6 +173,11 @@ std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
   app.add_option("--out-dir", cl.out_dir, "Folder for gbench.json and sidecar.json");
   app.add_option("--repetitions", cl.repetitions, "Independent repetitions (one process each)")
       ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--min-time", cl.min_time,
+                 "Seconds of headline phases each repetition measures: warm passes, each on a fresh container, "
+                 "repeat until they add up to this (at least one)")
+      ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
   auto* lat = app.add_flag("--latency", cl.latency_on,
                            "Run the latency pass, every op timed (default for single-threaded workloads)");
@@ -317,6 +323,7 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.size = cl.size;
   o.threads = static_cast<int>(cell.threads);
   o.repetitions = cl.repetitions;
+  o.min_headline_seconds = cl.min_time;
   o.latency = cl.latency_on || (!cl.latency_off && cell.threads == 1);
   o.memory_sample_every = cl.memory_every;
   o.fill = cell.spec.fill;

@@ -22,6 +22,37 @@ RepetitionResult pass_from_json(const json& j) {
   return r;
 }
 
+json warm_diagnostics_to_json(const WarmDiagnostics& d) {
+  const probes::ProcessCounters& c = d.counters;
+  return {{"passes", d.passes},
+          {"headline_seconds", d.headline_seconds},
+          {"pass_ops_per_second", d.pass_rates},
+          {"minor_faults", c.minor_faults},
+          {"major_faults", c.major_faults},
+          {"voluntary_switches", c.voluntary_switches},
+          {"involuntary_switches", c.involuntary_switches},
+          {"steal_seconds", c.steal_seconds},
+          {"disturbed", d.disturbed},
+          {"reason", d.disturbed ? json(d.reason) : json(nullptr)},
+          {"remeasured", d.remeasured}};
+}
+
+WarmDiagnostics warm_diagnostics_from_json(const json& j) {
+  WarmDiagnostics d;
+  d.passes = j.at("passes").get<int>();
+  d.headline_seconds = j.at("headline_seconds").get<double>();
+  d.pass_rates = j.at("pass_ops_per_second").get<std::vector<double>>();
+  d.counters.minor_faults = j.at("minor_faults").get<std::uint64_t>();
+  d.counters.major_faults = j.at("major_faults").get<std::uint64_t>();
+  d.counters.voluntary_switches = j.at("voluntary_switches").get<std::uint64_t>();
+  d.counters.involuntary_switches = j.at("involuntary_switches").get<std::uint64_t>();
+  d.counters.steal_seconds = j.at("steal_seconds").get<double>();
+  d.disturbed = j.at("disturbed").get<bool>();
+  if (d.disturbed) d.reason = j.at("reason").get<std::string>();
+  d.remeasured = j.at("remeasured").get<int>();
+  return d;
+}
+
 namespace {
 
 template <class T>

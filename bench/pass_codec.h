@@ -15,6 +15,9 @@ namespace dstudy::bench {
 nlohmann::json pass_to_json(const RepetitionResult& r);
 RepetitionResult pass_from_json(const nlohmann::json& j);
 
+nlohmann::json warm_diagnostics_to_json(const WarmDiagnostics& d);
+WarmDiagnostics warm_diagnostics_from_json(const nlohmann::json& j);
+
 nlohmann::json histogram_to_json(const probes::LatencyHistogram& h);
 probes::LatencyHistogram histogram_from_json(const nlohmann::json& j);
 nlohmann::json histograms_to_json(const OpHistograms& h);

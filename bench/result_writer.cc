@@ -229,6 +229,7 @@ json throughput_json(const CellRun& run) {
   json reps = json::array(), cold_reps = json::array();
   for (const RepetitionRecord& r : run.repetitions) {
     reps.push_back(pass_json(r.warm, r.process, run.phases));
+    reps.back()["diagnostics"] = warm_diagnostics_to_json(r.warm_diagnostics);
     cold_reps.push_back(pass_json(r.cold, r.process, run.phases));
   }
   return {{"independence", "process"},
