@@ -391,6 +391,10 @@ int run(const CommandLine& cl, Cell& cell) {
     std::cerr << "dstudy_bench: warning: headline throughput spread is high (MAD " << headline["mad_pct"].get<double>()
               << "% of the median >= " << dstudy::bench::kSpreadWarningPct
               << "%): too noisy to trust, rerun with more repetitions\n";
+  const std::size_t disturbed = sidecar["throughput"]["disturbed_repetitions"].get<std::size_t>();
+  if (disturbed > 0)
+    std::cerr << "dstudy_bench: warning: " << disturbed
+              << " repetition(s) still disturbed after re-measuring (sidecar repetitions[].diagnostics.reason)\n";
   if (result.machine_load.competing)
     std::cerr << "dstudy_bench: warning: measured beside another process: " << result.machine_load.reason << '\n';
   if (!result.check.ok) return fail(kExitCheck, "correctness check failed: " + result.check.message);

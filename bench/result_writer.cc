@@ -227,7 +227,9 @@ json throughput_json(const CellRun& run) {
                       {"samples", s.samples.size()}});
   }
   json reps = json::array(), cold_reps = json::array();
+  std::size_t disturbed = 0;
   for (const RepetitionRecord& r : run.repetitions) {
+    disturbed += r.warm_diagnostics.disturbed ? 1 : 0;
     reps.push_back(pass_json(r.warm, r.process, run.phases));
     reps.back()["diagnostics"] = warm_diagnostics_to_json(r.warm_diagnostics);
     cold_reps.push_back(pass_json(r.cold, r.process, run.phases));
@@ -241,6 +243,8 @@ json throughput_json(const CellRun& run) {
           {"repetitions", reps},
           {"cold_repetitions", cold_reps},
           {"spread_warning_pct", kSpreadWarningPct},
+          {"min_headline_seconds", run.options.min_headline_seconds},
+          {"disturbed_repetitions", disturbed},
           {"harness_overhead_ns_per_op", run.harness_overhead_ns_per_op}};
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -110,6 +111,170 @@ void release(void* p, std::align_val_t a, bool array) noexcept {
   forward(array ? vector : scalar, p, a);
 }
 
+// ---- the C allocation functions ---------------------------------------------
+// They forward to the next definitions after this executable's (the
+// preloaded allocator's, else glibc's), looked up together on the first
+// call of any of them. dlsym may itself allocate and free while it looks
+// them up; those calls are served from a small static arena that is never
+// reused, and a block freed then is left alone (dlsym's own error strings:
+// a few dozen bytes, once).
+
+namespace {
+
+using Malloc = void* (*)(std::size_t);
+using Calloc = void* (*)(std::size_t, std::size_t);
+using Realloc = void* (*)(void*, std::size_t);
+using ReallocArray = void* (*)(void*, std::size_t, std::size_t);
+using Free = void (*)(void*);
+using PosixMemalign = int (*)(void**, std::size_t, std::size_t);
+using AlignedAlloc = void* (*)(std::size_t, std::size_t);
+
+struct CFunctions {
+  Malloc malloc;
+  Calloc calloc;
+  Realloc realloc;
+  ReallocArray reallocarray;
+  Free free;
+  PosixMemalign posix_memalign;
+  AlignedAlloc aligned_alloc, memalign;
+  Malloc valloc, pvalloc;
+};
+
+CFunctions g_next;
+std::atomic<bool> g_resolved{false};
+thread_local bool t_resolving = false;
+
+template <class F>
+F look_up(const char* symbol) noexcept {
+  void* f = dlsym(RTLD_NEXT, symbol);
+  if (!f) std::abort();  // a C runtime without the allocation functions cannot run this binary
+  return reinterpret_cast<F>(f);
+}
+
+// The next definitions, or null while they are being looked up on this
+// thread. Two threads that both find them missing both look them up, with
+// the same result.
+const CFunctions* next_functions() noexcept {
+  if (g_resolved.load(std::memory_order_acquire)) return &g_next;
+  if (t_resolving) return nullptr;
+  t_resolving = true;
+  CFunctions f;
+  f.malloc = look_up<Malloc>("malloc");
+  f.calloc = look_up<Calloc>("calloc");
+  f.realloc = look_up<Realloc>("realloc");
+  f.reallocarray = look_up<ReallocArray>("reallocarray");
+  f.free = look_up<Free>("free");
+  f.posix_memalign = look_up<PosixMemalign>("posix_memalign");
+  f.aligned_alloc = look_up<AlignedAlloc>("aligned_alloc");
+  f.memalign = look_up<AlignedAlloc>("memalign");
+  f.valloc = look_up<Malloc>("valloc");
+  f.pvalloc = look_up<Malloc>("pvalloc");
+  g_next = f;
+  g_resolved.store(true, std::memory_order_release);
+  t_resolving = false;
+  return &g_next;
+}
+
+alignas(std::max_align_t) char g_arena[16384];
+std::atomic<std::size_t> g_arena_used{0};
+
+void* arena_allocate(std::size_t n) noexcept {
+  const std::size_t size = (n + alignof(std::max_align_t) - 1) / alignof(std::max_align_t) * alignof(std::max_align_t);
+  const std::size_t at = g_arena_used.fetch_add(size, std::memory_order_relaxed);
+  if (at + size > sizeof g_arena) std::abort();  // dlsym asked for far more than it ever does
+  return g_arena + at;
+}
+
+bool in_arena(const void* p) noexcept {
+  return p >= static_cast<const void*>(g_arena) && p < static_cast<const void*>(g_arena + sizeof g_arena);
+}
+
+bool counting_now() noexcept { return g_on.load(std::memory_order_relaxed) && !t_paused; }
+
+// A reallocation: the old block counted out and the new one in, as a
+// deallocation and an allocation. `old_usable` is read before the call (the
+// old block is gone after it); a failed reallocation leaves both as they were.
+void count_realloc(void* old_p, std::size_t old_usable, void* new_p, std::size_t requested) noexcept {
+  if (!counting_now()) return;
+  if (!new_p && requested != 0) return;  // failed: the old block is still there
+  if (old_p) {
+    Slot& slot = my_slot();
+    slot.bytes.fetch_sub(static_cast<std::int64_t>(old_usable), std::memory_order_relaxed);
+    slot.deallocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  count(new_p, +1, requested);
+}
+
+}  // namespace
+
+void* c_malloc(std::size_t n) noexcept {
+  const CFunctions* f = next_functions();
+  return f ? counted(f->malloc(n), n) : arena_allocate(n);
+}
+
+void* c_calloc(std::size_t n, std::size_t size) noexcept {
+  const CFunctions* f = next_functions();
+  if (!f) return arena_allocate(n * size);  // zeroed: the arena is static and never reused
+  return counted(f->calloc(n, size), n * size);
+}
+
+void c_free(void* p) noexcept {
+  if (!p || in_arena(p)) return;
+  const CFunctions* f = next_functions();
+  if (!f) return;  // freed while the functions are looked up: left alone
+  count(p, -1);
+  f->free(p);
+}
+
+void* c_realloc(void* p, std::size_t n) noexcept {
+  const CFunctions* f = next_functions();
+  if (!f || in_arena(p)) {  // dlsym never reallocates; served all the same, never counted
+    void* q = f ? f->malloc(n) : arena_allocate(n);
+    if (q && p) {
+      const std::size_t old = in_arena(p) ? static_cast<std::size_t>(g_arena + sizeof g_arena - static_cast<char*>(p))
+                                          : malloc_usable_size(p);
+      __builtin_memcpy(q, p, n < old ? n : old);
+    }
+    return q;
+  }
+  const std::size_t old = p && counting_now() ? malloc_usable_size(p) : 0;
+  void* q = f->realloc(p, n);
+  count_realloc(p, old, q, n);
+  return q;
+}
+
+void* c_reallocarray(void* p, std::size_t n, std::size_t size) noexcept {
+  const CFunctions* f = next_functions();
+  if (!f || in_arena(p)) return c_realloc(p, n * size);
+  const std::size_t old = p && counting_now() ? malloc_usable_size(p) : 0;
+  void* q = f->reallocarray(p, n, size);
+  count_realloc(p, old, q, n * size);
+  return q;
+}
+
+namespace {
+// dlsym never calls the aligned forms: they are always called with the
+// next definitions known.
+const CFunctions& known() noexcept {
+  const CFunctions* f = next_functions();
+  if (!f) std::abort();
+  return *f;
+}
+}  // namespace
+
+int c_posix_memalign(void** out, std::size_t alignment, std::size_t n) noexcept {
+  const int rc = known().posix_memalign(out, alignment, n);
+  if (rc == 0) count(*out, +1, n);
+  return rc;
+}
+
+void* c_aligned_alloc(std::size_t alignment, std::size_t n) noexcept {
+  return counted(known().aligned_alloc(alignment, n), n);
+}
+void* c_memalign(std::size_t alignment, std::size_t n) noexcept { return counted(known().memalign(alignment, n), n); }
+void* c_valloc(std::size_t n) noexcept { return counted(known().valloc(n), n); }
+void* c_pvalloc(std::size_t n) noexcept { return counted(known().pvalloc(n), n); }
+
 void set_heap_counting(bool on) noexcept { g_on.store(on, std::memory_order_relaxed); }
 bool heap_counting() noexcept { return g_on.load(std::memory_order_relaxed); }
 
@@ -184,4 +349,20 @@ void operator delete(void* p, std::size_t, std::align_val_t a) noexcept { hc::re
 void operator delete[](void* p, std::size_t, std::align_val_t a) noexcept { hc::release(p, a, true); }
 void operator delete(void* p, std::align_val_t a, const std::nothrow_t&) noexcept { hc::release(p, a, false); }
 void operator delete[](void* p, std::align_val_t a, const std::nothrow_t&) noexcept { hc::release(p, a, true); }
+
+// The C allocation functions: this executable's definitions come first in
+// the lookup order, so glibc's own callers (strdup, fopen) and every library
+// reach them too.
+extern "C" {
+void* malloc(std::size_t n) { return hc::c_malloc(n); }
+void* calloc(std::size_t n, std::size_t size) { return hc::c_calloc(n, size); }
+void* realloc(void* p, std::size_t n) { return hc::c_realloc(p, n); }
+void* reallocarray(void* p, std::size_t n, std::size_t size) { return hc::c_reallocarray(p, n, size); }
+void free(void* p) { hc::c_free(p); }
+int posix_memalign(void** out, std::size_t alignment, std::size_t n) { return hc::c_posix_memalign(out, alignment, n); }
+void* aligned_alloc(std::size_t alignment, std::size_t n) { return hc::c_aligned_alloc(alignment, n); }
+void* memalign(std::size_t alignment, std::size_t n) { return hc::c_memalign(alignment, n); }
+void* valloc(std::size_t n) { return hc::c_valloc(n); }
+void* pvalloc(std::size_t n) { return hc::c_pvalloc(n); }
+}
 #endif  // no sanitizer

@@ -1,11 +1,21 @@
-// The heap layer: bytes of the process's live `operator new` allocations,
-// each counted at its usable size (malloc_usable_size), as the harness sees
-// them. The four allocators under study differ in what their own statistics
-// mean (mimalloc's Debian build keeps no allocated-bytes counter at all), so
-// this is the one memory layer that means the same under every allocator.
+// The heap layer: bytes of the process's live heap allocations, each counted
+// at its usable size (malloc_usable_size), as the harness sees them: every
+// `operator new` and every call of the C allocation functions (malloc,
+// calloc, realloc, free, posix_memalign, aligned_alloc, memalign, valloc,
+// pvalloc, reallocarray), whoever makes it (the container, a C library under
+// it, a std::pmr resource over malloc). The four allocators under study
+// differ in what their own statistics mean (mimalloc's Debian build keeps no
+// allocated-bytes counter at all), so this is the one memory layer that
+// means the same under every allocator.
 //
-// heap_counter.cc replaces the global operator new/delete of any binary that
-// links it. Counting is off by default and costs one predictable branch per
+// heap_counter.cc replaces the global operator new/delete and defines the C
+// allocation functions in any executable that links it; each forwards to the
+// next definition in the lookup order (the preloaded allocator's, else
+// libstdc++'s and glibc's), so the allocator under study still serves every
+// allocation. What this cannot see: memory an allocator or a library maps
+// for itself with mmap (docs/harness.md, "The heap layer").
+//
+// Counting is off by default and costs one predictable branch per
 // allocation; the harness switches it on only around the memory pass, so the
 // timed passes never pay for it. Each thread adds to its own cache line, so
 // concurrent cells do not contend on a shared counter.
@@ -18,8 +28,8 @@
 namespace dstudy::probes {
 
 // Under AddressSanitizer or ThreadSanitizer the sanitizer owns operator
-// new/delete (it checks every new against its delete), so the replacement is
-// not compiled and the heap layer is not read (null).
+// new/delete and malloc (it checks every allocation against its release), so
+// the replacement is not compiled and the heap layer is not read (null).
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 inline constexpr bool kHeapCounterAvailable = false;
 #else
@@ -68,5 +78,17 @@ void* allocate(std::size_t n, std::align_val_t a, bool array);
 void release(void* p, bool array) noexcept;
 void release(void* p, std::size_t n, bool array) noexcept;
 void release(void* p, std::align_val_t a, bool array) noexcept;
+
+// The counted C allocation functions behind the replaced malloc & co.
+void* c_malloc(std::size_t n) noexcept;
+void* c_calloc(std::size_t n, std::size_t size) noexcept;
+void* c_realloc(void* p, std::size_t n) noexcept;
+void* c_reallocarray(void* p, std::size_t n, std::size_t size) noexcept;
+void c_free(void* p) noexcept;
+int c_posix_memalign(void** out, std::size_t alignment, std::size_t n) noexcept;
+void* c_aligned_alloc(std::size_t alignment, std::size_t n) noexcept;
+void* c_memalign(std::size_t alignment, std::size_t n) noexcept;
+void* c_valloc(std::size_t n) noexcept;
+void* c_pvalloc(std::size_t n) noexcept;
 
 }  // namespace dstudy::probes

@@ -17,9 +17,9 @@ double steal_seconds() noexcept {
   if (!f) return 0;
   char line[512];
   unsigned long long v[8] = {};
-  const bool ok = std::fgets(line, sizeof line, f) &&
-                  std::sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                              &v[5], &v[6], &v[7]) == 8;
+  const bool ok =
+      std::fgets(line, sizeof line, f) && std::sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                                                      &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
   std::fclose(f);
   const long hz = sysconf(_SC_CLK_TCK);
   return ok && hz > 0 ? static_cast<double>(v[7]) / static_cast<double>(hz) : 0;
@@ -41,9 +41,8 @@ ProcessCounters read_process_counters() noexcept {
 }
 
 ProcessCounters operator-(const ProcessCounters& a, const ProcessCounters& b) noexcept {
-  return {a.minor_faults - b.minor_faults, a.major_faults - b.major_faults,
-          a.voluntary_switches - b.voluntary_switches, a.involuntary_switches - b.involuntary_switches,
-          a.steal_seconds - b.steal_seconds};
+  return {a.minor_faults - b.minor_faults, a.major_faults - b.major_faults, a.voluntary_switches - b.voluntary_switches,
+          a.involuntary_switches - b.involuntary_switches, a.steal_seconds - b.steal_seconds};
 }
 
 }  // namespace dstudy::probes

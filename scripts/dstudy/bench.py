@@ -45,6 +45,8 @@ def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=N
         argv += ["--workloads-dir", str(workloads_dir)]
     # dstudy_bench times every operation in its latency pass (no sampling)
     argv += ["--latency" if settings["latency"] else "--no-latency"]
+    if settings.get("min_time_s") is not None:
+        argv += ["--min-time", repr(float(settings["min_time_s"]))]
     if settings.get("memory_sample_every"):
         argv += ["--memory-sample-every", str(settings["memory_sample_every"])]
     if open_loop:

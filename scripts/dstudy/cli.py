@@ -90,6 +90,9 @@ def add_settings_args(p, results_required=False):
     p.add_argument("--repetitions", type=int, help="override the profile's repetitions")
     p.add_argument("--no-latency", action="store_true",
                    help="skip the latency pass (no latency figures; faster)")
+    p.add_argument("--min-time", type=float, metavar="S",
+                   help="seconds of headline phases each repetition measures, in warm passes on "
+                        "fresh containers (default: dstudy_bench's, 0.05; docs/harness.md)")
 
 
 def parser():
@@ -224,7 +227,8 @@ def fresh_plan(args, bench_path, listing):
                                     sections=not args.no_large, points=points,
                                     open_loop=getattr(args, "open_loop", None),
                                     arrivals=getattr(args, "arrivals", None),
-                                    latency=False if getattr(args, "no_latency", False) else None)
+                                    latency=False if getattr(args, "no_latency", False) else None,
+                                    min_time=getattr(args, "min_time", None))
     except ValueError as e:  # ProfileError too
         raise UsageError(str(e) if isinstance(e, ProfileError) else
                          f"--points '{args.points}': expected live sizes, e.g. 10000,100000") from None

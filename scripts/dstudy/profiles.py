@@ -104,7 +104,7 @@ class ProfileError(ValueError):
 
 
 def settings(profile, repetitions=None, timeout=None, size=None, sections=True, points=None, open_loop=None,
-             arrivals=None, latency=None):
+             arrivals=None, latency=None, min_time=None):
     """The profile's settings with the command line's overrides. A size given
     on the command line is the whole plan's: no sections then. A sweep
     profile's sections are its points (`points` replaces them); it has no
@@ -114,6 +114,10 @@ def settings(profile, repetitions=None, timeout=None, size=None, sections=True, 
     s = dict(PROFILES[profile])
     s["open_loop"] = list(open_loop) if open_loop else None
     s["arrivals"] = arrivals or "constant"
+    if min_time is not None:
+        if not 0 <= min_time <= 60:
+            raise ProfileError(f"--min-time: seconds from 0 to 60, got {min_time:g}")
+        s["min_time_s"] = min_time
     if s.get("sweep"):
         if size is not None or not sections:
             raise ProfileError(f"the {profile} profile runs its own sizes (its points); "

@@ -91,6 +91,12 @@ def throughput(phases, reps, base):
                         "phases": rows})
         return out
     warm, cold = passes(1.0), passes(0.8)
+    for w in warm:  # one warm pass each, undisturbed
+        rate = w["headline_ops_per_second"]
+        w["diagnostics"] = {"passes": 1, "headline_seconds": w["seconds"], "pass_ops_per_second": [rate],
+                            "minor_faults": 0, "major_faults": 0, "voluntary_switches": 0,
+                            "involuntary_switches": 0, "steal_seconds": 0.0, "disturbed": False,
+                            "reason": None, "remeasured": 0}
     head = [n for n, _, h, _ in phases if h]
     load = [n for n, role, _, _ in phases if role == "load"]
 
@@ -106,7 +112,8 @@ def throughput(phases, reps, base):
                            if k not in ("spread_warning", "per_repetition")}}
                        for n, role, h, _ in phases],
             "repetitions": warm, "cold_repetitions": cold,
-            "spread_warning_pct": SPREAD_WARNING_PCT, "harness_overhead_ns_per_op": 1.0}
+            "spread_warning_pct": SPREAD_WARNING_PCT, "min_headline_seconds": 0.0, "disturbed_repetitions": 0,
+            "harness_overhead_ns_per_op": 1.0}
 
 
 def latency(phases, reps):
