@@ -1,8 +1,6 @@
-#!/usr/bin/python3
-"""The miss-cost table of reports/reference/drift.md from one run folder of
-the drift preset:
+"""The miss-cost table of a run of the drift preset (markdown):
 
-    reports/reference/drift_table.py RUN_DIR
+    PYTHONPATH=scripts /usr/bin/python3 -m dstudy_report.drift_table RUN_DIR
 
 Per container, from the per-turnover series the report's drift figure
 draws (scripts/dstudy_report/fig_drift.py, turnovers(): each turnover's
@@ -16,13 +14,11 @@ correlations between tombstones, miss probe mean and miss cost.
 """
 import statistics
 import sys
-from pathlib import Path
 
 from scipy.stats import spearmanr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from dstudy_report.fig_drift import turnovers  # noqa: E402
-from dstudy_report.load import load_run  # noqa: E402
+from .fig_drift import turnovers
+from .load import load_run
 
 
 def rank_corr(xs, ys):

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
-"""Tables of reports/reference/pathological_deletes.md from one run folder of
-the four iteration presets:
+"""The pathological-delete tables (markdown) from one run folder of the four
+iteration presets:
 
-    reports/reference/pathological_deletes_table.py RUN_DIR
+    PYTHONPATH=scripts /usr/bin/python3 -m dstudy_report.pathological_table RUN_DIR
 
 Per container: the headline throughput of each erase pattern (median of the
 independent repetitions), the slowdown of each pathological pattern against
@@ -13,9 +12,9 @@ or more), and the cost of a whole walk per live key and per slot before and
 after a 90% drain. Every figure is read from the sidecars, none derived
 beyond these divisions.
 """
-import json
 import sys
-from pathlib import Path
+
+from .load import load_run
 
 CONTROL = "erase_lagged_fifo"
 PATTERNS = (("erase_first_insert_loop", "erase(begin()) + insert"),
@@ -24,11 +23,9 @@ ITERATE = "iterate_after_drain"
 
 
 def cells(run_dir):
-    doc = json.loads((Path(run_dir) / "results.json").read_text())
-    by = {}
-    for c in doc["cells"]:
-        by[(c["impl"], c["workload"])] = c
-    return by
+    """(impl, workload) -> {"status", "sidecar"}, read through the report's loader."""
+    run = load_run(run_dir)
+    return {(c.impl, c.workload): {"status": c.status, "sidecar": c.sidecar} for c in run.cells + run.not_applicable}
 
 
 def headline(cell):
