@@ -1,0 +1,229 @@
+"""scripts/study reference and scripts/report reference: the whole reference
+study from a declared plan (a tiny one here, on the fake bench: one
+repetition per cell, one step in rounds), its compact results, the findings
+computed from them, the pages made from those, and the test that committed
+pages are what their committed results make."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from runner_helpers import FAKE_BENCH, REPO
+
+sys.path.insert(0, str(REPO / "scripts"))
+from dstudy import reference_plan, rounds  # noqa: E402
+from dstudy_report.findings import FindingError, compare_outcomes, evaluate_all, load_findings  # noqa: E402
+from dstudy_report.reference_pages import changed_since, render  # noqa: E402
+from dstudy_report.reference_results import load_reference  # noqa: E402
+
+FIXTURE = REPO / "tests" / "scripts" / "fixtures" / "reference"
+PLAN, FINDINGS, RESULTS, PAGES = (FIXTURE / "plan.json", FIXTURE / "findings.json", FIXTURE / "results",
+                                  FIXTURE / "pages")
+REFERENCE = REPO / "reports" / "reference"
+STUDY, REPORT = REPO / "scripts" / "study", REPO / "scripts" / "report"
+
+
+def reference(tmp_path, *args, env=None):
+    return subprocess.run([str(STUDY), "reference", "--plan", str(PLAN), "--bench", str(FAKE_BENCH),
+                           "--results-dir", str(tmp_path / "results"), "--quiet", *map(str, args)],
+                          capture_output=True, text=True, env=env)
+
+
+def logged(log):
+    """The cell ids the fake bench ran, in order."""
+    if not log.exists():
+        return []
+    out = []
+    for line in log.read_text().splitlines():
+        argv = json.loads(line)["argv"]
+        out.append(argv[argv.index("--impl") + 1] + "/" + argv[argv.index("--workload") + 1])
+    return out
+
+
+def study_dir(tmp_path):
+    (d,) = (tmp_path / "results").glob("reference-*")
+    return d
+
+
+def fixture_pages():
+    return {str(p.relative_to(PAGES)): p.read_text() for p in PAGES.rglob("*.md")}
+
+
+def test_dry_run_prints_the_time_plan_and_runs_nothing(tmp_path, env):
+    r = reference(tmp_path, "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "time plan: 4 steps, 11 cell runs" in r.stderr and "target 6 min 00 s" in r.stderr
+    assert "churn_rounds" in r.stderr and "x 3 rounds" in r.stderr
+    assert "plus at most 1 re-measurements" in r.stderr
+    assert r.stdout.splitlines()[0].startswith("churn_quick: scripts/study run --size quick")
+    assert not env.exists() and not (tmp_path / "results").exists()
+
+
+def test_a_run_makes_one_folder_with_its_commit_and_remeasures_competing_cells_a_bounded_number_of_times(
+        tmp_path, env, monkeypatch):
+    monkeypatch.setenv("FAKE_BENCH_COMPETING", "beta")
+    r = reference(tmp_path)
+    assert r.returncode == 0, r.stderr
+    d = study_dir(tmp_path)
+    state = json.loads((d / "reference.json").read_text())
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    assert state["commit"] == head and state["finished"]
+    # 11 cell runs, and beta's cell measured once more in each of the 5 runs holding it (the plan's bound: 1)
+    ran = logged(env)
+    assert len(ran) == 11 + 5 and ran.count("beta/churn") == 2 * 5
+    assert state["runs"]["churn_quick"] == {"status": "done", "remeasured": 1,
+                                            "still_competing": ["beta/churn/u64/glibc"]}
+    assert state["runs"]["drain"]["still_competing"] == [] and state["runs"]["drain"]["remeasured"] == 0
+    # the earlier record is kept, not lost
+    assert list((d / "runs" / "churn_quick" / "competing" / "attempt-1").glob("beta*.json"))
+    compact = sorted(p.name for p in (d / "compact").glob("*.json"))
+    assert compact == ["churn_medium.json", "churn_quick.json", "churn_rounds.round-1.json",
+                       "churn_rounds.round-2.json", "churn_rounds.round-3.json", "drain.json", "manifest.json"]
+    # the pages name a still-flagged cell beside the finding that uses it
+    out = tmp_path / "pages"
+    p = subprocess.run([str(REPORT), "reference", str(d), "--out", str(out), "--findings", str(FINDINGS)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    readme = (out / "README.md").read_text()
+    assert f"Measured at commit {head[:12]}" in readme
+    assert "claim: alpha ahead: **holds**" in readme
+    assert "measured beside another process: beta/churn/u64/glibc" in readme
+
+
+def test_resume_runs_only_what_an_interruption_left(tmp_path, env):
+    assert reference(tmp_path).returncode == 0
+    d = study_dir(tmp_path)
+    state = json.loads((d / "reference.json").read_text())
+    state["runs"]["drain"]["status"] = "interrupted"
+    (d / "reference.json").write_text(json.dumps(state))
+    for f in (d / "runs" / "drain" / "cells").glob("*.json"):
+        f.unlink()
+    env.unlink()
+    r = reference(tmp_path, "--resume", d)
+    assert r.returncode == 0, r.stderr
+    assert logged(env) == ["alpha/drain"]
+    assert json.loads((d / "reference.json").read_text())["runs"]["drain"]["status"] == "done"
+
+
+def test_resume_refuses_another_plan(tmp_path, env):
+    assert reference(tmp_path).returncode == 0
+    other = tmp_path / "other.json"
+    doc = json.loads(PLAN.read_text())
+    doc["steps"] = doc["steps"][:1]
+    other.write_text(json.dumps(doc))
+    r = subprocess.run([str(STUDY), "reference", "--plan", str(other), "--bench", str(FAKE_BENCH),
+                        "--resume", str(study_dir(tmp_path))], capture_output=True, text=True)
+    assert r.returncode == 2 and "was started with another plan" in r.stderr
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["steps"][0]["args"].extend(["--pin", "1"]), "--pin is the reference command's to give"),
+    (lambda d: d["steps"].append(dict(d["steps"][0])), "step names repeat: churn_quick"),
+    (lambda d: d["steps"][3].pop("ratio") and d["steps"][3]["args"].extend(["--repetitions", "2"]),
+     "a step with rounds runs one repetition per round"),
+    (lambda d: d.update(remeasure_competing=-1), "remeasure_competing: expected a whole number"),
+])
+def test_a_bad_plan_is_refused_naming_the_file(tmp_path, change, message):
+    doc = json.loads(PLAN.read_text())
+    change(doc)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(reference_plan.ReferencePlanError, match=message) as e:
+        reference_plan.load(bad)
+    assert str(bad) in str(e.value)
+
+
+def test_the_reference_plan_and_findings_are_consistent():
+    plan = reference_plan.load()
+    doc = load_findings(REFERENCE / "specs" / "findings.json")
+    steps = {s.name for s in plan.steps}
+    for f in doc["findings"]:
+        for side in ("a", "b", "small", "large"):
+            if "step" in f.get(side, {}):
+                assert f[side]["step"] in steps, f["id"]
+    assert len(doc["questions"]) == 7
+    assert {q["id"] for q in doc["questions"]} == {f["question"] for f in doc["findings"]}
+
+
+def test_pages_regenerated_from_the_fixture_results_are_the_committed_fixture_pages():
+    pages = render(load_reference(RESULTS), load_findings(FINDINGS), changes=[])
+    assert pages == fixture_pages()
+
+
+def test_a_planted_change_to_one_committed_figure_changes_the_pages(tmp_path):
+    planted = tmp_path / "results"
+    shutil.copytree(RESULTS, planted)
+    f = planted / "churn_quick.json"
+    doc = json.loads(f.read_text())
+    cell = next(c for c in doc["cells"] if c["impl"] == "alpha")
+    cell["sidecar"]["throughput"]["headline"]["median_ops_per_second"] *= 1.5
+    f.write_text(json.dumps(doc))
+    pages = render(load_reference(planted), load_findings(FINDINGS), changes=[])
+    assert pages["README.md"] != fixture_pages()["README.md"]
+
+
+def test_the_header_lists_changes_to_impls_or_bench_after_the_measured_commit():
+    # 67060c2 changed comments in impls/tombstone_map.h; 6253c96 (its parent) only a page
+    assert changed_since("6253c96", until="67060c2") == [
+        line for line in changed_since("6253c96", until="67060c2") if line.startswith("67060c2 ")]
+    assert len(changed_since("6253c96", until="67060c2")) == 1
+    assert changed_since("no-such-commit") is None
+    pages = render(load_reference(RESULTS), load_findings(FINDINGS), changes=["abc1234 a change"])
+    assert "changed since: abc1234 a change." in pages["README.md"]
+
+
+def test_report_compare_names_the_findings_that_differ(tmp_path):
+    planted = tmp_path / "results"
+    shutil.copytree(RESULTS, planted)
+    for k in (1, 2, 3):   # beta now ahead in every round
+        f = planted / f"churn_rounds.round-{k}.json"
+        doc = json.loads(f.read_text())
+        beta = next(c for c in doc["cells"] if c["impl"] == "beta")
+        beta["sidecar"]["throughput"]["headline"]["median_ops_per_second"] *= 2
+        f.write_text(json.dumps(doc))
+    doc = load_findings(FINDINGS)
+    assert [d[:3] for d in compare_outcomes(doc, load_reference(RESULTS), load_reference(planted))] == [
+        ("alpha_beats_beta_rounds", "holds", "fails")]
+    r = subprocess.run([str(REPORT), "compare", str(RESULTS), str(planted), "--findings", str(FINDINGS)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "5 findings, 1 differ" in r.stdout and "alpha_beats_beta_rounds: holds -> fails" in r.stdout
+
+
+def test_each_claim_kind_says_holds_tie_fails_or_not_measured():
+    verdicts = {o.id: o.verdict for o in evaluate_all(load_findings(FINDINGS), load_reference(RESULTS))}
+    assert verdicts == {"alpha_beats_beta_rounds": "holds", "alpha_beats_beta_quick": "tie",
+                        "cross_quick_medium": "tie", "drain_retention": "fails", "gamma_absent": "not measured"}
+
+
+def test_a_findings_file_with_an_unknown_quantity_is_refused(tmp_path):
+    doc = json.loads(FINDINGS.read_text())
+    doc["findings"][0]["quantity"] = "speed"
+    bad = tmp_path / "findings.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(FindingError, match="unknown quantity 'speed'"):
+        load_findings(bad)
+
+
+def test_same_round_ratios_come_from_each_round():
+    runs = load_reference(RESULTS).runs["churn_rounds"]
+    numbered = {int(k.split("-")[1]): r for k, r in runs.items()}
+    ratios = rounds.same_round_ratios(numbered, "throughput", "beta")
+    ((group, by_impl),) = ratios.items()
+    assert group == "churn u64 quick glibc" and by_impl["beta"] == [1.0, 1.0, 1.0]
+    assert len(by_impl["alpha"]) == 3 and all(r > 1 for r in by_impl["alpha"])
+    lines = rounds.runs_summary_lines(numbered, "throughput", ["alpha", "beta"])
+    assert "ratio to best of alpha, beta in the same round" in lines[0]
+    assert any("(3 measured beside another process)" in line for line in lines)
+
+
+def test_the_committed_reference_pages_are_what_the_committed_results_make():
+    results = REFERENCE / "results"
+    if not (results / "manifest.json").exists():
+        pytest.skip("no committed reference results yet (reports/reference/results/)")
+    ref = load_reference(results)
+    pages = render(ref, load_findings(REFERENCE / "specs" / "findings.json"), changed_since(ref.commit))
+    for rel, text in pages.items():
+        assert (REFERENCE / rel).read_text() == text, f"reports/reference/{rel} differs: run scripts/report " \
+                                                      f"reference reports/reference/results"
