@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dstudy import rounds
 
+from . import drift_table, pathological_table
 from .findings import HOLDS, evaluate_all
 from .metrics import TAIL_P999, THROUGHPUT, fmt_ratio
 
@@ -96,6 +97,17 @@ def cell_row(c):
             f"{fmt_ratio(ret).strip() if ret is not None else ''} | {'yes' if c.competing else ''} |")
 
 
+def focused_tables(run):
+    """The tables a run's workloads call for beyond the cell table: the
+    pathological deletes against their control, the drift over turnovers."""
+    lines = []
+    for title, table in (("Pathological deletes", pathological_table.lines(run)),
+                         ("Drift over the turnovers", drift_table.lines(run))):
+        if table:
+            lines += [f"### {title}", "", *table, ""]
+    return lines
+
+
 def step_page(results, step):
     runs = results.runs[step]
     plan_step = next((s for s in (results.manifest.get("plan") or {}).get("steps", []) if s.get("name") == step),
@@ -114,6 +126,7 @@ def step_page(results, step):
                   "| cell | status | steady-state ops/s | dominant-op P99.9 | retention | beside another process |",
                   "|---|---|---|---|---|---|"]
         lines += [cell_row(c) for c in run.cells] + [""]
+        lines += focused_tables(run)
     return "\n".join(lines).rstrip() + "\n"
 
 

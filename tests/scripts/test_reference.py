@@ -9,10 +9,14 @@ import subprocess
 import sys
 
 import pytest
+from report_helpers import FIXTURES
 from runner_helpers import FAKE_BENCH, REPO
 
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(FIXTURES))
+import make_fixtures  # noqa: E402
 from dstudy import reference_plan, rounds  # noqa: E402
+from dstudy_report import pathological_table  # noqa: E402
 from dstudy_report.findings import FindingError, compare_outcomes, evaluate_all, load_findings  # noqa: E402
 from dstudy_report.reference_pages import changed_since, render  # noqa: E402
 from dstudy_report.reference_results import load_reference  # noqa: E402
@@ -227,3 +231,78 @@ def test_the_committed_reference_pages_are_what_the_committed_results_make():
     for rel, text in pages.items():
         assert (REFERENCE / rel).read_text() == text, f"reports/reference/{rel} differs: run scripts/report " \
                                                       f"reference reports/reference/results"
+
+
+def results_with(tmp_path, step, doc):
+    """The fixture's manifest and one run of a step: a reference results folder."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    shutil.copy(RESULTS / "manifest.json", folder)
+    (folder / f"{step}.json").write_text(json.dumps(doc))
+    return load_reference(folder)
+
+
+def table_rows(page, first_cell):
+    """The cells of the page's table rows that begin with first_cell."""
+    return [[x.strip() for x in line.strip("|").split("|")] for line in page.splitlines()
+            if line.startswith(f"| {first_cell} |")]
+
+
+def test_a_drift_step_page_carries_the_miss_cost_over_the_turnovers(tmp_path):
+    # make_fixtures.drift_run: miss cost 10 ns + 80 ns x the tombstones' share of
+    # the slots; tombstone_never reaches 1/8 at the 5th of every 6 turnovers, absl reports none
+    page = render(results_with(tmp_path, "drift", make_fixtures.drift_run()), load_findings(FINDINGS),
+                  changes=[])["steps/drift.md"]
+    assert "### Drift over the turnovers" in page
+    (never,) = table_rows(page, "tombstone_never")
+    assert never[1:4] == ["20", "11.7", "13.3"]            # turnovers, t1 (1/48 of the slots), t20 (2/48)
+    assert never[7] == "0.32 → 0.45"                        # miss probe mean follows the tombstones
+    assert never[9:] == ["1.00", "1.00", "1.00"]            # planted: all three move together
+    (absl,) = table_rows(page, "absl_flat_hash_map")
+    assert absl[2:4] == ["10.0", "10.0"] and absl[6] == ""
+
+
+def pathological_run():
+    """alpha_map's erase patterns at planted rates against the lagged-FIFO
+    control, its walk before and after a 90% drain; gamma_conc cannot iterate."""
+    workloads = [pathological_table.CONTROL] + [w for w, _ in pathological_table.PATTERNS] + \
+        [pathological_table.ITERATE]
+    doc = make_fixtures.synthetic_run(["alpha_map"], workloads, ["glibc"], reps=5)
+    rates = {"erase_lagged_fifo": [10e6, 9e6, 10.5e6, 10e6, 30e6],   # one disturbed repetition left out
+             "erase_first_insert_loop": [1e6] * 5, "erase_iteration_order_while_inserting": [2e6] * 5}
+    for c in doc["cells"]:
+        sc = c["sidecar"]
+        if c["workload"] in rates:
+            make_fixtures.set_headline(sc["throughput"], rates[c["workload"]])
+        else:
+            like = sc["throughput"]["phases"][-1]
+            sc["throughput"]["phases"] = [
+                {**like, "name": "iterate_full", "median_ops_per_second": 10_000.0},
+                {**like, "name": "iterate_drained", "median_ops_per_second": 50_000.0,
+                 "min_ops_per_second": 40_000.0, "max_ops_per_second": 100_000.0}]
+            base = sc["memory"]["phase_end"][0]
+            sc["memory"]["phase_end"] = [
+                {**base, "phase": "iterate_full", "live_keys": 100_000},
+                {**base, "phase": "iterate_drained", "live_keys": 10_000,
+                 "internals": {**(base.get("internals") or {}), "capacity": 131_072}}]
+    gamma = dict(doc["cells"][-1], id="gamma_conc/iterate_after_drain/u64/glibc", impl="gamma_conc",
+                 status="not_applicable", sidecar=None)
+    doc["cells"].append(gamma)
+    return doc
+
+
+def test_a_pathological_step_page_carries_the_slowdowns_against_the_control(tmp_path):
+    page = render(results_with(tmp_path, "pathological", pathological_run()), load_findings(FINDINGS),
+                  changes=[])["steps/pathological.md"]
+    assert "### Pathological deletes" in page
+    erase, walk = table_rows(page, "alpha_map")
+    # control median 10 M; its inner repetitions 10-10.5 M against 1 M and 2 M
+    assert erase[1:] == ["10.00 M", "1.00 M", "2.00 M", "10.0x (10.0-10.5)", "5.0x (5.0-5.2)"]
+    # 1e9 / (10k walks/s x 100k keys) = 1 ns a key; drained 1e9 / (50k x 10k) = 2 ns (1-2.5), 0.15 a slot
+    assert walk[1:] == ["1.00", "2.00 (1.00-2.50)", "0.15", "131,072", "2.0x"]
+    assert "not applicable (no iteration): gamma_conc" in page
+
+
+def test_a_step_without_drift_or_pathological_workloads_has_no_focused_table():
+    pages = render(load_reference(RESULTS), load_findings(FINDINGS), changes=[])
+    assert not any("### Drift" in p or "### Pathological" in p for p in pages.values())
