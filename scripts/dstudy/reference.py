@@ -73,18 +73,21 @@ def time_plan(plan, plans, results_dir, calibration):
     cells = sum(len(p.cells) * max(1, s.rounds) for s, p in zip(plan.steps, plans.values()))
     if model is None:
         return [f"{len(plan.steps)} steps, {cells} cell runs; no time estimate: {sources}"], None
-    lines, total = [], 0.0
+    lines, total, unknown_runs = [], 0.0, 0
     for step in plan.steps:
         tp = timeplan.make(plans[step.name], model)
         runs = max(1, step.rounds)
         total += tp.total_s * runs
         unknown = tp.count("none")
+        unknown_runs += unknown * runs
         lines.append(f"  {step.name:<22} {len(tp.cells):>4} cells" + (f" x {runs} rounds" if step.rounds else "")
                      + f"  {timeplan.duration(tp.total_s * runs):>12}"
                      + (f"  ({unknown} cells with no estimate)" if unknown else ""))
     head = (f"time plan: {len(plan.steps)} steps, {cells} cell runs, {timeplan.duration(total)} one cell "
             f"after another (times of {model.machine or 'an unknown machine'}, quiet; from {sources}); "
             f"target {timeplan.duration(plan.target_s)}")
+    if unknown_runs:    # the model knows nothing of them: the total leaves them out
+        head += f"; {unknown_runs} cell runs have no estimate and are not in the total"
     if total > plan.target_s:
         head += f": OVER the target by {timeplan.duration(total - plan.target_s)}"
     tail = (f"  plus at most {plan.remeasure_competing} re-measurements of each cell measured beside "

@@ -4,6 +4,7 @@ repetition per cell, one step in rounds), its compact results, the findings
 computed from them, the pages made from those, and the test that committed
 pages are what their committed results make."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -306,3 +307,26 @@ def test_a_pathological_step_page_carries_the_slowdowns_against_the_control(tmp_
 def test_a_step_without_drift_or_pathological_workloads_has_no_focused_table():
     pages = render(load_reference(RESULTS), load_findings(FINDINGS), changes=[])
     assert not any("### Drift" in p or "### Pathological" in p for p in pages.values())
+
+
+def test_the_time_plan_says_which_cell_runs_it_cannot_estimate(tmp_path, env):
+    # the calibration knows no size n5000: churn_medium's 2 cells have no estimate
+    doc = json.loads(PLAN.read_text())
+    doc["steps"][1]["args"][1] = "n5000"
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(doc))
+    r = subprocess.run([str(STUDY), "reference", "--plan", str(plan), "--bench", str(FAKE_BENCH),
+                        "--results-dir", str(tmp_path / "results"), "--dry-run"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "; 2 cell runs have no estimate and are not in the total" in r.stderr.splitlines()[0]
+    assert re.search(r"churn_medium +2 cells .*\(2 cells with no estimate\)", r.stderr)
+
+
+def test_the_reference_plan_keeps_workload_specs_apart_from_its_own_files():
+    # dstudy_bench reads every .json of a --workloads-dir as a workload spec
+    for step in reference_plan.load().steps:
+        if "--workloads-dir" in step.args:
+            folder = REPO / step.args[step.args.index("--workloads-dir") + 1]
+            assert folder.is_dir(), step.name
+            names = {p.name for p in folder.glob("*.json")}
+            assert names and not names & {"plan.json", "findings.json"}, step.name
