@@ -16,9 +16,10 @@ from runner_helpers import FAKE_BENCH, REPO
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(FIXTURES))
 import make_fixtures  # noqa: E402
-from dstudy import reference_plan, rounds  # noqa: E402
+from dstudy import reference as reference_cmd, reference_plan, rounds  # noqa: E402
 from dstudy_report import pathological_table  # noqa: E402
-from dstudy_report.findings import FindingError, compare_outcomes, evaluate_all, load_findings  # noqa: E402
+from dstudy_report.findings import (SELECT_FIELDS, FindingError, compare_outcomes, evaluate_all,  # noqa: E402
+                                    load_findings)
 from dstudy_report.reference_pages import changed_since, render  # noqa: E402
 from dstudy_report.reference_results import load_reference  # noqa: E402
 
@@ -330,3 +331,24 @@ def test_the_reference_plan_keeps_workload_specs_apart_from_its_own_files():
             assert folder.is_dir(), step.name
             names = {p.name for p in folder.glob("*.json")}
             assert names and not names & {"plan.json", "findings.json"}, step.name
+
+
+def finding_selections(f):
+    """Every cell selection a finding reads (a crossing: each side at each end)."""
+    sides = [f["a"]] + ([f["b"]] if "b" in f else [])
+    if f["claim"] != "crosses":
+        return sides
+    return [{**{k: v for k, v in f[end].items() if k != "label"}, **s} for s in sides for end in ("small", "large")]
+
+
+def test_every_reference_finding_selects_exactly_one_planned_cell():
+    bench = REPO / "build" / "release" / "dstudy_bench"
+    if not bench.exists():
+        pytest.skip("dstudy_bench not built (the plan's cells come from its listing)")
+    plan = reference_plan.load()
+    plans = reference_cmd.step_plans(plan, bench)
+    for f in load_findings(REFERENCE / "specs" / "findings.json")["findings"]:
+        for sel in finding_selections(f):
+            found = [c.id for c in plans[sel["step"]].cells
+                     if all(getattr(c, k) == sel[k] for k in SELECT_FIELDS if k in sel)]
+            assert len(found) == 1, f"{f['id']}: {sel} selects {found or 'no planned cell'}"
