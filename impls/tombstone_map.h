@@ -466,7 +466,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // word take the count modulo 32 themselves, so the test is one
   // instruction on the raw hash, where a byte (bits 7..9) cost four more per
   // miss and building a mask (1 << index) five more (callgrind,
-  // map_loop.sh); and with 32 bits, one key past a group sends on 1 in 32
+  // bench/tools/instructions_per_op.sh); and with 32 bits, one key past a group sends on 1 in 32
   // misses there, not 1 in 8.
   static unsigned overflow_bit(std::size_t h) noexcept { return static_cast<unsigned>(h); }
   // Whether some key with overflow bit `bit` was placed beyond group g: if

@@ -15,6 +15,7 @@ from . import REPO_ROOT, allocators as alloc_mod, bench, build, cells as cells_m
 from . import manifest as manifest_mod, merge as merge_mod, plan as plan_mod
 from . import cost_model, lock, outcome, results, runner, store, timeplan, trace as trace_mod
 from . import slurm as slurm_mod
+from . import reference as reference_mod
 from .contract import RESULTS_SCHEMA_VERSION
 from .profiles import PROFILES, ProfileError, settings as profile_settings
 from .progress import Progress
@@ -184,6 +185,8 @@ def parser():
     cal.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     cal.add_argument("--about", required=True,
                      help="how and when the runs were measured (kept in the file)")
+
+    reference_mod.add_parser(sub)
 
     mrg = sub.add_parser("merge", help="combine shard run folders into one run folder")
     mrg.add_argument("out_dir", metavar="OUT_DIR")
@@ -662,6 +665,8 @@ def main(argv=None):
             return cmd_plan(args)
         if args.command == "slurm":
             return cmd_slurm(args)
+        if args.command == "reference":
+            return reference_mod.run(args, argv)
         if args.command == "calibrate":
             data = cost_model.write_calibration(args.out, args.run_dirs, args.about)
             err(f"wrote {args.out}: {len(data['cells'])} cells of {len(args.run_dirs)} runs")

@@ -41,7 +41,7 @@ LARGE_TABLES = {
 # places the live set at 0.85 of the growth point at or above N), and each
 # point's cells are a section, ids ending in @n<N>, one process per cell.
 # 10M is left out: its 100M-op streams take the 2-core run past an hour.
-# The measured time is in reports/reference/sweep.md.
+# Its time: scripts/study plan --profile sweep.
 SWEEP = {
     "points": [10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000],
     "allocators": ["glibc"],
@@ -83,7 +83,7 @@ PROFILES = {
               # Left out of the main matrix unless --workload names them:
               # the pathological deletes (erase(begin()) + insert is
               # quadratic: 10-30 s a cell) and the 50-turnover drift. They
-              # have their own reference runs (reports/reference/rerun.sh).
+              # have their own steps in the reference study (scripts/study reference).
               "main_skips_workloads": ["erase_*", "iterate_after_drain", "drift"],
               "timeout_s": 300},
     # The study: full size, 5 repetitions (compare.py needs >= 2), every impl

@@ -1,15 +1,20 @@
 """Command line: scripts/report RESULTS_DIR [--out DIR] [--objective TEXT ...] [--svg] [--self-contained]
-                 scripts/report compare BASE_DIR NEW_DIR [--out DIR]"""
+                 scripts/report compare BASE_DIR NEW_DIR [--out DIR]
+                 scripts/report reference RESULTS [--out DIR] [--findings FILE]"""
 import argparse
 import sys
 from pathlib import Path
 
 from .compare import Thresholds
+from .findings import compare_outcomes, load_findings
 from .load import ReportError, load_run
 from .objectives import DEFAULT_CONSTRAINED, parse_objective
+from .reference_pages import changed_since, render as render_reference, write as write_reference
+from .reference_results import MANIFEST as REFERENCE_MANIFEST, load_reference
 from .render import render_compare, render_run
 
 REPO = Path(__file__).resolve().parents[2]
+FINDINGS = REPO / "reports" / "reference" / "specs" / "findings.json"
 
 
 def _slug(text):
@@ -41,6 +46,38 @@ def render_main(argv):
           f"{out / 'report.html'} and {out / 'report.md'}")
 
 
+def reference_main(argv):
+    p = argparse.ArgumentParser(prog="scripts/report reference",
+                                description="The reference pages (README.md and steps/*.md) from a reference "
+                                            "study's compact results and the declared findings.")
+    p.add_argument("results", help="compact results folder (reports/reference/results), or a study folder")
+    p.add_argument("--out", default=str(REPO / "reports" / "reference"),
+                   help="where the pages go (default reports/reference)")
+    p.add_argument("--findings", default=str(FINDINGS), help="the findings (default reports/reference/specs/"
+                                                             "findings.json)")
+    a = p.parse_args(argv)
+    doc = load_findings(a.findings)
+    results = load_reference(a.results)
+    pages = render_reference(results, doc, changed_since(results.commit))
+    write_reference(pages, a.out)
+    print(f"report reference: {len(pages)} pages -> {a.out}")
+
+
+def is_reference(path):
+    path = Path(path)
+    return (path / REFERENCE_MANIFEST).is_file() and not (path / "results.json").exists() \
+        or (path / "compact" / REFERENCE_MANIFEST).is_file()
+
+
+def compare_findings(base_dir, new_dir, findings):
+    doc = load_findings(findings)
+    differ = compare_outcomes(doc, load_reference(base_dir), load_reference(new_dir))
+    print(f"compare: {len(doc['findings'])} findings, {len(differ)} differ")
+    for fid, old, new, sentence in differ:
+        print(f"  {fid}: {old} -> {new}: {sentence}")
+    return 0
+
+
 def compare_main(argv):
     p = argparse.ArgumentParser(prog="scripts/report compare",
                                 description="Compare two runs cell by cell (new/base ratios, "
@@ -60,7 +97,12 @@ def compare_main(argv):
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when any cell regressed")
     p.add_argument("--svg", action="store_true", help="write every figure as SVG beside its PNG")
+    p.add_argument("--findings", default=str(FINDINGS),
+                   help="two reference studies: the findings to compare (default reports/reference/specs/"
+                        "findings.json)")
     a = p.parse_args(argv)
+    if is_reference(a.base) and is_reference(a.new):
+        return compare_findings(a.base, a.new, a.findings)
     base, new = load_run(a.base), load_run(a.new)
     out = Path(a.out) if a.out else REPO / "reports" / _slug(
         f"compare-{base.run_id or 'base'}-vs-{new.run_id or 'new'}")
@@ -80,6 +122,8 @@ def main(argv=None):
     try:
         if argv and argv[0] == "compare":
             return compare_main(argv[1:]) or 0
+        if argv and argv[0] == "reference":
+            return reference_main(argv[1:]) or 0
         return render_main(argv) or 0
     except ReportError as e:
         print(f"report: error: {e}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Study depth (issue 14): the parts of a report that look across sizes,
+"""Study depth: the parts of a report that look across sizes,
 across turnovers and inside a lookup — the size sweep (fig_sweep), drift
 over turnovers (fig_drift) and probe lengths (fig_probes) — as figure jobs
 and the tables beside them. Each appears only when the run has the data."""

@@ -1,4 +1,4 @@
-"""Study depth in the report (issue 14): the size sweep (throughput and P99
+"""Study depth in the report: the size sweep (throughput and P99
 against N, cache levels marked, where rankings cross), drift over turnovers
 (per-turnover curves and the first/last table) and probe lengths (figure and
 table beside the miss cost), on fixtures whose answers are planted

@@ -1,5 +1,5 @@
 """Sections: parts of a run at a size of their own beside the main matrix
-(the quick profile's large-table section, issue 18)."""
+(the quick profile's large-table section)."""
 import json
 
 import pytest
@@ -51,7 +51,7 @@ def test_the_quick_profiles_large_section_names_real_hash_maps_and_workloads():
     assert set(LARGE_TABLES["impls"]) <= registered_impls()
     assert len(LARGE_TABLES["impls"]) == 7
     specs = spec_workloads()
-    # Both workloads the large-table answer needs (issue 18), at the fill
+    # Both workloads the large-table answer needs, at the fill
     # where tombstones matter.
     assert sorted(LARGE_TABLES["workloads"]) == ["miss_after_drain.fill85", "steady_churn.fill85"]
     for w in LARGE_TABLES["workloads"]:

@@ -1,5 +1,5 @@
 """Results stored once per cell, compactly; cells.csv beside results.json;
-the report reads what the runner writes (issue 18)."""
+the report reads what the runner writes."""
 import csv
 import json
 import subprocess

@@ -1,5 +1,5 @@
 """The sweep profile: chosen workloads at live sizes on a log scale, one
-section (and one process per cell) per point, ids ending in @n<N> (issue 14)."""
+section (and one process per cell) per point, ids ending in @n<N>."""
 import json
 
 import pytest

@@ -1,8 +1,5 @@
-#!/usr/bin/python3
-"""Tables of reports/reference/pathological_deletes.md from one run folder of
-the four iteration presets:
-
-    reports/reference/pathological_deletes_table.py RUN_DIR
+"""The pathological-delete tables (markdown lines) of a run holding the four
+iteration presets, for the reference study's pages (reference_pages.py).
 
 Per container: the headline throughput of each erase pattern (median of the
 independent repetitions), the slowdown of each pathological pattern against
@@ -13,22 +10,15 @@ or more), and the cost of a whole walk per live key and per slot before and
 after a 90% drain. Every figure is read from the sidecars, none derived
 beyond these divisions.
 """
-import json
-import sys
-from pathlib import Path
-
 CONTROL = "erase_lagged_fifo"
 PATTERNS = (("erase_first_insert_loop", "erase(begin()) + insert"),
             ("erase_iteration_order_while_inserting", "erase in iteration order + insert"))
 ITERATE = "iterate_after_drain"
 
 
-def cells(run_dir):
-    doc = json.loads((Path(run_dir) / "results.json").read_text())
-    by = {}
-    for c in doc["cells"]:
-        by[(c["impl"], c["workload"])] = c
-    return by
+def cells(run):
+    """(impl, workload) -> {"status", "sidecar"} of a loaded run."""
+    return {(c.impl, c.workload): {"status": c.status, "sidecar": c.sidecar} for c in run.cells + run.not_applicable}
 
 
 def headline(cell):
@@ -37,11 +27,11 @@ def headline(cell):
 
 
 def phase(cell, name):
-    return next(p for p in cell["sidecar"]["throughput"]["phases"] if p["name"] == name)
+    return next((p for p in cell["sidecar"]["throughput"]["phases"] if p["name"] == name), None)
 
 
 def phase_end(cell, name):
-    return next(p for p in cell["sidecar"]["memory"]["phase_end"] if p["phase"] == name)
+    return next((p for p in cell["sidecar"]["memory"]["phase_end"] if p["phase"] == name), None)
 
 
 def fmt_rate(v):
@@ -90,9 +80,11 @@ def iterate_table(by, impls):
             rows.append([impl, (c or {}).get("status", "missing")] + [""] * 4)
             continue
         full, drained = phase(c, "iterate_full"), phase(c, "iterate_drained")
-        live_full = phase_end(c, "iterate_full")["live_keys"]
-        end = phase_end(c, "iterate_drained")
-        live = end["live_keys"]
+        end_full, end = phase_end(c, "iterate_full"), phase_end(c, "iterate_drained")
+        if None in (full, drained, end_full, end):
+            rows.append([impl, "no iterate_full/iterate_drained phases"] + [""] * 4)
+            continue
+        live_full, live = end_full["live_keys"], end["live_keys"]
         slots = (end.get("internals") or {}).get("capacity")
         per_key_full = 1e9 / (full["median_ops_per_second"] * live_full)
         per_key = 1e9 / (drained["median_ops_per_second"] * live)
@@ -111,16 +103,13 @@ def markdown(head, rows):
     return "\n".join(out)
 
 
-def main(run_dir):
-    by = cells(run_dir)
+def lines(run):
+    """The erase-pattern table, the walk table and the containers that cannot
+    iterate; [] when the run holds no lagged-FIFO control."""
+    by = cells(run)
     impls = sorted({impl for impl, w in by if w == CONTROL})
-    print(markdown(*erase_table(by, impls)))
-    print()
-    print(markdown(*iterate_table(by, impls)))
+    if not impls:
+        return []
     na = sorted({impl for (impl, w), c in by.items() if c["status"] == "not_applicable"})
-    print()
-    print("not applicable (no iteration): " + (", ".join(na) or "none"))
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    return [markdown(*erase_table(by, impls)), "", markdown(*iterate_table(by, impls)), "",
+            "not applicable (no iteration): " + (", ".join(na) or "none")]

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
-"""The miss-cost table of reports/reference/drift.md from one run folder of
-the drift preset:
-
-    reports/reference/drift_table.py RUN_DIR
+"""The miss-cost table (markdown lines) of a run of the drift preset, for
+the reference study's pages (reference_pages.py). The run's report has the
+first/last table (depth.py); this one adds the medians over the turnovers,
+the rebuilds and the rank correlations.
 
 Per container, from the per-turnover series the report's drift figure
 draws (scripts/dstudy_report/fig_drift.py, turnovers(): each turnover's
@@ -15,14 +14,10 @@ cleanups, migrations) counted during the turnovers, and Spearman rank
 correlations between tombstones, miss probe mean and miss cost.
 """
 import statistics
-import sys
-from pathlib import Path
 
 from scipy.stats import spearmanr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from dstudy_report.fig_drift import turnovers  # noqa: E402
-from dstudy_report.load import load_run  # noqa: E402
+from .fig_drift import turnovers
 
 
 def rank_corr(xs, ys):
@@ -60,15 +55,13 @@ HEAD = ["container", "turnovers", "miss cost t1 (ns)", "t50 (ns)", "median of al
         "rank corr. tombstones ~ probe", "probe ~ miss cost", "tombstones ~ miss cost"]
 
 
-def main(run_dir):
-    run = load_run(run_dir)
-    print("| " + " | ".join(HEAD) + " |")
-    print("|" + "---|" * len(HEAD))
+def lines(run):
+    """The table, one row per container with turnovers; [] when none has."""
+    rows = []
     for cell in sorted(run.cells, key=lambda c: c.impl):
-        ts = turnovers(cell) if cell.ok else []
+        ts = [t for t in turnovers(cell) if t.miss_ns is not None] if cell.ok else []
         if ts:
-            print("| " + " | ".join(row(cell, ts)) + " |")
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+            rows.append("| " + " | ".join(row(cell, ts)) + " |")
+    if not rows:
+        return []
+    return ["| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)] + rows

@@ -1,10 +1,8 @@
-// What the stream cache saves per cell: the time to generate a workload's
+// dstudy_stream_time: what the stream cache saves per cell: the time to generate a workload's
 // operation stream, to store it in the cache, and to read it back (map,
 // check the content hash, parse the metadata) as every later cell does.
 //
-//   g++ -O3 -DNDEBUG -std=c++20 -I. -DDSTUDY_WORKLOADS_DIR="\"$PWD/workloads\"" \
-//       reports/reference/stream_time.cc build/release/libdstudy_workload.a -o /tmp/stream_time
-//   /tmp/stream_time WORKLOAD SIZE KV [LIVE] [CACHE_DIR]
+//   build/release/dstudy_stream_time WORKLOAD SIZE KV [LIVE] [CACHE_DIR]
 //
 // LIVE is the live size the harness would pass for a spec with a fill (e.g.
 // zipf_churn at full size, fill 0.85 of absl's and the tombstone map's

@@ -1,13 +1,11 @@
-// Why the incremental policy's insert P99.9 was ~4x the stop-the-world
-// policies' (issue 19, target 3): times every churn insert at 1.56M live u64
-// keys, splits them into those made while a migration runs (the map holds two
-// tables: more capacity than after the load) and the rest, and counts the migrating
-// inserts that took a page fault (getrusage, so run this one on its own).
+// dstudy_migration_faults: where the incremental policy's insert tail comes
+// from. Times every churn insert at 1.56M live u64 keys (or LIVE), splits them into those made while a migration runs
+// (the map holds two tables: more capacity than after the load) and the rest, and counts the migrating inserts that
+// took a page fault (getrusage, so run this one on its own).
 //
-//   g++ -O3 -std=c++20 -I. reports/reference/migration_faults.cc -o /tmp/migration_faults
-//   /tmp/migration_faults [churn ops, default 6M]
+//   build/release/dstudy_migration_faults [CHURN_OPS [LIVE]]
 //
-// Same load and churn as worst_op.cc: 1,559,756 keys (0.85 of the growth
+// CHURN_OPS defaults to 6M. Same load and churn as worst_op.cc: by default 1,559,756 keys (0.85 of the growth
 // point of 2M slots), then erase a random live key, insert a fresh one.
 #include <sys/resource.h>
 
@@ -36,20 +34,19 @@ double percentile(std::vector<std::uint32_t> v, double q) {
   return v[static_cast<std::size_t>(i)];
 }
 
-void run(std::uint64_t churn_ops) {
+void run(std::uint64_t churn_ops, std::uint64_t live) {
   using Map = dstudy::TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
-  constexpr std::uint64_t kLive = 1559756;
   Map m;
-  std::vector<std::uint64_t> keys(kLive);
-  for (std::uint64_t k = 0; k < kLive; ++k) m.insert(keys[k] = k, std::uint64_t{k});
+  std::vector<std::uint64_t> keys(live);
+  for (std::uint64_t k = 0; k < live; ++k) m.insert(keys[k] = k, std::uint64_t{k});
   // Two tables are held (a same-size cleanup doubles the capacity counted).
   const std::size_t loaded_capacity = *m.footprint().capacity;
   auto migrating = [&] { return *m.footprint().capacity > loaded_capacity; };
   std::mt19937_64 rng(42);
-  std::uint64_t next = kLive;
+  std::uint64_t next = live;
   std::vector<std::uint32_t> all, faulted, clean;
   for (std::uint64_t i = 0; i < churn_ops / 2; ++i) {
-    const std::size_t j = rng() % kLive;
+    const std::size_t j = rng() % live;
     m.erase(keys[j]);
     keys[j] = next++;
     const bool before = migrating();
@@ -72,6 +69,12 @@ void run(std::uint64_t churn_ops) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  run(argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 6000000);
+  const std::uint64_t ops = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 6000000;
+  const std::uint64_t live = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1559756;
+  if (ops < 2 || live == 0) {
+    std::fprintf(stderr, "migration_faults: CHURN_OPS must be at least 2 and LIVE positive\n");
+    return 2;
+  }
+  run(ops, live);
   return 0;
 }
