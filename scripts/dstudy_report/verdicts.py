@@ -75,7 +75,9 @@ def _memory(a, named):
     factor = max(mine) / peaks[least_impl]
     if factor <= MEMORY_CLOSE:
         return f"memory: among the least (peak within {MEMORY_CLOSE - 1:.0%})"
-    return f"memory: peak {factor:.1f}x the least ({least_impl})"
+    if least_impl in named:      # the least is one of the choices: say which, and how far the others are
+        return f"memory: {least_impl} the least, the others up to {factor:.1f}x its peak"
+    return f"memory: peak up to {factor:.1f}x the least ({least_impl})"
 
 
 def verdict(run, a):

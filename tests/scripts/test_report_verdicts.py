@@ -9,6 +9,7 @@ import pytest
 from report_helpers import BASE, FIXTURES, md_table, rendered_base, write_doc
 
 from dstudy_report.load import load_run
+from dstudy_report.metrics import MEMORY_PEAK
 from dstudy_report.objectives import default_objectives
 from dstudy_report.recommendations import answer
 from dstudy_report.verdicts import verdict
@@ -42,10 +43,16 @@ def _tied_libraries_run(tmp_path):
 
 
 def test_libraries_the_fastest_does_not_beat_are_named_together(tmp_path):
-    v = _verdicts(_tied_libraries_run(tmp_path))[("quick", "steady_churn", "u64")]
+    run = _tied_libraries_run(tmp_path)
+    v = _verdicts(run)[("quick", "steady_churn", "u64")]
     assert v.startswith("any of absl_flat_hash_map or boost_unordered_flat_map (within 1%); "
                         "avoid std_map (5.0x slower)"), v
     assert "tombstone_rehash" not in v      # it ties the libraries: it does not change the answer
+    # memory: absl (one of the choices) holds the least; boost's peak against it
+    peaks = {c.impl: MEMORY_PEAK.value(c) for c in run.cells}
+    assert min(peaks, key=peaks.get) == "absl_flat_hash_map"
+    factor = peaks["boost_unordered_flat_map"] / peaks["absl_flat_hash_map"]
+    assert v.endswith(f"; memory: absl_flat_hash_map the least, the others up to {factor:.1f}x its peak."), v
 
 
 @pytest.mark.parametrize("shape", ["fixture", "many containers"])
