@@ -14,6 +14,7 @@ namespace dstudy::bench {
 
 struct RegisteredImpl {
   std::string name;
+  std::string origin;  // "library" (a user can adopt it) or "study" (the study's own), register.h
   bool thread_safe = false;
   bool ordered = false;
   bool returns_memory = false;

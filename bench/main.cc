@@ -108,6 +108,7 @@ int list(const fs::path& dir) {
   out["impls"] = nlohmann::json::array();
   for (const RegisteredImpl* i : CellRegistry::instance().all())
     out["impls"].push_back({{"name", i->name},
+                            {"origin", i->origin},
                             {"thread_safe", i->thread_safe},
                             {"ordered", i->ordered},
                             {"returns_memory", i->returns_memory},

@@ -426,4 +426,4 @@ class ConcurrentMap {
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(concurrent_map, dstudy::ConcurrentMap)
+DSTUDY_REGISTER(concurrent_map, dstudy::ConcurrentMap, study)

@@ -253,4 +253,4 @@ class RingBuffer : public PositionIteration<RingBuffer<K, V>, K, V> {
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(ring_buffer, dstudy::RingBuffer)
+DSTUDY_REGISTER(ring_buffer, dstudy::RingBuffer, study)

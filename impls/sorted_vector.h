@@ -390,5 +390,5 @@ class SortedVectorLazy : public PositionIteration<SortedVectorLazy<K, V>, K, V> 
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(sorted_vector_eager, dstudy::SortedVectorEager)
-DSTUDY_REGISTER(sorted_vector_lazy, dstudy::SortedVectorLazy)
+DSTUDY_REGISTER(sorted_vector_eager, dstudy::SortedVectorEager, study)
+DSTUDY_REGISTER(sorted_vector_lazy, dstudy::SortedVectorLazy, study)

@@ -1080,7 +1080,7 @@ using TombstoneMapIncremental = TombstoneMap<K, V, TombstoneIncremental<>>;
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(tombstone_never, dstudy::TombstoneMapNever)
-DSTUDY_REGISTER(tombstone_rehash, dstudy::TombstoneMapRehash)
-DSTUDY_REGISTER(tombstone_shrink, dstudy::TombstoneMapShrink)
-DSTUDY_REGISTER(tombstone_incremental, dstudy::TombstoneMapIncremental)
+DSTUDY_REGISTER(tombstone_never, dstudy::TombstoneMapNever, study)
+DSTUDY_REGISTER(tombstone_rehash, dstudy::TombstoneMapRehash, study)
+DSTUDY_REGISTER(tombstone_shrink, dstudy::TombstoneMapShrink, study)
+DSTUDY_REGISTER(tombstone_incremental, dstudy::TombstoneMapIncremental, study)

@@ -41,8 +41,8 @@ packages=(
   python3-fastjsonschema python3-jsonschema
   # C++ formatting check (.clang-format)
   clang-format-14
-  # the report's browser test (headless)
-  chromium
+  # the report's browser test (headless Chromium driven by Selenium)
+  chromium chromium-driver python3-selenium
   # workloads/traces/measure_scale.sh: peak RSS and CPU time of the conversion
   time
 )

@@ -4,11 +4,16 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "bench/probes/memory_probe.h"
 
@@ -79,13 +84,22 @@ std::string compiler() {
 #endif
 }
 
-// Cache sizes of CPU 0 in bytes by level ("L1d", "L1i", "L2", "L3"), from
-// sysfs; empty when the kernel does not say. The report states the sizes a
-// run covered against them (an in-cache ranking is not a large-table one).
-nlohmann::json cache_bytes() {
+// Frequency boost: acpi-cpufreq's boost switch or intel_pstate's no_turbo;
+// null when neither exists (as in most virtual machines).
+nlohmann::json turbo() {
+  const std::string boost = read_first_line("/sys/devices/system/cpu/cpufreq/boost");
+  if (!boost.empty()) return boost == "1";
+  const std::string no_turbo = read_first_line("/sys/devices/system/cpu/intel_pstate/no_turbo");
+  if (!no_turbo.empty()) return no_turbo == "0";
+  return nullptr;
+}
+
+}  // namespace
+
+nlohmann::json cache_bytes_from_sysfs(const std::string& sys_root) {
   nlohmann::json out = nlohmann::json::object();
   for (int i = 0; i < 8; ++i) {
-    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    const std::string dir = sys_root + "/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
     const std::string level = read_first_line(dir + "level"), type = read_first_line(dir + "type"),
                       size = read_first_line(dir + "size");
     if (level.empty() || size.empty()) continue;
@@ -100,17 +114,50 @@ nlohmann::json cache_bytes() {
   return out;
 }
 
-// Frequency boost: acpi-cpufreq's boost switch or intel_pstate's no_turbo;
-// null when neither exists (as in most virtual machines).
-nlohmann::json turbo() {
-  const std::string boost = read_first_line("/sys/devices/system/cpu/cpufreq/boost");
-  if (!boost.empty()) return boost == "1";
-  const std::string no_turbo = read_first_line("/sys/devices/system/cpu/intel_pstate/no_turbo");
-  if (!no_turbo.empty()) return no_turbo == "0";
-  return nullptr;
+nlohmann::json cache_bytes_from_sysconf() {
+  nlohmann::json out = nlohmann::json::object();
+  const std::pair<const char*, int> levels[] = {{"L1d", _SC_LEVEL1_DCACHE_SIZE},
+                                                {"L1i", _SC_LEVEL1_ICACHE_SIZE},
+                                                {"L2", _SC_LEVEL2_CACHE_SIZE},
+                                                {"L3", _SC_LEVEL3_CACHE_SIZE}};
+  for (const auto& [name, key] : levels) {
+    const long bytes = ::sysconf(key);  // 0 or -1 when glibc does not know
+    if (bytes > 0) out[name] = static_cast<std::size_t>(bytes);
+  }
+  return out;
 }
 
-}  // namespace
+nlohmann::json cache_bytes_from_cpuid() {
+  nlohmann::json out = nlohmann::json::object();
+#if defined(__x86_64__) || defined(__i386__)
+  // Intel's leaf 4 and AMD's leaf 0x8000001D describe one cache per subleaf
+  // in the same layout; AMD answers leaf 4 with zeros.
+  for (const unsigned leaf : {4u, 0x8000001Du}) {
+    if (__get_cpuid_max(leaf & 0x80000000u, nullptr) < leaf) continue;
+    for (unsigned sub = 0; sub < 16; ++sub) {
+      unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+      if (!__get_cpuid_count(leaf, sub, &eax, &ebx, &ecx, &edx)) break;
+      const unsigned type = eax & 0x1f;  // 0: no more caches, 1: data, 2: instruction, 3: unified
+      if (type == 0) break;
+      const std::size_t ways = ((ebx >> 22) & 0x3ff) + 1, partitions = ((ebx >> 12) & 0x3ff) + 1,
+                        line = (ebx & 0xfff) + 1, sets = std::size_t{ecx} + 1;
+      std::string name = "L" + std::to_string((eax >> 5) & 0x7);
+      if (type == 1) name += "d";
+      if (type == 2) name += "i";
+      out[name] = ways * partitions * line * sets;
+    }
+    if (!out.empty()) break;
+  }
+#endif
+  return out;
+}
+
+nlohmann::json cache_bytes(const std::string& sys_root) {
+  nlohmann::json out = cache_bytes_from_sysfs(sys_root);
+  if (out.empty()) out = cache_bytes_from_sysconf();
+  if (out.empty()) out = cache_bytes_from_cpuid();
+  return out;
+}
 
 std::string git_revision(const std::string& source_dir) {
   if (source_dir.empty()) return "";
@@ -142,7 +189,7 @@ nlohmann::json collect_environment(const std::vector<std::string>& argv, const n
   env["cores"] = std::thread::hardware_concurrency();
   const std::string governor = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   env["governor"] = governor.empty() ? nlohmann::json(nullptr) : nlohmann::json(governor);
-  env["cache_bytes"] = cache_bytes();
+  env["cache_bytes"] = cache_bytes("/sys");
   env["turbo"] = turbo();
   struct utsname u {};
   if (::uname(&u) == 0) {

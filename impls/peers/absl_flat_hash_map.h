@@ -33,4 +33,4 @@ using AbslFlatHashMap =
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(absl_flat_hash_map, dstudy::AbslFlatHashMap)
+DSTUDY_REGISTER(absl_flat_hash_map, dstudy::AbslFlatHashMap, library)

@@ -29,4 +29,4 @@ using AbslNodeHashMap =
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(absl_node_hash_map, dstudy::AbslNodeHashMap)
+DSTUDY_REGISTER(absl_node_hash_map, dstudy::AbslNodeHashMap, library)

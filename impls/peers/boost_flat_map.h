@@ -22,5 +22,5 @@ using BoostFlatMap = MapAdapter<boost::container::flat_map<K, V, std::less<K>, C
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(boost_flat_map, dstudy::BoostFlatMap)
+DSTUDY_REGISTER(boost_flat_map, dstudy::BoostFlatMap, library)
 #endif

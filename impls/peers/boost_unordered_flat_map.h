@@ -26,5 +26,5 @@ using BoostUnorderedFlatMap =
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(boost_unordered_flat_map, dstudy::BoostUnorderedFlatMap)
+DSTUDY_REGISTER(boost_unordered_flat_map, dstudy::BoostUnorderedFlatMap, library)
 #endif

@@ -46,5 +46,5 @@ using DenseHashMap = MapAdapter<DenseHashMapWithKeys<K, V>,
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(dense_hash_map, dstudy::DenseHashMap)
+DSTUDY_REGISTER(dense_hash_map, dstudy::DenseHashMap, library)
 #endif

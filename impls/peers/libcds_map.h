@@ -170,4 +170,4 @@ class LibcdsMap {
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(libcds_map, dstudy::LibcdsMap)
+DSTUDY_REGISTER(libcds_map, dstudy::LibcdsMap, library)

@@ -78,4 +78,4 @@ class LibcuckooMap {
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(libcuckoo, dstudy::LibcuckooMap)
+DSTUDY_REGISTER(libcuckoo, dstudy::LibcuckooMap, library)

@@ -25,5 +25,5 @@ using SkaBytellHashMap =
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(ska_bytell_hash_map, dstudy::SkaBytellHashMap)
+DSTUDY_REGISTER(ska_bytell_hash_map, dstudy::SkaBytellHashMap, library)
 #endif

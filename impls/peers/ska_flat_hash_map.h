@@ -24,5 +24,5 @@ using SkaFlatHashMap =
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(ska_flat_hash_map, dstudy::SkaFlatHashMap)
+DSTUDY_REGISTER(ska_flat_hash_map, dstudy::SkaFlatHashMap, library)
 #endif

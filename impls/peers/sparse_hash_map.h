@@ -44,5 +44,5 @@ using SparseHashMap = MapAdapter<SparseHashMapWithKey<K, V>,
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(sparse_hash_map, dstudy::SparseHashMap)
+DSTUDY_REGISTER(sparse_hash_map, dstudy::SparseHashMap, library)
 #endif

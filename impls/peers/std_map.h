@@ -17,4 +17,4 @@ using StdMap = MapAdapter<std::map<K, V, std::less<K>, CountingAllocator<std::pa
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(std_map, dstudy::StdMap)
+DSTUDY_REGISTER(std_map, dstudy::StdMap, library)

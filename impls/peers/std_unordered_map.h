@@ -33,4 +33,4 @@ using StdUnorderedMap =
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(std_unordered_map, dstudy::StdUnorderedMap)
+DSTUDY_REGISTER(std_unordered_map, dstudy::StdUnorderedMap, library)

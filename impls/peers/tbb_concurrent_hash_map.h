@@ -82,4 +82,4 @@ class TbbConcurrentHashMap {
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(tbb_concurrent_hash_map, dstudy::TbbConcurrentHashMap)
+DSTUDY_REGISTER(tbb_concurrent_hash_map, dstudy::TbbConcurrentHashMap, library)

@@ -19,4 +19,4 @@ using TslHopscotchMap =
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(tsl_hopscotch_map, dstudy::TslHopscotchMap)
+DSTUDY_REGISTER(tsl_hopscotch_map, dstudy::TslHopscotchMap, library)

@@ -24,5 +24,5 @@ using TslRobinMap =
 
 }  // namespace dstudy
 
-DSTUDY_REGISTER(tsl_robin_map, dstudy::TslRobinMap)
+DSTUDY_REGISTER(tsl_robin_map, dstudy::TslRobinMap, library)
 #endif

@@ -515,6 +515,7 @@ def run_plan(args, argv, p, run_dir, stored, results_dir):
         manifest["options"]["pin"] = p.pin
         manifest["settings"] = p.settings
         manifest["sizes"], manifest["sections"] = p.sizes, [dict(x) for x in p.sections]
+        manifest["implementations"] = {**manifest.get("implementations", {}), **p.implementations}
     else:
         manifest = manifest_mod.new(p, run_dir.name, command_line(argv))
     records = store.load_cells(run_dir)
@@ -598,7 +599,7 @@ def cmd_list(args):
                 print(f"  {it['name']:16} {it['library'] or '(no preload)'} {env}{flag}{miss}")
             elif key == "impls":
                 extra = " thread-safe" if it.get("thread_safe") else ""
-                print(f"  {it['name']:28} kv={','.join(it['kv'])}{extra}")
+                print(f"  {it['name']:28} {it.get('origin', ''):8} kv={','.join(it['kv'])}{extra}")
             else:
                 threads = f" threads={it['threads']}" if it.get("threads", 1) > 1 else ""
                 sizes = f" sizes={','.join(it['sizes'])}" if it.get("sizes") else ""

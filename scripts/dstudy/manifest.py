@@ -56,6 +56,7 @@ def new(plan, run_id, command, retry_failed=False):
             "filters": {d: plan.filters.get(d, []) for d in ("impl", "workload", "kv", "allocator")},
             "allocators": [dict(a.to_json(), version=alloc_mod.version(a))
                            for a in plan.allocators.values()],
+            "implementations": plan.implementations,
             "skipped_allocators": plan.skipped_allocators,
             "skipped_workloads": plan.skipped_workloads,
             "shard": f"{plan.shard[0]}/{plan.shard[1]}" if plan.shard else None,

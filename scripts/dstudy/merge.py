@@ -160,6 +160,8 @@ def merged_manifest(runs, out_dir, command):
             "size": size, "sizes": sizes, "sections": sections,
             "filters": first.get("filters"),
             "allocators": sorted(allocators.values(), key=lambda a: a["name"]),
+            "implementations": {name: i for _, m, _ in runs
+                                for name, i in (m.get("implementations") or {}).items()},
             "skipped_allocators": sorted({n for _, m, _ in runs for n in m.get("skipped_allocators", [])}),
             "skipped_workloads": sorted({n for _, m, _ in runs for n in m.get("skipped_workloads", [])}),
             "shard": None, "settings": first.get("settings"), "bench": first.get("bench"),

@@ -32,6 +32,10 @@ class Plan:
     pace: float | None = None  # trace workloads: paced replay scale (dstudy_bench --pace)
     stream_cache: str | None = None  # folder of generated streams the cells share (--stream-cache)
     section_of: dict = field(default_factory=dict)  # cell id -> its section's name (None: main)
+    # impl name -> {"origin": "library" | "study"} for the impls the cells run
+    # (dstudy_bench --list; impls/core/register.h): what the report tells a
+    # reader they can adopt
+    implementations: dict = field(default_factory=dict)
 
     def open_loop_of(self, cell):
         """The open-loop fractions a cell runs at: the run's (--open-loop), else
@@ -190,6 +194,9 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
                 skipped_workloads=skipped_workloads, warnings=warnings)
     plan.cells = cells_mod.shard(sized, *shard) if shard else sized
     plan.section_of = section_of
+    planned = {c.impl for c in plan.cells}
+    plan.implementations = {i["name"]: {"origin": i["origin"]} for i in listing["impls"]
+                            if i["name"] in planned and i.get("origin")}
     for sec in sections:
         sec["cells"] = sum(1 for c in plan.cells if section_of[c.id] == sec["name"])
     plan.sections = sections

@@ -7,10 +7,14 @@ from .depth import drift_table, probe_table, sweep_texts
 from .conditions import (competing_statement, environment_warnings, generalisation_note, size_regimes,
                          sizes_note, timer_statement)
 from .fig_common import group_key, group_name
+from .fig_matrices import GROUP_PREFIX as MATRIX_PREFIX
 from .fig_open_loop import GROUP_PREFIX
+from .matrices import (ALLOC_SPECS, allocator_legend, allocator_table, build_matrices, legends, matrix_groups,
+                       matrix_table)
 from .open_loop import open_loop_cells, open_loop_note, open_loop_table, stalls_table
 from .ranking import ALPHA, MANN_WHITNEY_MIN_SAMPLES
 from .recommendations import detail_table, evidence_table, summary_table
+from .verdicts import verdict_table
 from .tables import (cells_table, competing_table, environment_table, failures_table, latency_table,
                      manifest_table, retention_table, spread_table)
 
@@ -68,6 +72,10 @@ def _answer_section(run, answers, objectives, regimes):
     warnings = [w for w in environment_warnings(run) + [competing_statement(run)] if w]
     if warnings:
         s.blocks.append(Para("\n".join(warnings), "warn"))
+    for k, regime in enumerate(regimes):
+        mine = [a for a in answers if a.size == regime.size]
+        s.blocks.append(verdict_table(run, mine, f"verdict_{regime.size}" if len(regimes) > 1 else "verdict",
+                                      f"At a glance, size {regime.size}: {regime.matrix_text}", k == 0))
     for regime in regimes:
         mine = [a for a in answers if a.size == regime.size]
         note = (f"Every cell of this size ran under {regime.allocators[0]}: the squares name the "
@@ -111,10 +119,37 @@ def _depth_section(run, figures):
     return s
 
 
-def report_content(run, answers, objectives, constrained, constrained_answers, figures, charts=()):
+MATRICES_NOTE = ("Per size and allocator, every container (rows; its kind: a library you can adopt, or "
+                 "one of the study's own) on every workload (columns). A square gives the value and how "
+                 "far it is from the best in its workload; a click on a workload's header ranks the "
+                 "containers for it. Memory growth and retention are of the heap layer (heap_bytes, the "
+                 "same under every allocator); retention is blank for workloads without a drain.")
+
+
+def _matrices_section(run, matrices, figures):
+    """The matrices: per size and allocator, a collapsible group of tables
+    and their PNG figures; then the allocator tables (ratio to glibc)."""
+    s = Section("matrices", "Matrices", [Para(MATRICES_NOTE, "note")] + legends())
+    for k, (size, allocator) in enumerate(matrix_groups(run)):
+        tables = [matrix_table(run, m) for m in matrices if (m.size, m.allocator) == (size, allocator)]
+        pngs = [f for f in figures if f.group == f"{MATRIX_PREFIX}/{size}/{allocator}"]
+        if tables:
+            s.blocks.append(Details(f"Size {size}, {allocator}: throughput, P99, P99.9, memory growth, "
+                                    f"retention", tables + pngs, open=k == 0,
+                                    anchor=f"m-{size}-{allocator}"))
+    alloc = [t for size in run.sizes for spec in ALLOC_SPECS for t in [allocator_table(run, size, spec)] if t]
+    if alloc:
+        s.blocks.append(Details("Allocators, per workload: each container against its glibc cell",
+                                [allocator_legend()] + alloc, anchor="m-allocators"))
+    return s
+
+
+def report_content(run, answers, objectives, constrained, constrained_answers, figures, charts=(),
+                   matrices=None):
     """[Section] of a run's report. answers: GroupAnswer per group for
     objectives; constrained_answers: the same for the constrained objectives;
-    charts: the page's interactive charts (chart_ranked.Chart)."""
+    charts: the page's interactive charts (chart_ranked.Chart); matrices: the
+    run's matrices (matrices.build_matrices; built here when not given)."""
     regimes = size_regimes(run)
     sections = [_answer_section(run, answers, objectives, regimes)]
     if constrained:
@@ -123,6 +158,7 @@ def report_content(run, answers, objectives, constrained, constrained_answers, f
                                       "Recommendations under constraints", "", with_pareto=False,
                                       detail="dc"))
         sections.append(c)
+    sections.append(_matrices_section(run, build_matrices(run) if matrices is None else matrices, figures))
     details = Section("details", "Recommendations in detail")
     details.blocks += [detail_table(answers, o, k, f"detail_{k}") for k, o in enumerate(objectives)]
     details.blocks += [detail_table(constrained_answers, o, k, f"detail_c{k}", "dc")

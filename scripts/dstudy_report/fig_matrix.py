@@ -21,6 +21,8 @@ class MCell:
     text: str = ""
     score: float = None
     failed: str = None   # failure reason, when the cell failed
+    face: str = None     # a colour of its own instead of the colour map's
+    outline: bool = False  # drawn with a dark edge (a mark the caption explains)
 
 
 def _text_colour(rgba):
@@ -40,13 +42,14 @@ def wrap_label(text, width=13):
     return "\n".join(lines + [line])
 
 
-def draw_matrix(ax, rows, cols, grid, cmap=GOOD_CMAP, vmin=0.0, vmax=1.0, show_rows=True):
+def draw_matrix(ax, rows, cols, grid, cmap=GOOD_CMAP, vmin=0.0, vmax=1.0, show_rows=True, fontsize=None):
     """grid[r][c] is an MCell or None. Failed cells are grey and hatched with
     FAILED written in them; missing cells stay blank."""
     n_r, n_c = len(rows), len(cols)
     ax.set_xlim(0, n_c)
     ax.set_ylim(n_r, 0)
-    fontsize = 8 if n_c <= 8 else 7
+    label_size = fontsize + 0.5 if fontsize else None     # None: the default size
+    fontsize = fontsize or (8 if n_c <= 8 else 7)
     norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax, clip=True)
     for r in range(n_r):
         for c in range(n_c):
@@ -60,14 +63,18 @@ def draw_matrix(ax, rows, cols, grid, cmap=GOOD_CMAP, vmin=0.0, vmax=1.0, show_r
                         fontsize=fontsize - 1, color=FAILED_COLOUR, fontweight="bold",
                         bbox=dict(facecolor="white", edgecolor="none", alpha=0.75, pad=0.8))
                 continue
-            face = cmap(norm(cell.score)) if cell.score is not None else (1, 1, 1, 1)
+            face = matplotlib.colors.to_rgba(cell.face) if cell.face else \
+                cmap(norm(cell.score)) if cell.score is not None else (1, 1, 1, 1)
             ax.add_patch(Rectangle((c, r), 1, 1, facecolor=face, edgecolor="white", linewidth=1))
+            if cell.outline:
+                ax.add_patch(Rectangle((c + 0.06, r + 0.08), 0.88, 0.84, fill=False, edgecolor="#202020",
+                                       linewidth=2))
             ax.text(c + 0.5, r + 0.5, cell.text, ha="center", va="center", fontsize=fontsize,
                     color=_text_colour(face))
     ax.set_xticks([c + 0.5 for c in range(n_c)])
     ax.set_xticklabels([wrap_label(c) for c in cols], fontsize=fontsize + 0.5)
     ax.set_yticks([r + 0.5 for r in range(n_r)])
-    ax.set_yticklabels(rows if show_rows else [])
+    ax.set_yticklabels(rows if show_rows else [], fontsize=label_size)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)

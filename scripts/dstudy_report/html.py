@@ -9,6 +9,7 @@ from html import escape
 from .chart_ranked import Chart, marker_svg
 from .content import Details, Para, Section
 from .fig_common import FigureFile
+from .matrices import ALLOC_COLOURS, COLOURS, Legend
 from .tables import Table
 
 CSS = """
@@ -39,7 +40,17 @@ figure.chart svg{max-width:100%;height:auto;border:1px solid #e5e5e5;background:
 .toggles svg{vertical-align:middle;margin:0 2px}.toggles b{margin-right:6px;font-weight:600}
 g.mark.off{display:none}
 tr:target td{outline:2px solid #e0a800}
+table.verdict td{max-width:900px}table.verdict td:nth-child(3){font-size:14px}
+div.scroll{overflow-x:auto;max-width:100%}
+table.matrix td.num{text-align:center;white-space:nowrap}td.mtied{box-shadow:inset 0 0 0 2px #202020}
+.legend{font-size:13px;margin:4px 0}.legend span.sw{display:inline-block;width:14px;height:14px;
+ vertical-align:middle;border:1px solid #999;margin:0 4px 0 10px}
 """
+# The matrices' colour scales (matrices.py): one class per bin, the same
+# colours as the PNG figures and the legends.
+CSS += "".join(f"td.m{k}{{background:{c}}}" for k, c in enumerate(COLOURS))
+CSS += "td.m0,td.m5{color:#fff}"
+CSS += "".join(f"td.{cls}{{background:{c}}}" for cls, c in ALLOC_COLOURS.items()) + "\n"
 
 # Sorting (numbers by their exact data-value), filtering, opening the
 # collapsed section a link jumps to, and showing or hiding a chart's series
@@ -111,7 +122,11 @@ def html_table(table, level=3):
         return "\n".join(out)
     if len(table.rows) > FILTER_ROWS:
         out.append(f'<input class="filter" data-for="{escape(table.key)}" placeholder="filter rows...">')
-    cls = ' class="answer"' if table.key.startswith(("answer", "constrained")) else ""
+    cls = (' class="answer"' if table.key.startswith(("answer", "constrained")) else
+           ' class="verdict"' if table.key.startswith("verdict") else
+           ' class="matrix"' if table.key.startswith(("matrix_", "alloc_")) else "")
+    if cls == ' class="matrix"':
+        out.append('<div class="scroll">')
     out.append(f'<table data-table="{escape(table.key)}"{cls}><thead><tr>'
                + "".join(f"<th>{escape(c)}</th>" for c in table.columns) + "</tr></thead><tbody>")
     for k, row in enumerate(table.rows):
@@ -132,8 +147,15 @@ def html_table(table, level=3):
             tds.append(f"<td{cls}{attrs}>{body}</td>")
         ident = f' id="{escape(table.row_ids[k])}"' if k in table.row_ids else ""
         out.append(f"<tr{ident}>" + "".join(tds) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table>" + ("</div>" if cls == ' class="matrix"' else ""))
     return "\n".join(out)
+
+
+def html_legend(legend):
+    swatches = "".join(f'<span class="sw" style="background:{c}"></span>{escape(text)}'
+                       for c, text in legend.entries)
+    note = f'<br><span class="note">{escape(legend.note)}</span>' if legend.note else ""
+    return f'<p class="legend"><b>{escape(legend.title)}:</b>{swatches}{note}</p>'
 
 
 def html_figure(fig, embed=False):
@@ -178,6 +200,8 @@ def html_block(block, embed):
         return html_figure(block, embed)
     if isinstance(block, Chart):
         return html_chart(block)
+    if isinstance(block, Legend):
+        return html_legend(block)
     if isinstance(block, Details):
         inner = "\n".join(html_block(b, embed) for b in block.blocks)
         ident = f' id="{escape(block.anchor)}"' if block.anchor else ""

@@ -272,6 +272,12 @@ class Run:
         first = [a for a in declared if a in found]
         return first + [a for a in found if a not in first]
 
+    def origin(self, impl):
+        """'library' (a user can adopt it), 'study' (one of the study's own
+        containers), as its registration declares it; None when the run did
+        not record it (runs made before the manifest carried it)."""
+        return ((self.manifest.get("implementations") or {}).get(impl) or {}).get("origin")
+
     def get(self, impl, workload, kv, allocator, size):
         return self._index.get((impl, workload, kv, allocator, size))
 

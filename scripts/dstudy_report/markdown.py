@@ -3,6 +3,7 @@ as the HTML page, in the same order, figures as links."""
 from .chart_ranked import Chart
 from .content import Details, Para
 from .fig_common import FigureFile
+from .matrices import Legend
 from .tables import Table
 
 
@@ -43,6 +44,9 @@ def md_block(block):
         if block.fallback is not None:
             return md_block(block.fallback)
         return f"- {block.title} (interactive chart in report.html)"
+    if isinstance(block, Legend):   # the colours are the page's and the figures'; here their meaning
+        entries = "; ".join(text for _, text in block.entries)
+        return f"*{block.title}, green to red: {entries}.*" + (f" *{block.note}*" if block.note else "") + "\n"
     if isinstance(block, Details):
         inner = [md_block(b) for b in block.blocks]
         return f"#### {block.title}\n\n" + "\n".join(inner) + "\n"

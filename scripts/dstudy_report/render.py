@@ -11,6 +11,7 @@ from .depth import depth_jobs
 from .fig_common import FigureDir, group_name
 from .fig_compare import compare_figures
 from .fig_latency import latency_figure
+from .fig_matrices import matrix_jobs
 from .fig_open_loop import open_loop_jobs
 from .fig_ranked import ranked_figure
 from .fig_retention import retention_figure
@@ -18,6 +19,7 @@ from .fig_timelines import timeline_figure
 from .fig_tradeoff import tradeoff_figure
 from .html import page, simple_sections
 from .markdown import md_page
+from .matrices import build_matrices
 from .objectives import DEFAULT_CONSTRAINED, default_objectives, parse_objective
 from .parallel import draw_figures
 from .recommendations import answer
@@ -88,10 +90,12 @@ def render_run(run, outdir, objectives=(), svg=False, self_contained=False):
     main = default_objectives()
     constrained = [parse_objective(t) for t in (objectives or DEFAULT_CONSTRAINED)]
     answers = answer(run, main)
+    matrices = build_matrices(run)
     figures = draw_figures(run, FigureDir(outdir, ("png", "svg") if svg else ("png",)),
-                           figure_jobs(answers) + open_loop_jobs(run) + depth_jobs(run))
+                           figure_jobs(answers) + matrix_jobs(run, matrices) + open_loop_jobs(run)
+                           + depth_jobs(run))
     sections = report_content(run, answers, main, constrained, answer(run, constrained), figures,
-                              ranked_charts(run, answers, figures))
+                              ranked_charts(run, answers, figures), matrices)
     title = f"Delete-intensive container study — run {run.run_id or '(no id)'}"
     (outdir / "report.html").write_text(page(title, run_line(run), sections, embed=self_contained),
                                         encoding="utf-8")

@@ -20,4 +20,4 @@ struct NoEraseMap {
   dstudy::Footprint footprint() const { return {}; }
 };
 
-DSTUDY_REGISTER(no_erase_map, NoEraseMap)
+DSTUDY_REGISTER(no_erase_map, NoEraseMap, study)

@@ -32,9 +32,9 @@ PRESET_OP_TYPES = OP_TYPES[:4]
 
 LISTING = {
     "impls": [
-        {"name": "alpha", "thread_safe": False, "ordered": False, "kv": ["u64", "string"]},
-        {"name": "beta", "thread_safe": False, "ordered": True, "kv": ["u64"]},
-        {"name": "gamma_conc", "thread_safe": True, "ordered": False, "kv": ["u64", "string"]},
+        {"name": "alpha", "origin": "library", "thread_safe": False, "ordered": False, "kv": ["u64", "string"]},
+        {"name": "beta", "origin": "library", "thread_safe": False, "ordered": True, "kv": ["u64"]},
+        {"name": "gamma_conc", "origin": "study", "thread_safe": True, "ordered": False, "kv": ["u64", "string"]},
     ],
     "workloads": [
         {"name": "churn", "description": "steady churn", "kv": ["u64", "string"], "threads": 1,

@@ -13,6 +13,11 @@ GROUPS = (("steady_churn", "u64", "quick"), ("steady_churn", "string", "quick"),
           ("steady_churn", "u64", "full"))
 KINDS = ("ranked", "tradeoff", "latency", "memory")
 OPEN_LOOP = ("open_loop_load_steady_churn_u64_full", "open_loop_rate_steady_churn_u64_full")  # its 2 full cells
+# The matrices, per size and allocator; the full size has no drain, so no retention matrix.
+MATRIX_METRICS = ("throughput", "tail_p99", "tail_p999", "memory_growth", "memory_retention")
+MATRICES = tuple(f"matrix_{m}_{size}_{alloc}" for size, alloc in (("quick", "glibc"), ("quick", "jemalloc"),
+                                                                  ("full", "glibc"))
+                 for m in MATRIX_METRICS if (size, m) != ("full", "memory_retention"))
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +27,7 @@ def out():
 
 def expected_figures():
     names = [f"{kind}_{w}_{kv}_{size}" for kind in KINDS for w, kv, size in GROUPS]
-    return sorted(names + ["retention_drain_u64_quick", *OPEN_LOOP])
+    return sorted(names + ["retention_drain_u64_quick", *OPEN_LOOP, *MATRICES])
 
 
 def expected_images():

@@ -9,6 +9,7 @@ import time
 from report_helpers import FIXTURES, run_report
 
 from dstudy_report import parallel
+from dstudy_report.matrices import SPECS
 
 sys.path.insert(0, str(FIXTURES))
 import make_fixtures  # noqa: E402
@@ -32,7 +33,8 @@ def test_quick_sized_run_renders_light_and_fast(tmp_path, monkeypatch):
     html = tmp_path / "out" / "report.html"
     assert html.stat().st_size < 2 * 2 ** 20   # the budget is 10 MB; stay far below it
     figures = list((tmp_path / "out" / "figures").glob("*.png"))
-    assert 0 < len(figures) <= 5 * len(WORKLOADS)    # what the page shows, per workload
+    # what the page shows: per workload, and a matrix per metric and allocator (20 containers fit in one)
+    assert 0 < len(figures) <= 5 * len(WORKLOADS) + len(SPECS) * len(ALLOCATORS)
     assert sum(f.stat().st_size for f in figures) < 10 * 2 ** 20
 
 
