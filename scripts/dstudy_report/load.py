@@ -164,6 +164,13 @@ class Cell:
     def competing_reason(self):
         return self.section("machine_load").get("reason")
 
+    @property
+    def disturbed_repetitions(self):
+        """Repetitions the harness judged disturbed by the machine even after
+        measuring them again (docs/harness.md, "Long enough to measure");
+        0 in results written before the harness judged it."""
+        return self.section("throughput").get("disturbed_repetitions") or 0
+
     # Memory (as derived by the harness) -----------------------------------
     @property
     def derived(self):

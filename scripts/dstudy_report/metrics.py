@@ -83,6 +83,9 @@ class Metric:
     # summary says "within <floor_short>" and "tie floor 20 ns = <floor_rule>".
     floor_short: str = ""
     floor_rule: str = ""
+    # cell -> how many of its repetitions the machine disturbed (the
+    # harness's judgement from the warm passes): no win is declared on them.
+    disturbed: Callable = lambda c: 0
 
     def better(self, a, b):
         return a > b if self.higher_is_better else a < b
@@ -95,10 +98,11 @@ def _summary_metric(key, label, read):
         if s is None:
             return ""
         mad = "" if s.mad_pct is None else f", MAD {s.mad_pct:.1f}%"
-        return f"n={s.samples}{mad}" + (", SPREAD WARNING" if s.spread_warning else "")
+        disturbed = f", {c.disturbed_repetitions} DISTURBED" if c.disturbed_repetitions else ""
+        return f"n={s.samples}{mad}" + (", SPREAD WARNING" if s.spread_warning else "") + disturbed
     return Metric(key, label, lambda c: read(c).median if read(c) else None, True, fmt_ops,
                   samples=lambda c: list(read(c).per_repetition) if read(c) else [],
-                  spread_text=spread)
+                  spread_text=spread, disturbed=lambda c: c.disturbed_repetitions)
 
 
 THROUGHPUT = _summary_metric("throughput", "Steady-state throughput (ops/s)", lambda c: c.headline)

@@ -9,6 +9,8 @@ when (docs/reports.md, "When is a win a win"):
      ALPHA; with 2-4, every repetition of the winner beats every one of
      the runner-up (its worst beats the other's best). With one repetition
      the spread is unknown and nothing is declared.
+  3. neither has a repetition the harness judged disturbed by the machine
+     (docs/harness.md, "Long enough to measure").
 Otherwise the two tie, and a ranking names the whole tied set.
 """
 from dataclasses import dataclass, field
@@ -40,6 +42,9 @@ def beats(metric, a, b):
                                f"{metric.fmt(floor).strip()}")
     if metric.samples is None:
         return Decision(True, "one measurement each (no spread), beyond the tie floor")
+    disturbed = metric.disturbed(a) + metric.disturbed(b)
+    if disturbed:
+        return Decision(False, f"{disturbed} repetition(s) disturbed by the machine")
     sa, sb = metric.samples(a), metric.samples(b)
     if len(sa) < 2 or len(sb) < 2:
         return Decision(False, f"spread unknown (n={len(sa)} vs {len(sb)})")

@@ -94,6 +94,19 @@ def test_one_repetition_a_side_declares_nothing(run):
     assert rank(THROUGHPUT, [a, b]).verdict == "tie"
 
 
+def test_a_disturbed_repetition_turns_a_clear_win_into_a_tie(run, answers):
+    """The clear Mann-Whitney win of the fixture is no win once the harness
+    says one of the winner's repetitions was disturbed; the spread says so."""
+    r = _throughput(answers[("quick", "steady_churn", "u64")])
+    best, other = r.best, r.runner_up
+    assert beats(THROUGHPUT, best, other).wins
+    disturbed = _with(best, throughput__disturbed_repetitions=1)
+    d = beats(THROUGHPUT, disturbed, other)
+    assert not d.wins and "disturbed" in d.why
+    assert "1 DISTURBED" in THROUGHPUT.spread_text(disturbed)
+    assert rank(THROUGHPUT, [disturbed, other]).verdict == "tie"
+
+
 def test_latency_within_twice_the_resolution_is_a_tie(run):
     a = _cell(run, "tombstone_never/steady_churn/string/glibc")
     b = _with(a)
