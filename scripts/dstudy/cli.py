@@ -297,7 +297,9 @@ def read_resumable(run_dir):
         stored = store.read_json(run_dir / store.MANIFEST)
     except (OSError, ValueError) as e:
         raise UsageError(f"cannot resume {run_dir}: no readable manifest.json ({e})") from e
-    if "options" not in stored:
+    if not isinstance(stored, dict):
+        raise UsageError(f"cannot resume {run_dir}: its manifest.json is not a JSON object")
+    if not isinstance(stored.get("options"), dict):
         raise UsageError(f"cannot resume {run_dir}: its manifest has no run options "
                          f"(a merged folder? resume the shard folders instead)")
     if stored.get("schema_version") != RESULTS_SCHEMA_VERSION:
@@ -527,6 +529,7 @@ def run_plan(args, argv, p, run_dir, stored, results_dir):
         manifest = manifest_mod.new(p, run_dir.name, command_line(argv))
         if getattr(args, "trace_summary", None):
             manifest["trace"] = args.trace_summary  # the conversion: requests, keys, simulated cache
+    store.remove_stale_temps(run_dir)
     records = store.load_cells(run_dir)
     manifest_mod.update_counts(manifest, p, records)
     results.write(run_dir, manifest, records)
@@ -554,6 +557,13 @@ def run_plan(args, argv, p, run_dir, stored, results_dir):
 
     try:
         runner.execute(p, run_dir, records, progress, on_record, args.retry_failed)
+    except store.WriteError as e:
+        # A full disk or a read-only folder: every file written so far is
+        # whole (store.write_text), so the run resumes where it stopped.
+        progress.close()
+        err(f"error: {e}; the cells recorded before are kept in {run_dir}. "
+            f"Once it can be written, resume with: scripts/study run --resume {run_dir}")
+        return EXIT_USAGE
     except (KeyboardInterrupt, runner.Interrupted) as e:
         progress.close()
         manifest["interrupted"] = True
