@@ -369,6 +369,12 @@ ConvertStats convert_trace(Format format, const std::filesystem::path& in, const
     ++st.records;
   });
   if (st.records == 0) throw TraceError(in.string() + ": no records");
+  // Only a cache too small for every object writes nothing (each request
+  // makes an op otherwise): a trace with no ops is not one the harness loads.
+  if (writer.ops() == 0)
+    throw TraceError(in.string() + ": the simulated cache of " + std::to_string(limit.capacity) +
+                     (limit.bytes ? " bytes" : " keys") + " admitted none of the " + std::to_string(st.records) +
+                     " requests (each object is larger than the whole cache); give a larger --cache-size");
   if (limit.bytes && !ref.recorded_bytes())
     throw TraceError(in.string() +
                      ": records no key or value sizes, so a cache size in bytes means nothing here; "

@@ -45,7 +45,7 @@ class WriteError(RuntimeError):
 def write_error(path, e):
     """The WriteError for OSError e while writing path."""
     why = {errno.ENOSPC: " (the disk is full)", errno.EDQUOT: " (over the disk quota)",
-           errno.EROFS: " (a read-only file system)", errno.EACCES: " (no permission to write there)",
+           errno.EACCES: " (no permission to write there)",
            errno.EPERM: " (no permission to write there)"}.get(e.errno, "")
     return WriteError(f"cannot write {path}: {e.strerror or e}{why}")
 

@@ -30,6 +30,18 @@ TEST_F(CacheReplayTest, LruOfTwoKeysEvictsTheLeastRecentlyUsed) {
   EXPECT_EQ(s.peak_live, 2u);
 }
 
+TEST_F(CacheReplayTest, ACacheThatAdmitsNothingIsRefused) {
+  // Found by fuzz_csv (tests/fuzz/corpus/fuzz_csv/crash-too_big_for_cache):
+  // every object larger than the cache left a trace of no ops, which the
+  // loader refuses; the conversion must fail instead.
+  ConvertOptions o;
+  o.cache_size = parse_cache_size("64B");
+  const std::string m = error_of(
+      [&] { convert_trace(Format::kCsv, write("in", "set," + std::string(70, 'k') + "\n"), dir_ / "o.dstrace", o); });
+  EXPECT_NE(m.find("the simulated cache of 64 bytes admitted none of the 1 requests"), std::string::npos) << m;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "o.dstrace"));
+}
+
 TEST_F(CacheReplayTest, FifoIgnoresHits) {
   ConvertOptions o;
   o.cache_size = parse_cache_size("2");
