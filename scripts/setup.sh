@@ -39,8 +39,14 @@ packages=(
   # fastjsonschema, and the schemas themselves with jsonschema
   python3 python3-matplotlib python3-numpy python3-scipy python3-pytest python3-flake8
   python3-fastjsonschema python3-jsonschema
+  # property-based tests of the Python loaders
+  python3-hypothesis
   # C++ formatting check (.clang-format)
   clang-format-14
+  # the parsers' fuzz targets (tests/fuzz: clang's libFuzzer, the fuzz preset)
+  clang-14 libclang-rt-14-dev
+  # compressed traces are read through these programs
+  zstd gzip xz-utils bzip2
   # the report's browser test (headless Chromium driven by Selenium)
   chromium chromium-driver python3-selenium
   # workloads/traces/measure_scale.sh: peak RSS and CPU time of the conversion

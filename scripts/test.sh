@@ -4,7 +4,8 @@
 # tests (ctest) and the script tests (pytest).
 #
 #   scripts/test.sh               release build: conformance, workload, harness
-#                                 and script tests
+#                                 and script tests, then a bounded run (about a
+#                                 minute) of the parsers' fuzz targets
 #   scripts/test.sh --sanitizers  also the AddressSanitizer+UBSan build of the
 #                                 C++ tests and the ThreadSanitizer stress of
 #                                 the thread-safe containers (what CI runs)
@@ -20,7 +21,7 @@ for arg in "$@"; do
   case "$arg" in
     --sanitizers) sanitizers=1 ;;
     --slurm) slurm=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,6 +93,10 @@ if [ -d tests/scripts ]; then
   echo "== pytest"
   /usr/bin/python3 -m pytest -q tests/scripts || failed+=("pytest")
 fi
+# The parsers' libFuzzer targets (tests/fuzz): 10 s each from the seed
+# corpora, which keep every input that once found a bug.
+echo "== fuzz (tests/fuzz/run_fuzz.sh)"
+tests/fuzz/run_fuzz.sh || failed+=("fuzz")
 if [ "$sanitizers" = 1 ]; then
   run_ctest asan ""
   # Only thread-safe containers run concurrently; TSan checks their stress tests.

@@ -56,7 +56,7 @@ void ReferenceReplay::expire_until(std::uint64_t t_ns) {
       continue;
     }
     emit(OpType::kErase, index, 0, at);
-    set_live(s, false);
+    leave(s, index);
     ++expired_;
   }
 }
@@ -67,30 +67,107 @@ void ReferenceReplay::schedule(KeyState& s, std::uint32_t index) {
   s.heap_at = s.expiry_ns;
 }
 
+// What a key costs a cache limited in bytes: its recorded sizes (the key's
+// size where the trace records one; libCacheSim's traces record the object's
+// size alone).
+std::uint64_t ReferenceReplay::charge(const Request& r) const {
+  return limit_.bytes ? std::uint64_t{r.value_size} + r.key_size.value_or(0) : 1;
+}
+
+bool ReferenceReplay::admit(KeyState& s, std::uint32_t index, std::uint64_t bytes, std::optional<std::uint64_t> t_ns) {
+  if (!limited()) return true;
+  const std::uint64_t capacity = limit_.capacity;
+  if (bytes > capacity) return false;
+  while (!order_.empty() && (limit_.bytes ? used_bytes_ + bytes > capacity : live_ + 1 > capacity)) {
+    const std::uint32_t victim = order_.oldest();
+    emit(OpType::kErase, victim, 0, t_ns);
+    leave(states_[victim], victim);
+    ++evicted_;
+  }
+  order_.push(index);
+  s.bytes = bytes;
+  used_bytes_ += bytes;
+  return true;
+}
+
+void ReferenceReplay::leave(KeyState& s, std::uint32_t index) {
+  if (limited() && s.live) {
+    order_.remove(index);
+    used_bytes_ -= s.bytes;
+    s.bytes = 0;
+  }
+  set_live(s, false);
+}
+
+void ReferenceReplay::hit(std::uint32_t index) {
+  if (limited()) order_.touch(index);
+}
+
 void ReferenceReplay::apply(const Request& r) {
   if (r.t_ns) expire_until(*r.t_ns);
   const std::uint32_t index = index_of(r);
   KeyState& s = states_[index];
+  recorded_bytes_ = recorded_bytes_ || r.value_size != 0 || r.key_size.value_or(0) != 0;
   switch (r.intent) {
-    case Intent::kFind: emit(s.live ? OpType::kFindHit : OpType::kFindMiss, index, r.value_size, r.t_ns); break;
-    case Intent::kGetOrInsert:
+    case Intent::kFind:
+      ++lookups_;
       if (s.live) {
         emit(OpType::kFindHit, index, r.value_size, r.t_ns);
+        hit(index);
       } else {
         emit(OpType::kFindMiss, index, r.value_size, r.t_ns);
+        ++misses_;
+      }
+      break;
+    case Intent::kGetOrInsert:
+      ++lookups_;
+      if (s.live) {
+        emit(OpType::kFindHit, index, r.value_size, r.t_ns);
+        hit(index);
+        break;
+      }
+      ++misses_;
+      emit(OpType::kFindMiss, index, r.value_size, r.t_ns);
+      if (!admit(s, index, charge(r), r.t_ns)) {
+        ++rejected_;
+        break;
+      }
+      emit(OpType::kInsert, index, r.value_size, r.t_ns);
+      set_live(s, true);
+      break;
+    case Intent::kSet: {
+      const std::uint64_t bytes = charge(r);
+      if (s.live && limited() && bytes != s.bytes) {
+        // A cached key stored again at another size is a new item to the
+        // cache: it enters the eviction order anew, and may not fit at all.
+        order_.remove(index);
+        used_bytes_ -= s.bytes;
+        if (!admit(s, index, bytes, r.t_ns)) {
+          s.bytes = 0;
+          emit(OpType::kErase, index, 0, r.t_ns);
+          set_live(s, false);
+          ++rejected_;
+          break;
+        }
+        emit(OpType::kUpdate, index, r.value_size, r.t_ns);
+      } else if (s.live) {
+        emit(OpType::kUpdate, index, r.value_size, r.t_ns);
+        hit(index);
+      } else {
+        if (!admit(s, index, bytes, r.t_ns)) {
+          ++rejected_;
+          break;
+        }
         emit(OpType::kInsert, index, r.value_size, r.t_ns);
         set_live(s, true);
       }
-      break;
-    case Intent::kSet:
-      emit(s.live ? OpType::kUpdate : OpType::kInsert, index, r.value_size, r.t_ns);
-      set_live(s, true);
       s.expiry_ns = r.ttl_ns && r.t_ns ? *r.t_ns + r.ttl_ns : 0;
       if (s.expiry_ns) schedule(s, index);
       break;
+    }
     case Intent::kErase:
       emit(s.live ? OpType::kErase : OpType::kEraseMiss, index, r.value_size, r.t_ns);
-      set_live(s, false);
+      leave(s, index);
       break;
   }
 }

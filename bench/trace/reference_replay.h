@@ -4,9 +4,16 @@
 // which keys are live, like a cache would; expired keys become erases at
 // their expiry time, ordered before any later request.
 //
+// With a cache limit it is also a simulated cache of that capacity (in keys,
+// or in bytes of recorded key + value sizes), evicting in the limit's order
+// (eviction_queue.h): a miss that inserts, or a set of an absent key, first
+// erases the oldest keys until the new one fits, each eviction an `erase` op
+// in the stream, as a real cache would send its map. An object larger than
+// the whole cache is not admitted (counted as rejected).
+//
 // Memory: one entry per distinct key (its index, state and recorded size,
-// the key text itself) plus about one heap entry per live key with a TTL;
-// nothing per op.
+// the key text itself, and 8 bytes of eviction order) plus about one heap
+// entry per live key with a TTL; nothing per op.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +27,7 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include "bench/trace/eviction_queue.h"
 #include "bench/trace/trace_writer.h"
 
 namespace dstudy::trace {
@@ -41,9 +49,18 @@ struct Request {
   std::uint64_t ttl_ns = 0;           // kSet: 0 = never expires (needs t_ns)
 };
 
+// A simulated cache's capacity; capacity 0: unbounded (keys leave only when
+// the trace erases them or their TTL expires).
+struct CacheLimit {
+  std::uint64_t capacity = 0;
+  bool bytes = false;  // capacity in bytes (recorded key size + value size), not keys
+  Eviction eviction = Eviction::kLru;
+};
+
 class ReferenceReplay {
  public:
-  explicit ReferenceReplay(TraceWriter& out) : out_(out) {}
+  explicit ReferenceReplay(TraceWriter& out, const CacheLimit& limit = {})
+      : out_(out), limit_(limit), order_(limit.eviction) {}
 
   // Emits the request's op(s), after the erases of keys that expired at or
   // before its time. Timestamps must not decrease when TTLs are in use (the
@@ -57,6 +74,11 @@ class ReferenceReplay {
   }
 
   std::uint64_t expired() const { return expired_; }
+  std::uint64_t evicted() const { return evicted_; }       // erases made for capacity
+  std::uint64_t rejected() const { return rejected_; }     // objects larger than the cache
+  std::uint64_t lookups() const { return lookups_; }       // finds and cache gets
+  std::uint64_t misses() const { return misses_; }         // of those, the ones that missed
+  bool recorded_bytes() const { return recorded_bytes_; }  // some request had a size
   std::uint64_t distinct_keys() const { return states_.size(); }
   std::uint64_t peak_live() const { return peak_live_; }
   // Each key's size as first recorded, by key index (0 where none was);
@@ -68,6 +90,7 @@ class ReferenceReplay {
   struct KeyState {
     std::uint64_t expiry_ns = 0;  // 0: none
     std::uint64_t heap_at = 0;    // time of the key's earliest heap entry; 0: none
+    std::uint64_t bytes = 0;      // a limited cache's charge for the key while live
     bool live = false;
   };
   std::uint32_t index_of(const Request& r);
@@ -75,6 +98,13 @@ class ReferenceReplay {
   void emit(OpType type, std::uint32_t index, std::uint32_t value_size, std::optional<std::uint64_t> t_ns);
   void set_live(KeyState& s, bool live);
   void schedule(KeyState& s, std::uint32_t index);  // a heap entry at s.expiry_ns unless one is due earlier
+  bool limited() const { return limit_.capacity != 0; }
+  std::uint64_t charge(const Request& r) const;
+  // Evicts the oldest keys until `bytes` more fit, then enters the key;
+  // false (nothing evicted) when it can never fit.
+  bool admit(KeyState& s, std::uint32_t index, std::uint64_t bytes, std::optional<std::uint64_t> t_ns);
+  void leave(KeyState& s, std::uint32_t index);  // the key is no longer live
+  void hit(std::uint32_t index);
 
   TraceWriter& out_;
   absl::flat_hash_map<std::string, std::uint32_t> index_;
@@ -83,7 +113,12 @@ class ReferenceReplay {
   bool all_sized_ = true;                                  // every key came with its size
   using Expiry = std::pair<std::uint64_t, std::uint32_t>;  // (time ns, key index)
   std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_;
+  CacheLimit limit_;
+  EvictionQueue order_;
+  std::uint64_t used_bytes_ = 0;
   std::uint64_t live_ = 0, peak_live_ = 0, expired_ = 0;
+  std::uint64_t evicted_ = 0, rejected_ = 0, lookups_ = 0, misses_ = 0;
+  bool recorded_bytes_ = false;
 };
 
 }  // namespace dstudy::trace

@@ -21,6 +21,9 @@ std::shared_ptr<MappedFile> map_trace(const std::filesystem::path& file) {
   } catch (const std::runtime_error& e) {
     throw TraceError(e.what());
   }
+  if (m->bytes == 0)
+    throw TraceError(file.string() + ": empty file (a study trace starts with a " + std::to_string(kHeaderBytes) +
+                     "-byte header)");
   if (m->bytes < kHeaderBytes)
     throw TraceError(file.string() + ": truncated header at byte offset " + std::to_string(m->bytes) +
                      ": the file has " + std::to_string(m->bytes) + " bytes, a trace header " +

@@ -608,7 +608,7 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
   json root;
   try {
     root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too large (1e999)
     r.fail("", "valid JSON", e.what());
   }
   r.object(root, "");

@@ -135,6 +135,12 @@ def parser():
                      help="the trace's format (default: from its name or first line)")
     run.add_argument("--time-unit", choices=trace_mod.TIME_UNITS, default="s",
                      help="csv traces: the unit of the timestamp column (default s)")
+    run.add_argument("--cache-size", metavar="N|P%|BYTES",
+                     help="cache traces: replay through a simulated cache of N keys, P%% of the trace's "
+                          "distinct keys, or a size in bytes (64MiB; charged with recorded key + value sizes); "
+                          "its evictions become erases (docs/traces.md)")
+    run.add_argument("--eviction", choices=trace_mod.EVICTIONS, default="lru",
+                     help="the simulated cache's eviction order (default lru)")
     run.add_argument("--pace", type=float, metavar="SCALE",
                      help="trace workloads: paced replay, op i due at its recorded time x SCALE "
                           "(passed to dstudy_bench --pace)")
@@ -279,6 +285,7 @@ def check_resume_args(args, stored, run_dir):
                              ("--allocators-file", args.allocators_file),
                              ("--add-allocator", args.add_allocator),
                              ("--no-large", args.no_large), ("--trace", args.trace),
+                             ("--cache-size", args.cache_size),
                              ("--pace", args.pace), ("--open-loop", args.open_loop),
                              ("--arrivals", args.arrivals), ("--points", args.points),
                              ("--no-latency", args.no_latency)) if v]
@@ -297,7 +304,9 @@ def read_resumable(run_dir):
         stored = store.read_json(run_dir / store.MANIFEST)
     except (OSError, ValueError) as e:
         raise UsageError(f"cannot resume {run_dir}: no readable manifest.json ({e})") from e
-    if "options" not in stored:
+    if not isinstance(stored, dict):
+        raise UsageError(f"cannot resume {run_dir}: its manifest.json is not a JSON object")
+    if not isinstance(stored.get("options"), dict):
         raise UsageError(f"cannot resume {run_dir}: its manifest has no run options "
                          f"(a merged folder? resume the shard folders instead)")
     if stored.get("schema_version") != RESULTS_SCHEMA_VERSION:
@@ -330,6 +339,11 @@ def warn_plan(p):
         err(f"warning: {w}")
 
 
+def check_cache_args(args):
+    if args.cache_size and not args.trace:
+        raise UsageError("--cache-size simulates a cache for a trace: it goes with --trace FILE")
+
+
 def use_trace(args, bench_path):
     """--trace: converts the trace (once) and makes its folder the run's
     workloads folder; the profile's sections (preset workloads) drop out."""
@@ -338,8 +352,9 @@ def use_trace(args, bench_path):
     if args.pace is not None and args.pace <= 0:
         raise UsageError(f"--pace {args.pace}: expected a scale factor > 0")
     try:
-        folder, name = trace_mod.prepare(args.trace, args.trace_format, args.time_unit, args.results_dir,
-                                         bench_path)
+        folder, name, args.trace_summary = trace_mod.prepare(args.trace, args.trace_format, args.time_unit,
+                                                             args.results_dir, bench_path, args.cache_size,
+                                                             args.eviction)
     except (trace_mod.TraceError, OSError, ValueError) as e:
         raise UsageError(f"trace: {e}") from e
     err(f"trace {args.trace}: workload '{name}' ({folder})")
@@ -400,6 +415,8 @@ def cmd_run(args, argv):
             if args.resume:
                 check_resume_args(args, stored, run_dir)
         bench_path = resolve_bench(args, stored and stored["options"].get("bench"))
+        if not args.resume:
+            check_cache_args(args)
         if args.trace:
             use_trace(args, bench_path)
         workloads_dir = stored["options"].get("workloads_dir") if stored else args.workloads_dir
@@ -518,6 +535,9 @@ def run_plan(args, argv, p, run_dir, stored, results_dir):
         manifest["implementations"] = {**manifest.get("implementations", {}), **p.implementations}
     else:
         manifest = manifest_mod.new(p, run_dir.name, command_line(argv))
+        if getattr(args, "trace_summary", None):
+            manifest["trace"] = args.trace_summary  # the conversion: requests, keys, simulated cache
+    store.remove_stale_temps(run_dir)
     records = store.load_cells(run_dir)
     manifest_mod.update_counts(manifest, p, records)
     results.write(run_dir, manifest, records)
@@ -545,6 +565,13 @@ def run_plan(args, argv, p, run_dir, stored, results_dir):
 
     try:
         runner.execute(p, run_dir, records, progress, on_record, args.retry_failed)
+    except store.WriteError as e:
+        # A full disk or a read-only folder: every file written so far is
+        # whole (store.write_text), so the run resumes where it stopped.
+        progress.close()
+        err(f"error: {e}; the cells recorded before are kept in {run_dir}. "
+            f"Once it can be written, resume with: scripts/study run --resume {run_dir}")
+        return EXIT_USAGE
     except (KeyboardInterrupt, runner.Interrupted) as e:
         progress.close()
         manifest["interrupted"] = True

@@ -111,13 +111,17 @@ def run_cell(plan, cell, run_dir, tick=None, stopper=None):
     stopper = stopper or Stopper()
     raw = Path(run_dir) / store.RAW / cell.file_stem
     shutil.rmtree(raw, ignore_errors=True)
-    raw.mkdir(parents=True)
+    store.make_folder(raw)
     argv = cell_command(plan, cell, raw)
     env = plan.allocators[cell.allocator].environment(os.environ)
     timeout = plan.settings["timeout_s"]
     started, t0 = store.utc_now(), time.monotonic()
     timed_out = False
-    with open(raw / "stdout.txt", "wb") as out, open(raw / "stderr.txt", "wb") as err:
+    try:
+        out, err = open(raw / "stdout.txt", "wb"), open(raw / "stderr.txt", "wb")
+    except OSError as e:
+        raise store.write_error(raw, e) from e
+    with out, err:
         try:
             with stopper.deferred():
                 proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=REPO_ROOT,

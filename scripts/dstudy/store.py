@@ -4,7 +4,14 @@ results/<timestamp> folder and the results/latest link.
 Each cell's sidecar is stored once in the folder's cells/: its record embeds
 it (memory series as columns) and the raw folder keeps only what the record
 does not hold (gbench.json, stdout, stderr). results.json merges the records;
-cells/ and results.json are written without indentation."""
+cells/ and results.json are written without indentation.
+
+Every file is written to a temp file beside it, fsynced, renamed over the
+old one, and the folder fsynced: a kill at any point leaves the old file or
+the new one, never a part of one. A write that fails (a full disk, a
+read-only folder) is a WriteError naming the path, and leaves every file
+written before as it was."""
+import errno
 import json
 import os
 import tempfile
@@ -31,6 +38,35 @@ def _umask():
     return mask
 
 
+class WriteError(RuntimeError):
+    """A result file or folder that cannot be written; names the path."""
+
+
+def write_error(path, e):
+    """The WriteError for OSError e while writing path."""
+    why = {errno.ENOSPC: " (the disk is full)", errno.EDQUOT: " (over the disk quota)",
+           errno.EACCES: " (no permission to write there)",
+           errno.EPERM: " (no permission to write there)"}.get(e.errno, "")
+    return WriteError(f"cannot write {path}: {e.strerror or e}{why}")
+
+
+def _fsync_folder(folder):
+    """Makes a rename in folder durable (a crash after it keeps the new name)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_folder(path):
+    """mkdir -p, a failure as a WriteError naming the folder."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise write_error(path, e) from e
+
+
 def write_json(path, data, compact=False):
     """Write to a temp file beside path, fsync, then rename over it: a reader
     (or a crash) sees the old file or the new one, never half of one.
@@ -42,10 +78,14 @@ def write_json(path, data, compact=False):
 
 
 def write_text(path, write):
-    """write(f) into a temp file beside path, then rename it over path."""
+    """write(f) into a temp file beside path, then rename it over path.
+    Raises WriteError naming path when the file system refuses."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    make_folder(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    except OSError as e:
+        raise write_error(path, e) from e
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", newline="") as f:
@@ -53,11 +93,14 @@ def write_text(path, write):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+        _fsync_folder(path.parent)
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):
+            raise write_error(path, e) from e
         raise
 
 
@@ -69,7 +112,7 @@ def read_json(path):
 def new_run_dir(results_dir, shard=None):
     """results_dir/<UTC timestamp>[-shard-k-of-n], unique, plus a 'latest' link."""
     results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(results_dir)
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     if shard:
         name += f"-shard-{shard[0]}-of-{shard[1]}"
@@ -81,6 +124,8 @@ def new_run_dir(results_dir, shard=None):
         except FileExistsError:
             n += 1
             run_dir = results_dir / f"{name}-{n}"
+        except OSError as e:
+            raise write_error(run_dir, e) from e
     point_latest(results_dir, run_dir.name)
     return run_dir
 
@@ -136,6 +181,17 @@ def drop_raw_sidecar(run_dir, record):
             (Path(run_dir) / record["raw_dir"] / SIDECAR).unlink()
         except FileNotFoundError:
             pass
+
+
+def remove_stale_temps(run_dir):
+    """The temp files of writes a killed runner left (call with the folder's
+    lock held: no other writer is in it)."""
+    for d in (Path(run_dir), Path(run_dir) / CELLS):
+        for tmp in d.glob(".*.tmp"):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
 
 
 def load_cells(run_dir):

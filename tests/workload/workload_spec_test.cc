@@ -161,6 +161,9 @@ TEST_F(BadSpecs, GoodSpecLoads) {
 }
 
 TEST_F(BadSpecs, InvalidJson) { rejects("{\"name\": ", "(top level)", {"valid JSON"}); }
+// Found by fuzz_workload_spec (tests/fuzz/corpus/fuzz_workload_spec/crash-number_out_of_range):
+// a number past double's range is nlohmann's out_of_range, not a parse_error.
+TEST_F(BadSpecs, NumberOutOfRange) { rejects("333e2332", "(top level)", {"valid JSON", "number overflow"}); }
 
 TEST_F(BadSpecs, UnknownField) {
   rejects(edit("\"seed\": 7", "\"seed\": 7, \"sead\": 1"), "sead", {"unknown field", "allowed here"});
