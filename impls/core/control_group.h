@@ -35,8 +35,6 @@ inline constexpr ctrl_t kEmpty = static_cast<ctrl_t>(-128);
 inline constexpr ctrl_t kDeleted = static_cast<ctrl_t>(-2);
 inline constexpr std::size_t kGroupWidth = 16;
 
-inline constexpr bool is_full(ctrl_t c) noexcept { return c >= 0; }
-
 // One group of empty bytes that every table without storage points at, so a
 // lookup in an empty table needs no special case: it sees kEmpty and stops.
 alignas(16) inline constexpr ctrl_t kEmptyGroup[kGroupWidth] = {

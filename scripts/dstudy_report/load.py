@@ -160,10 +160,6 @@ class Cell:
     def competing(self):
         return bool(self.section("machine_load").get("competing"))
 
-    @property
-    def competing_reason(self):
-        return self.section("machine_load").get("reason")
-
     # Memory (as derived by the harness) -----------------------------------
     @property
     def derived(self):
