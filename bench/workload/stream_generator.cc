@@ -433,6 +433,77 @@ class ThreadGen {
     }
   }
 
+  // How long a phase runs: until the live set reaches `target` (target
+  // mode), or for `ops` operations of this thread.
+  struct PhaseLength {
+    bool target_mode = false;
+    std::size_t target = 0, ops = 0;
+  };
+  PhaseLength phase_length(std::size_t index, const PhaseSpec& p) const {
+    const double n = static_cast<double>(n_);
+    PhaseLength len;
+    len.target_mode = p.length_kind == LengthKind::kTargetLive;
+    switch (p.length_kind) {
+      case LengthKind::kTargetLive: len.target = static_cast<std::size_t>(std::llround(p.length * n)); break;
+      case LengthKind::kTurnovers: len.ops = static_cast<std::size_t>(std::llround(p.length * n * 100.0 / p.mix.erase)); break;
+      case LengthKind::kOpsPerLive: len.ops = static_cast<std::size_t>(std::llround(p.length * n)); break;
+      case LengthKind::kOps: {
+        auto it = p.ops.find(profile_);
+        if (it == p.ops.end()) it = p.ops.find("*");
+        const std::uint64_t total = it->second;
+        len.ops = total / threads_ + (thread_ < total % threads_ ? 1 : 0);
+        break;
+      }
+    }
+    if (len.target_mode && p.insert_keys == InsertKeys::kUniverse && len.target > universe_)
+      fail(index, "a target within the key universe", std::to_string(len.target) + " of " + std::to_string(universe_));
+    return len;
+  }
+
+  // The block's next unit, or, if it cannot run now (no live key to erase
+  // or find, no absent key of the universe to insert), a later unit of the
+  // block that can, swapped in ahead of it.
+  Unit next_unit(std::size_t index, const PhaseSpec& p) {
+    Unit u = block_[block_pos_];
+    if (!feasible(u) || (u == kIns && p.insert_keys == InsertKeys::kUniverse && absent_ids_.empty())) {
+      std::size_t j = block_pos_ + 1;
+      for (; j < block_.size(); ++j) {
+        const Unit v = block_[j];
+        if (u == kIns ? (v != kIns) : (v == kIns)) break;
+      }
+      if (j == block_.size()) {
+        if (u == kIns) fail(index, "an absent key of the universe to insert", "a full universe of " + std::to_string(universe_));
+        fail(index, "a live key to erase or find", "an empty live set");
+      }
+      std::swap(block_[block_pos_], block_[j]);
+      u = block_[block_pos_];
+      if (u == kHit && live_ids_.empty()) fail(index, "a live key to find", "an empty live set");
+    }
+    return u;
+  }
+
+  // Writes unit u's ops; returns how many.
+  std::size_t emit_unit(const PhaseSpec& p, Unit u) {
+    switch (u) {
+      case kIns: do_insert(pick_insert(p)); return 1;
+      case kEra:
+        if (p.erase_order == EraseOrder::kContainerFirst) do_container_erase(OpType::kEraseFirst);
+        else if (p.erase_order == EraseOrder::kContainerNext) do_container_erase(OpType::kEraseNext);
+        else do_erase(pick_victim(p));
+        return 1;
+      case kIter: emit_iterate(); return 1;
+      case kHit: emit(OpType::kFindHit, pick_live(p)); return 1;
+      case kMiss: emit_miss(p); return 1;
+      case kPair: {
+        const std::uint32_t id = pick_victim(p);
+        do_erase(id);
+        do_insert(id);
+        return 2;
+      }
+    }
+    return 0;
+  }
+
   void run_phase(std::size_t index) {
     const PhaseSpec& p = spec_.phases[index];
     auto& ops = out_->stream.ops;
@@ -442,23 +513,7 @@ class ThreadGen {
     phase.headline = spec_.is_headline(p);
     phase.retention = p.name == spec_.retention_phase;
     phase.begin = ops.size();
-    const double n = static_cast<double>(n_);
-    const bool target_mode = p.length_kind == LengthKind::kTargetLive;
-    std::size_t target = 0, want_ops = 0;
-    switch (p.length_kind) {
-      case LengthKind::kTargetLive: target = static_cast<std::size_t>(std::llround(p.length * n)); break;
-      case LengthKind::kTurnovers: want_ops = static_cast<std::size_t>(std::llround(p.length * n * 100.0 / p.mix.erase)); break;
-      case LengthKind::kOpsPerLive: want_ops = static_cast<std::size_t>(std::llround(p.length * n)); break;
-      case LengthKind::kOps: {
-        auto it = p.ops.find(profile_);
-        if (it == p.ops.end()) it = p.ops.find("*");
-        const std::uint64_t total = it->second;
-        want_ops = total / threads_ + (thread_ < total % threads_ ? 1 : 0);
-        break;
-      }
-    }
-    if (target_mode && p.insert_keys == InsertKeys::kUniverse && target > universe_)
-      fail(index, "a target within the key universe", std::to_string(target) + " of " + std::to_string(universe_));
+    const PhaseLength len = phase_length(index, p);
     iter_snapshot_.clear();
     iter_cursor_ = 0;
     recent_zipf_ = Zipfian(p.recent_theta);
@@ -466,50 +521,17 @@ class ThreadGen {
       if (zipf_.theta() != p.zipf_theta) zipf_ = Zipfian(p.zipf_theta);
     }
     // A target phase that cannot progress stops here rather than looping.
-    const std::size_t max_ops = target_mode ? (std::max(target, live_ids_.size()) + 1) * 2000 + 100000 : want_ops;
+    const std::size_t max_ops = len.target_mode ? (std::max(len.target, live_ids_.size()) + 1) * 2000 + 100000 : len.ops;
     block_pos_ = block_.size();
     std::size_t emitted = 0;
-    while (target_mode ? live_ids_.size() != target : emitted < want_ops) {
-      if (emitted >= max_ops && target_mode)
+    while (len.target_mode ? live_ids_.size() != len.target : emitted < len.ops) {
+      if (emitted >= max_ops && len.target_mode)
         fail(index, "a mix that reaches target_live", "no progress after " + std::to_string(emitted) + " ops");
       if (block_pos_ >= block_.size()) fill_block(p);
       if (block_.empty()) fail(index, "a non-empty mix", "none");
-      Unit u = block_[block_pos_];
-      if (!feasible(u) || (u == kIns && p.insert_keys == InsertKeys::kUniverse && absent_ids_.empty())) {
-        // Defer the op: swap in a later one of this block that can run now.
-        std::size_t j = block_pos_ + 1;
-        for (; j < block_.size(); ++j) {
-          const Unit v = block_[j];
-          if (u == kIns ? (v != kIns) : (v == kIns)) break;
-        }
-        if (j == block_.size()) {
-          if (u == kIns) fail(index, "an absent key of the universe to insert", "a full universe of " + std::to_string(universe_));
-          fail(index, "a live key to erase or find", "an empty live set");
-        }
-        std::swap(block_[block_pos_], block_[j]);
-        u = block_[block_pos_];
-        if (u == kHit && live_ids_.empty()) fail(index, "a live key to find", "an empty live set");
-      }
+      const Unit u = next_unit(index, p);
       ++block_pos_;
-      switch (u) {
-        case kIns: do_insert(pick_insert(p)); ++emitted; break;
-        case kEra:
-          if (p.erase_order == EraseOrder::kContainerFirst) do_container_erase(OpType::kEraseFirst);
-          else if (p.erase_order == EraseOrder::kContainerNext) do_container_erase(OpType::kEraseNext);
-          else do_erase(pick_victim(p));
-          ++emitted;
-          break;
-        case kIter: emit_iterate(); ++emitted; break;
-        case kHit: emit(OpType::kFindHit, pick_live(p)); ++emitted; break;
-        case kMiss: emit_miss(p); ++emitted; break;
-        case kPair: {
-          const std::uint32_t id = pick_victim(p);
-          do_erase(id);
-          do_insert(id);
-          emitted += 2;
-          break;
-        }
-      }
+      emitted += emit_unit(p, u);
       // In a target phase the last ops of a block that drives the wrong way are
       // still emitted; the loop ends exactly when the target is met.
     }
