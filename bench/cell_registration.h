@@ -41,6 +41,6 @@ bool register_cells(const char* name) {
 
 #define DSTUDY_BENCH_CONCAT2(a, b) a##b
 #define DSTUDY_BENCH_CONCAT(a, b) DSTUDY_BENCH_CONCAT2(a, b)
-#define DSTUDY_REGISTER(name, Template)                                                   \
-  static const bool DSTUDY_BENCH_CONCAT(dstudy_bench_registered_, __LINE__) =           \
+#define DSTUDY_REGISTER(name, Template)                                       \
+  static const bool DSTUDY_BENCH_CONCAT(dstudy_bench_registered_, __LINE__) = \
       ::dstudy::bench::register_cells<Template>(#name);
