@@ -32,13 +32,13 @@ namespace dstudy::bench {
 
 // What one repetition process measured.
 struct RepetitionRecord {
-  long process = 0;      // its pid
+  long process = 0;       // its pid
   RepetitionResult cold;  // the process's first pass
   RepetitionResult warm;  // the warm passes, summed phase by phase: the headline figure
   WarmDiagnostics warm_diagnostics;
   std::optional<RepetitionResult> latency_pass;
-  std::optional<OpHistograms> latency;  // every op of the latency pass, by type
-  std::vector<OpenLoopPass> open_loop;  // one per CellOptions::open_loop target, in order
+  std::optional<OpHistograms> latency;         // every op of the latency pass, by type
+  std::vector<OpenLoopPass> open_loop;         // one per CellOptions::open_loop target, in order
   std::vector<OpHistograms> latency_by_phase;  // the same, per phase (when the spec asks)
 };
 

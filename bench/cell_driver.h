@@ -8,7 +8,7 @@
 
 #include "bench/cell_options.h"
 #include "bench/cell_result.h"
-#include "bench/open_loop.h"
+#include "bench/open_loop_pass.h"
 
 namespace dstudy::bench {
 

@@ -120,8 +120,8 @@ DerivedMemory derive_memory(const MemoryRecord& m, const std::vector<Phase>& pha
 
   // Growth and amplification: over the first steady-role phase; without one,
   // amplification after the phase that held the most payload.
-  const auto steady = std::find_if(m.phase_end.begin(), m.phase_end.end(),
-                                   [](const PhaseEnd& pe) { return pe.role == "steady"; });
+  const auto steady =
+      std::find_if(m.phase_end.begin(), m.phase_end.end(), [](const PhaseEnd& pe) { return pe.role == "steady"; });
   const PhaseEnd* amp_at = nullptr;
   if (steady != m.phase_end.end()) {
     d.steady_phase = steady->phase;
@@ -182,8 +182,8 @@ void judge_disturbance(WarmDiagnostics& d) {
     std::snprintf(buf, sizeof buf, "the hypervisor stole %.0f ms", 1e3 * c.steal_seconds);
   } else if (c.involuntary_switches >= static_cast<std::uint64_t>(d.passes) &&
              c.involuntary_switches > kDisturbedSwitchesPerSecond * seconds) {
-    std::snprintf(buf, sizeof buf, "preempted %llu times in %.0f ms", static_cast<unsigned long long>(c.involuntary_switches),
-                  1e3 * seconds);
+    std::snprintf(buf, sizeof buf, "preempted %llu times in %.0f ms",
+                  static_cast<unsigned long long>(c.involuntary_switches), 1e3 * seconds);
   } else if (shortfall > kDisturbedMedianShortfall) {
     std::snprintf(buf, sizeof buf, "the median pass ran %.0f%% slower than the fastest", 100 * shortfall);
   } else {

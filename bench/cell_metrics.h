@@ -97,10 +97,10 @@ inline constexpr const char* kHeadlineLayer = "heap_bytes";
 std::optional<double> layer_value(const LayerSnapshot& s, std::string_view layer);
 
 struct LayerFigures {
-  std::optional<double> growth_pct;           // over the steady phase, % of its start
-  std::optional<double> slope_bytes_per_mop;  // over the steady phase
-  std::optional<double> space_amplification;  // layer / live payload after the steady phase
-  std::optional<double> retention;            // after the drain / peak before it
+  std::optional<double> growth_pct;             // over the steady phase, % of its start
+  std::optional<double> slope_bytes_per_mop;    // over the steady phase
+  std::optional<double> space_amplification;    // layer / live payload after the steady phase
+  std::optional<double> retention;              // after the drain / peak before it
   std::optional<double> retention_after_idle;   // after the drain's last idle probe / peak
   std::optional<double> retention_after_purge;  // after the allocator's purge / peak
 };
@@ -114,7 +114,7 @@ struct DerivedMemory {
   std::optional<std::string> steady_phase;  // first steady-role phase
   std::optional<std::string> drain_phase;   // the spec's retention phase
   std::map<std::string, LayerFigures> layers;
-  std::vector<DrainFigures> drains;         // every drain-role phase
+  std::vector<DrainFigures> drains;  // every drain-role phase
 };
 
 // phases: thread 0's phases (roles, retention flag) in stream order.

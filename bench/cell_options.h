@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/open_loop.h"
+#include "bench/open_loop_pass.h"
 #include "bench/workload/operation_stream.h"
 
 namespace dstudy::bench {
@@ -27,21 +27,21 @@ struct CellOptions {
   // lasted this long (at least one pass): a headline shorter than a host's
   // preemption would measure the host (docs/harness.md, "Long enough").
   double min_headline_seconds = 0;
-  bool latency = true;                      // run the latency pass (every op timed)
-  std::size_t memory_sample_every = 0;      // 0: automatic (about 256 samples per stream)
-  std::optional<double> fill;               // fraction of the growth point (spec)
+  bool latency = true;                  // run the latency pass (every op timed)
+  std::size_t memory_sample_every = 0;  // 0: automatic (about 256 samples per stream)
+  std::optional<double> fill;           // fraction of the growth point (spec)
   // The live size the stream has without a fill (the spec's, at this size):
   // when known, a cell with a fill never makes the nominal stream only to
   // learn it (a full-size stream costs seconds to generate).
   std::optional<std::size_t> nominal_live;
-  bool reserve = false;                     // call reserve(peak live) when the container has it (spec)
+  bool reserve = false;  // call reserve(peak live) when the container has it (spec)
   // Open-loop passes, one per target, in each repetition process after its
   // latency pass (none when empty), and how their arrivals come. A replayed
   // trace paced by its timestamps (--pace SCALE) is one target with a
   // timestamp_scale: op i is due at recorded_ns[i] x scale after the start.
   std::vector<OpenLoopTarget> open_loop;
   ArrivalProcess arrivals = ArrivalProcess::kConstant;
-  bool latency_by_phase = false;            // a latency histogram set per phase too (spec)
+  bool latency_by_phase = false;  // a latency histogram set per phase too (spec)
 };
 
 // Makes the operation stream; live_size_override replaces the preset's live

@@ -44,8 +44,8 @@ bool register_cells(const char* name, const char* origin) {
 
 #define DSTUDY_BENCH_CONCAT2(a, b) a##b
 #define DSTUDY_BENCH_CONCAT(a, b) DSTUDY_BENCH_CONCAT2(a, b)
-#define DSTUDY_REGISTER(name, Template, origin)                                           \
+#define DSTUDY_REGISTER(name, Template, origin)                                                 \
   static_assert(std::string_view(#origin) == "library" || std::string_view(#origin) == "study", \
                 "DSTUDY_REGISTER: origin is library or study (impls/core/register.h)");         \
-  static const bool DSTUDY_BENCH_CONCAT(dstudy_bench_registered_, __LINE__) =           \
+  static const bool DSTUDY_BENCH_CONCAT(dstudy_bench_registered_, __LINE__) =                   \
       ::dstudy::bench::register_cells<Template>(#name, #origin);

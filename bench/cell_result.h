@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "bench/probe_lengths.h"
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/latency_histogram.h"
-#include "bench/probe_lengths.h"
 #include "bench/probes/memory_probe.h"
 #include "bench/probes/process_counters.h"
 #include "bench/workload/operation_stream.h"
@@ -45,12 +45,12 @@ struct RepetitionResult {
 // something other than the container set its pace (docs/harness.md).
 struct WarmDiagnostics {
   int passes = 0;
-  double headline_seconds = 0;            // the passes' headline phases, summed
-  std::vector<double> pass_rates;         // headline ops/s of each pass
-  probes::ProcessCounters counters;       // over the warm passes
+  double headline_seconds = 0;       // the passes' headline phases, summed
+  std::vector<double> pass_rates;    // headline ops/s of each pass
+  probes::ProcessCounters counters;  // over the warm passes
   bool disturbed = false;
-  std::string reason;                     // empty unless disturbed
-  int remeasured = 0;                     // disturbed measurements of this repetition discarded before it
+  std::string reason;  // empty unless disturbed
+  int remeasured = 0;  // disturbed measurements of this repetition discarded before it
 };
 
 // All memory layers at one moment; allocator and RSS layers have the
@@ -120,10 +120,10 @@ struct LatencyRecord {
 
 struct CellSetup {
   std::size_t initial_size = 0;
-  std::optional<double> fill;                 // null when the container reports no capacity
-  std::optional<std::size_t> growth_point;    // live size at which the container grows
-  std::size_t nominal_initial_size = 0;       // the preset's size, before fill
-  std::optional<std::size_t> reserved;        // reserve(n) argument, when called
+  std::optional<double> fill;               // null when the container reports no capacity
+  std::optional<std::size_t> growth_point;  // live size at which the container grows
+  std::size_t nominal_initial_size = 0;     // the preset's size, before fill
+  std::optional<std::size_t> reserved;      // reserve(n) argument, when called
   std::uint64_t seed = 0;
   std::size_t total_ops = 0;
   int threads = 1;

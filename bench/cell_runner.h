@@ -41,12 +41,12 @@
 #include <vector>
 
 #include "bench/cell_driver.h"
-#include "bench/null_container.h"
-#include "bench/probes/cycle_timer.h"
-#include "bench/probes/heap_counter.h"
 #include "bench/memory_recorder.h"
+#include "bench/null_container.h"
 #include "bench/op_loop.h"
 #include "bench/paced_loop.h"
+#include "bench/probes/cycle_timer.h"
+#include "bench/probes/heap_counter.h"
 #include "bench/probes/memory_probe.h"
 #include "bench/stream_keys.h"
 #include "bench/workload/mapped_file.h"
@@ -156,10 +156,10 @@ class ContainerCellDriver final : public CellDriver {
       paced_ops += ts.phases[p].end - ts.phases[p].begin;
       out.paced_phases.push_back(ts.phases[p].name);
     }
-    const std::vector<std::uint64_t> arrivals = request.process == ArrivalProcess::kRecorded
-                                                    ? recorded_arrivals(ts, paced, request.timestamp_scale)
-                                                    : make_arrivals(request.process, paced_ops,
-                                                                    request.ops_per_second, request.seed);
+    const std::vector<std::uint64_t> arrivals =
+        request.process == ArrivalProcess::kRecorded
+            ? recorded_arrivals(ts, paced, request.timestamp_scale)
+            : make_arrivals(request.process, paced_ops, request.ops_per_second, request.seed);
     if (request.process == ArrivalProcess::kRecorded && !arrivals.empty() && arrivals.back() > 0)
       out.target_ops_per_second = static_cast<double>(paced_ops) * 1e9 / static_cast<double>(arrivals.back());
     fault_in_stream();
@@ -202,7 +202,8 @@ class ContainerCellDriver final : public CellDriver {
       // (the outcome check), so the compiler cannot drop the counting.
       for (const std::uint64_t x : n) asm volatile("" : : "r"(x));
       asm volatile("" : : "r"(sum));
-      const double ns = probes::ticks_to_ns(static_cast<double>(t1 - t0)) / static_cast<double>(std::max<std::size_t>(1, ts.ops.size()));
+      const double ns = probes::ticks_to_ns(static_cast<double>(t1 - t0)) /
+                        static_cast<double>(std::max<std::size_t>(1, ts.ops.size()));
       best = attempt == 0 ? ns : std::min(best, ns);
     }
     return best;
@@ -362,7 +363,8 @@ class ContainerCellDriver final : public CellDriver {
       throw std::invalid_argument("paced replay needs the stream's recorded timestamps; this stream has none");
     std::vector<std::uint64_t> times;
     for (std::size_t p = 0; p < ts.phases.size(); ++p)
-      if (paced[p]) times.insert(times.end(), ts.recorded_ns.ns + ts.phases[p].begin, ts.recorded_ns.ns + ts.phases[p].end);
+      if (paced[p])
+        times.insert(times.end(), ts.recorded_ns.ns + ts.phases[p].begin, ts.recorded_ns.ns + ts.phases[p].end);
     return arrivals_from_timestamps(times, scale);
   }
 
@@ -418,7 +420,8 @@ class ContainerCellDriver final : public CellDriver {
         slowest = std::max(slowest, ticks[t][p]);
         ops += stream_.threads[t].phases[p].end - stream_.threads[t].phases[p].begin;
       }
-      r.phases.push_back({stream_.threads[0].phases[p].name, ops, probes::ticks_to_seconds(static_cast<double>(slowest))});
+      r.phases.push_back(
+          {stream_.threads[0].phases[p].name, ops, probes::ticks_to_seconds(static_cast<double>(slowest))});
       r.seconds += r.phases.back().seconds;
     }
     for (std::size_t t = 0; t < stream_.threads.size(); ++t) {

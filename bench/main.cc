@@ -99,8 +99,12 @@ nlohmann::json contract() {
           {"internals_fields", dstudy::bench::kInternalsFields},
           {"probe_length_unit", dstudy::bench::kProbeLengthUnit},
           {"exit_codes",
-           {{"ok", kExitOk}, {"error", kExitError}, {"usage", kExitUsage}, {"check", kExitCheck},
-            {"allocator", kExitAllocator}, {"not_applicable", kExitNotApplicable}}}};
+           {{"ok", kExitOk},
+            {"error", kExitError},
+            {"usage", kExitUsage},
+            {"check", kExitCheck},
+            {"allocator", kExitAllocator},
+            {"not_applicable", kExitNotApplicable}}}};
 }
 
 int list(const fs::path& dir) {
@@ -116,8 +120,7 @@ int list(const fs::path& dir) {
                             {"kv", i->kind_names()}});
   out["workloads"] = nlohmann::json::array();
   try {
-    for (const dstudy::WorkloadSpec& s : dstudy::load_workload_dir(dir))
-    {
+    for (const dstudy::WorkloadSpec& s : dstudy::load_workload_dir(dir)) {
       std::vector<std::string> sizes;
       for (const dstudy::SizeProfile& p : s.sizes) sizes.push_back(p.name);
       nlohmann::json w = {{"name", s.name},
@@ -260,11 +263,12 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
   }
   const auto& spec_kv = cell.spec.kv;
   if (std::find(spec_kv.begin(), spec_kv.end(), cl.kv) == spec_kv.end())
-    return fail(kExitUsage, "workload '" + cl.workload + "' does not run kv '" + cl.kv + "'; it runs: " + join(spec_kv));
+    return fail(kExitUsage,
+                "workload '" + cl.workload + "' does not run kv '" + cl.kv + "'; it runs: " + join(spec_kv));
   cell.factory = cell.impl->factory_for(cl.kv);
   if (!cell.factory)
-    return fail(kExitUsage, "impl '" + cl.impl + "' does not support kv '" + cl.kv + "'; it supports: " +
-                                join(cell.impl->kind_names()));
+    return fail(kExitUsage, "impl '" + cl.impl + "' does not support kv '" + cl.kv +
+                                "'; it supports: " + join(cell.impl->kind_names()));
   if (cell.threads > 1 && !cell.impl->thread_safe)
     return fail(kExitUsage, "workload '" + cl.workload + "' runs " + std::to_string(cell.threads) +
                                 " threads but impl '" + cl.impl + "' is not thread-safe");
@@ -276,7 +280,8 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
   if (cl.pace && (!cl.open_loop_fractions.empty() || !cl.open_loop_rates.empty()))
     return fail(kExitUsage, "--pace replays a trace at its own timestamps; it does not combine with --open-loop rates");
   if ((cl.pace || cl.trace_in_memory) && cell.spec.trace.empty())
-    return fail(kExitUsage, "--pace and --trace-in-memory apply to trace workloads; '" + cl.workload + "' is generated");
+    return fail(kExitUsage,
+                "--pace and --trace-in-memory apply to trace workloads; '" + cl.workload + "' is generated");
   if ((!cl.open_loop_fractions.empty() || !cl.open_loop_rates.empty()) && cell.threads > 1)
     return fail(kExitUsage, "--open-loop paces one-thread workloads only; workload '" + cl.workload + "' runs " +
                                 std::to_string(cell.threads) + " threads at size " + cl.size);
@@ -330,9 +335,12 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.fill = cell.spec.fill;
   if (cell.spec.trace.empty()) o.nominal_live = cell.spec.size(cl.size).live;
   o.reserve = cell.spec.reserve;
-  if (cl.pace) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = std::nullopt, .timestamp_scale = cl.pace});
-  for (double f : cl.open_loop_fractions) o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt, .timestamp_scale = std::nullopt});
-  for (double r : cl.open_loop_rates) o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = r, .timestamp_scale = std::nullopt});
+  if (cl.pace)
+    o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = std::nullopt, .timestamp_scale = cl.pace});
+  for (double f : cl.open_loop_fractions)
+    o.open_loop.push_back({.fraction = f, .ops_per_second = std::nullopt, .timestamp_scale = std::nullopt});
+  for (double r : cl.open_loop_rates)
+    o.open_loop.push_back({.fraction = std::nullopt, .ops_per_second = r, .timestamp_scale = std::nullopt});
   o.arrivals = *dstudy::bench::arrival_process_from_name(cl.arrivals);
   o.latency_by_phase = cell.spec.latency_by_phase;
   return o;

@@ -21,7 +21,7 @@
 #include <string>
 
 #include "bench/op_loop.h"
-#include "bench/open_loop.h"
+#include "bench/open_loop_pass.h"
 #include "bench/probes/cycle_timer.h"
 
 namespace dstudy::bench {

@@ -1,5 +1,7 @@
 #include "bench/pass_codec.h"
 
+#include "bench/json_optional.h"
+
 namespace dstudy::bench {
 
 using nlohmann::json;
@@ -7,8 +9,11 @@ using nlohmann::json;
 json pass_to_json(const RepetitionResult& r) {
   json phases = json::array();
   for (const PhaseTiming& p : r.phases) phases.push_back({p.name, p.ops, p.seconds});
-  return {{"total_ops", r.total_ops}, {"seconds", r.seconds}, {"phases", phases},
-          {"observed", r.observed},   {"checksum", r.checksum}};
+  return {{"total_ops", r.total_ops},
+          {"seconds", r.seconds},
+          {"phases", phases},
+          {"observed", r.observed},
+          {"checksum", r.checksum}};
 }
 
 RepetitionResult pass_from_json(const json& j) {
@@ -52,20 +57,6 @@ WarmDiagnostics warm_diagnostics_from_json(const json& j) {
   d.remeasured = j.at("remeasured").get<int>();
   return d;
 }
-
-namespace {
-
-template <class T>
-json opt(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
-template <class T>
-std::optional<T> opt_from(const json& j) {
-  return j.is_null() ? std::nullopt : std::optional<T>(j.get<T>());
-}
-
-}  // namespace
 
 json histogram_to_json(const probes::LatencyHistogram& x) {
   return {{"buckets", x.nonzero_buckets()}, {"sum", x.sum()}, {"min", x.min()}, {"max", x.max()}};

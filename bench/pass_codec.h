@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/cell_result.h"
-#include "bench/open_loop.h"
+#include "bench/open_loop_pass.h"
 
 namespace dstudy::bench {
 

@@ -335,9 +335,7 @@ class ConcurrentMap {
   std::atomic<Table*>& table_of(const Shard& sh) { return tables_[&sh - shards_]; }
   const std::atomic<Table*>& table_of(const Shard& sh) const { return tables_[&sh - shards_]; }
 
-  static std::size_t table_bytes(std::size_t cap) {
-    return sizeof(Table) + cap * sizeof(std::atomic<std::uintptr_t>);
-  }
+  static std::size_t table_bytes(std::size_t cap) { return sizeof(Table) + cap * sizeof(std::atomic<std::uintptr_t>); }
 
   // In a spare of this thread's if it has one, else in new memory.
   Node* new_node(std::size_t h, const K& key, V&& value) {

@@ -239,13 +239,13 @@ class RingBuffer : public PositionIteration<RingBuffer<K, V>, K, V> {
   }
 
   using WordAlloc = CountingAllocator<std::uint64_t>;
-  ByteCounter bytes_;                     // ring_ and live_bits_, allocated through it
-  Slot* ring_ = nullptr;                  // capacity_ slots, live ones constructed
+  ByteCounter bytes_;                                // ring_ and live_bits_, allocated through it
+  Slot* ring_ = nullptr;                             // capacity_ slots, live ones constructed
   Bitset<WordAlloc> live_bits_{WordAlloc(&bytes_)};  // one bit per slot
-  std::size_t capacity_ = 0;              // a power of two, or 0 before the first insert
+  std::size_t capacity_ = 0;                         // a power of two, or 0 before the first insert
   std::size_t mask_ = 0;
-  std::size_t head_ = 0;                  // slot of the oldest live entry
-  std::size_t span_ = 0;                  // slots from head_ to the tail, dead ones included
+  std::size_t head_ = 0;  // slot of the oldest live entry
+  std::size_t span_ = 0;  // slots from head_ to the tail, dead ones included
   std::size_t live_ = 0;
   SlotIndex index_;
   CompactionStats rebuilds_;

@@ -378,14 +378,14 @@ class SortedVectorLazy : public PositionIteration<SortedVectorLazy<K, V>, K, V> 
 
   using Entries = std::vector<Entry, CountingAllocator<Entry>>;
   using WordAlloc = CountingAllocator<std::uint64_t>;
-  ByteCounter bytes_;  // before the arrays that allocate through it
+  ByteCounter bytes_;                                   // before the arrays that allocate through it
   Entries main_{CountingAllocator<Entry>(&bytes_)};     // sorted; dead entries keep their keys
-  Bitset<WordAlloc> dead_bits_{WordAlloc(&bytes_)};    // one bit per main_ entry
+  Bitset<WordAlloc> dead_bits_{WordAlloc(&bytes_)};     // one bit per main_ entry
   Entries pending_{CountingAllocator<Entry>(&bytes_)};  // sorted; keys absent from main_
   std::size_t pending_limit_ = kMinPending;
   std::size_t live_ = 0;
   std::size_t dead_ = 0;
-  CompactionStats compactions_;            // dead-entry compactions and pending merges
+  CompactionStats compactions_;  // dead-entry compactions and pending merges
 };
 
 }  // namespace dstudy

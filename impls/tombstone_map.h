@@ -69,7 +69,7 @@
 //                         key moves (not one fault per moved key), and the
 //                         old table's pages go back to the kernel as it
 //                         empties, so freeing it at the end unmaps almost
-//                         nothing.
+//                         nothing. How: impls/tombstone_migration.h.
 // compact() (every policy) shrinks the table to fit at an idle moment the
 // application chooses; only then can the group count be other than a power
 // of two.
@@ -78,12 +78,11 @@
 // allocations.
 #pragma once
 
+#include <algorithm>
 #include <bit>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <algorithm>
 #include <functional>
 #include <memory>
 #include <new>
@@ -99,11 +98,7 @@
 #include "impls/core/prefetch.h"
 #include "impls/core/probe_sequence.h"
 #include "impls/core/register.h"
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
+#include "impls/tombstone_migration.h"
 
 namespace dstudy {
 
@@ -165,7 +160,7 @@ struct TombstoneIncremental {
 };
 
 template <class K, class V, class Policy = TombstoneRehash<>, class GroupT = ctrl::Group>
-class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>, K, V> {
+class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>, K, V>, public MigrationPacing {
  public:
   using key_type = K;
   using mapped_type = V;
@@ -193,63 +188,14 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     if constexpr (Policy::kIncremental) release(old_);
   }
 
-  // The most work one incremental step has done so far (for tests: each
-  // field must stay bounded whatever the table's size).
-  struct StepWork {
-    std::size_t swept_groups = 0;    // control groups of the new table written
-    std::size_t moved_groups = 0;    // groups of the old table moved
-    std::size_t released_bytes = 0;  // bytes of the old table given back
-    std::size_t populated_bytes = 0;  // bytes of the new table pre-faulted
-  };
-  StepWork max_step_work() const noexcept { return max_step_work_; }
-  // The two system calls a step may make are sized by what a page costs, and
-  // that differs by 10x between machines and over a guest's life: on a warm
-  // VM a fault costs ~1.3 us and giving a page back ~0.3 us, but on a freshly
-  // started guest each first touch also faults in the host (128 KiB
-  // pre-faulted in one step took up to 520 us there, against 42 us warm).
-  // So the pre-fault piece adapts: it starts at kPopulateStartBytes (8 pages,
-  // ~130 us even on a fresh guest), and each call sets the next piece to what
-  // would take kPopulateBudgetNs at the rate just measured, at most twice the
-  // last and within [kPopulateMinBytes, kPopulateMaxBytes]. Warm, that is
-  // 128 KiB (~280 pre-fault steps at 2M slots, against 131,072 moving ones:
-  // few enough to stay out of the insert P99.9); on a fresh guest 8-16 KiB a
-  // step, each near the budget. The new table is sized for the most steps
-  // the smallest piece would take. Giving back is cheap and steady:
-  // kReleaseBytes (64 pages, ~20 us) a step.
-  static constexpr std::size_t kReleaseBytes = std::size_t{256} << 10;
-  static constexpr std::size_t kPopulateStartBytes = std::size_t{32} << 10;
-  static constexpr std::size_t kPopulateMinBytes = std::size_t{8} << 10;
-  static constexpr std::size_t kPopulateMaxBytes = std::size_t{128} << 10;
-  static constexpr std::int64_t kPopulateBudgetNs = 50'000;
-  // The next pre-fault piece after `bytes` took `ns`: whole pages, within
-  // the bounds above (a pure function, for tests).
-  static std::size_t next_populate_bytes(std::size_t bytes, std::int64_t ns, std::size_t page) noexcept {
-    const double fit = ns > 0 ? static_cast<double>(bytes) * kPopulateBudgetNs / static_cast<double>(ns)
-                              : static_cast<double>(kPopulateMaxBytes);
-    const double want = std::min({fit, 2.0 * static_cast<double>(bytes), static_cast<double>(kPopulateMaxBytes)});
-    const std::size_t pages = static_cast<std::size_t>(std::max(want, static_cast<double>(kPopulateMinBytes))) / page;
-    return std::max<std::size_t>(pages, 1) * page;  // at least a page: madvise takes whole pages
-  }
-  // Whether the kernel can be asked to fault pages in (Linux 5.14+ headers);
-  // elsewhere the new table's pages fault as keys land, as before.
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-  static constexpr bool kCanPopulate = true;
-#else
-  static constexpr bool kCanPopulate = false;
-#endif
+  // The incremental policy's step record; MigrationPacing holds its
+  // tunables (kReleaseBytes, kPopulate*, next_populate_bytes, kCanPopulate).
+  StepWork max_step_work() const noexcept { return progress_.max_step_work; }
 
   void swap(TombstoneMap& o) noexcept {
     std::swap(t_, o.t_);
     std::swap(old_, o.old_);
-    std::swap(cursor_, o.cursor_);
-    std::swap(init_cursor_, o.init_cursor_);
-    std::swap(init_per_step_, o.init_per_step_);
-    std::swap(released_, o.released_);
-    std::swap(ctrl_released_, o.ctrl_released_);
-    std::swap(populated_, o.populated_);
-    std::swap(populate_end_, o.populate_end_);
-    std::swap(populate_bytes_, o.populate_bytes_);
-    std::swap(max_step_work_, o.max_step_work_);
+    std::swap(progress_, o.progress_);
     std::swap(bytes_, o.bytes_);
     std::swap(compactions_, o.compactions_);
     std::swap(rehash_above_, o.rehash_above_);
@@ -259,7 +205,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   bool insert(const K& key, V&& value) {
     const std::size_t h = hasher{}(key);
     if constexpr (Policy::kIncremental) {
-      if (old_.capacity != 0) [[unlikely]] return insert_migrating(key, std::move(value), h);
+      if (old_.capacity != 0) [[unlikely]]
+        return Migration::insert(*this, key, std::move(value), h);
     }
     const std::size_t target = find_or_prepare(t_, key, h);
     if (target == kFound) return false;
@@ -276,7 +223,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   bool erase(const K& key) {
     const std::size_t h = hasher{}(key);
     if constexpr (Policy::kIncremental) {
-      if (old_.capacity != 0) [[unlikely]] return erase_migrating(key, h);
+      if (old_.capacity != 0) [[unlikely]]
+        return Migration::erase(*this, key, h);
     }
     const bool erased = lookup(t_, key, h, [this](std::size_t i, const GroupT& group) {
       erase_at(t_, i, static_cast<bool>(group.match_empty()));
@@ -289,10 +237,10 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   template <class F>
   bool find(const K& key, F&& on_found) const {
     const std::size_t h = hasher{}(key);
-    const bool found = lookup(t_, key, h, [&](std::size_t i, const GroupT&) {
-      on_found(std::as_const(t_.slots[i].value));
-    });
-    if (found) [[likely]] return true;
+    const bool found =
+        lookup(t_, key, h, [&](std::size_t i, const GroupT&) { on_found(std::as_const(t_.slots[i].value)); });
+    if (found) [[likely]]
+      return true;
     if constexpr (Policy::kIncremental) {
       if (old_.size != 0) {
         const std::size_t i = find_index(old_, key, h);
@@ -326,7 +274,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // incremental one finishes its migration first); a table already that
   // small is only cleaned in place.
   void compact() {
-    if constexpr (Policy::kIncremental) finish_migration();
+    if constexpr (Policy::kIncremental) Migration::finish(*this);
     if (t_.size == 0) {
       deallocate(t_);
     } else if (const std::size_t cap = fit_capacity(t_.size); cap < t_.capacity) {
@@ -388,7 +336,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
 
   // Room for n keys without growing (finishes any migration first).
   void reserve(std::size_t n) {
-    if constexpr (Policy::kIncremental) finish_migration();
+    if constexpr (Policy::kIncremental) Migration::finish(*this);
     std::size_t cap = kMinCapacity;
     while (growth_budget(cap) < n) cap *= 2;
     if (cap > t_.capacity) rehash_to(cap);
@@ -401,6 +349,11 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   static constexpr std::size_t kMinCapacity = kW;
   static constexpr std::size_t kNotFound = ~std::size_t{0};
   static constexpr std::size_t kFound = ~std::size_t{0} - 1;
+  using group_type = GroupT;
+  // The incremental policy's migration (impls/tombstone_migration.h) works
+  // on the tables below through these private members.
+  using Migration = IncrementalMigration<TombstoneMap>;
+  friend Migration;
 
   struct Slot {
     template <class KK, class VV>
@@ -473,10 +426,10 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // not, a probe for such a key stops at g. A group that holds an empty slot
   // has never been passed since the last rebuild (see erase_at), so this
   // also stops wherever the old "the group has an empty slot" test did.
-  static bool passed(const Table& t, std::size_t g, unsigned bit) noexcept { return ((t.overflow[g] >> (bit & 31)) & 1u) != 0; }
-  static void mark_passed(Table& t, std::size_t g, unsigned bit) noexcept {
-    t.overflow[g] |= 1u << (bit & 31);
+  static bool passed(const Table& t, std::size_t g, unsigned bit) noexcept {
+    return ((t.overflow[g] >> (bit & 31)) & 1u) != 0;
   }
+  static void mark_passed(Table& t, std::size_t g, unsigned bit) noexcept { t.overflow[g] |= 1u << (bit & 31); }
   // Control bytes, slots, then one overflow word per group.
   static std::size_t units_for(std::size_t cap) noexcept { return (cap + cap * sizeof(Slot) + cap / kW * 4 + 15) / 16; }
 
@@ -559,9 +512,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
 
   void refresh_thresholds() noexcept {
     rehash_above_ = Policy::kRehashAbove.enabled() ? Policy::kRehashAbove.of(t_.capacity) : ~std::size_t{0};
-    shrink_below_ = Policy::kShrinkBelow.enabled() && t_.capacity > kMinCapacity
-                        ? Policy::kShrinkBelow.of(t_.capacity)
-                        : 0;
+    shrink_below_ =
+        Policy::kShrinkBelow.enabled() && t_.capacity > kMinCapacity ? Policy::kShrinkBelow.of(t_.capacity) : 0;
   }
 
   // --- probing ----------------------------------------------------------------
@@ -589,7 +541,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
           return true;
         }
       }
-      if (!passed(t, g, bit)) [[likely]] return false;
+      if (!passed(t, g, bit)) [[likely]]
+        return false;
     }
   }
 
@@ -620,7 +573,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
         target = g * kW + free.lowest();
         // In an empty table (capacity 0) this is slot 0 of the shared empty
         // group: it reads as kEmpty with no growth left, so the caller grows.
-        if (!passed(t, g, bit)) [[likely]] return target;
+        if (!passed(t, g, bit)) [[likely]]
+          return target;
         break;
       }
       mark_passed(t, g, bit);
@@ -631,7 +585,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       if (!is_ready(t, g)) return target;
       const GroupT group(t.ctrl + g * kW);
       if (holds(t, group, g, tag, key)) return kFound;
-      if (!passed(t, g, bit)) [[likely]] return target;
+      if (!passed(t, g, bit)) [[likely]]
+        return target;
     }
   }
 
@@ -659,7 +614,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   // Whether `group` (group g) holds `key`, whose tag is `tag`.
   static bool holds(const Table& t, const GroupT& group, std::size_t g, ctrl_t tag, const K& key) {
     for (std::uint32_t i : group.match(tag)) {
-      if (std::equal_to<K>{}(t.slots[g * kW + i].key, key)) [[likely]] return true;
+      if (std::equal_to<K>{}(t.slots[g * kW + i].key, key)) [[likely]]
+        return true;
     }
     return false;
   }
@@ -672,7 +628,8 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       const std::size_t g = seq.offset();
       if (!is_ready(t, g)) return g * kW;
       const ctrl::BitMask free = GroupT(t.ctrl + g * kW).match_empty_or_deleted();
-      if (free) [[likely]] return g * kW + free.lowest();
+      if (free) [[likely]]
+        return g * kW + free.lowest();
       mark_passed(t, g, bit);
     }
   }
@@ -796,7 +753,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     grow_for_insert();
     place(t_, find_first_non_full(t_, h), h, key, std::move(value));
     if constexpr (Policy::kIncremental) {
-      if (old_.capacity != 0) migrate_step();
+      if (old_.capacity != 0) Migration::step(*this);
     }
   }
 
@@ -807,7 +764,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     const bool in_place = cap != 0 && t_.size * 32 <= cap * 25;
     if constexpr (Policy::kIncremental) {
       if (cap != 0) {
-        start_migration(in_place ? cap : cap * 2);
+        Migration::start(*this, in_place ? cap : cap * 2);
         return;
       }
       rehash_to(kMinCapacity);
@@ -824,7 +781,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     if constexpr (Policy::kRehashAbove.enabled()) {
       if (t_.tombstones() > rehash_above_) [[unlikely]] {
         if constexpr (Policy::kIncremental) {
-          if (start_migration(t_.capacity)) migrate_step();
+          if (Migration::start(*this, t_.capacity)) Migration::step(*this);
         } else {
           rehash_in_place();
         }
@@ -835,7 +792,7 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       if (t_.size < shrink_below_) [[unlikely]] {
         if constexpr (Policy::kIncremental) {
           const std::size_t cap = shrink_capacity(t_.size);
-          if (cap < t_.capacity && start_migration(cap)) migrate_step();
+          if (cap < t_.capacity && Migration::start(*this, cap)) Migration::step(*this);
         } else {
           rehash_to(shrink_capacity(t_.size));
         }
@@ -843,226 +800,9 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     }
   }
 
-  // --- incremental migration -----------------------------------------------------
-  // Out of line, as the rehashes (noinline): insert and erase test for a
-  // migration and call these, so that outside one they inline whole.
-  // t_ is the new table, old_ the one being emptied; every key lives in
-  // exactly one of them. Each insert/erase does one bounded step (StepWork):
-  //   - writes the control bytes of a few more groups of t_ (t_ starts with
-  //     none written: Table::ready), so t_ is complete when the move is;
-  //   - first, until t_'s pages are all faulted in, faults in the next
-  //     piece of them (2-32 pages, sized by the last call's time) and moves
-  //     nothing. t_ is fresh memory (36 MB
-  //     at 2M slots); moving keys into it at random would fault a page on
-  //     ~1 in 9 steps, +1.5 us each, which at 2% of a churn's inserts
-  //     migrating was the whole of the insert P99.9. Faulting 32 pages in one
-  //     call costs ~30 such faults, but in ~1 step of 500 (under 0.2%);
-  //   - then moves kGroupsPerStep groups of old_ into t_, prefetching each key's
-  //     home group in t_ first, so the sixteen placements overlap their
-  //     cache misses instead of paying them one after another;
-  //   - gives the pages of old_ that hold no live slot back to the kernel
-  //     (madvise), at most kReleaseBytes a step, so freeing old_ at the end
-  //     unmaps almost nothing.
-  // The new table is sized for old_'s keys plus one insert per step
-  // (populating steps included).
-  // Returns whether a migration is now running (false: done at once, or the
-  // sized table would not be smaller than a shrink wanted).
-  [[gnu::noinline]] bool start_migration(std::size_t wanted) {
-    const std::size_t steps = (t_.capacity / kW + Policy::kGroupsPerStep - 1) / Policy::kGroupsPerStep;
-    std::size_t cap = std::max(wanted, kMinCapacity);
-    while (growth_budget(cap) < t_.size + steps + populate_steps(cap) + 1) cap *= 2;
-    if (wanted < t_.capacity && cap >= t_.capacity) return false;
-    CompactionTimer timer(compactions_);
-    if (t_.size == 0) {  // nothing to carry over: start again small
-      deallocate(t_);
-      t_ = allocate(kMinCapacity);
-      refresh_thresholds();
-      return false;
-    }
-    old_ = t_;
-    t_ = allocate(cap, /*lazy=*/true);
-    cursor_ = 0;
-    init_cursor_ = 0;
-    init_per_step_ = (t_.groups + steps - 1) / steps;
-    released_ = page_up(reinterpret_cast<std::uintptr_t>(old_.slots));
-    ctrl_released_ = page_up(reinterpret_cast<std::uintptr_t>(old_.ctrl));
-    populated_ = page_up(reinterpret_cast<std::uintptr_t>(t_.ctrl));
-    populate_end_ = kCanPopulate
-                        ? std::max(populated_, page_down(reinterpret_cast<std::uintptr_t>(t_.ctrl) + units_for(cap) * 16))
-                        : populated_;
-    refresh_thresholds();
-    return true;
-  }
-
-  // Steps that pre-fault a new table of `cap` slots (the whole pages inside
-  // it: at most one more than its bytes / the smallest piece).
-  static std::size_t populate_steps(std::size_t cap) noexcept {
-    return kCanPopulate ? units_for(cap) * 16 / kPopulateMinBytes + 1 : 0;
-  }
-
-  // Faults in the next populate_bytes_ of t_'s whole pages (writable,
-  // contents kept: keys may already have landed there), timing the call to
-  // size the next piece. Returns the bytes done.
-  std::size_t populate_step() noexcept {
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-    const std::uintptr_t stop = std::min(populate_end_, populated_ + populate_bytes_);
-    const std::size_t bytes = stop - populated_;
-    if (bytes != 0) {
-      const auto t0 = std::chrono::steady_clock::now();
-      // Best effort: on failure (an old kernel) the pages fault as keys land.
-      madvise(reinterpret_cast<void*>(populated_), bytes, MADV_POPULATE_WRITE);
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
-      populate_bytes_ = next_populate_bytes(bytes, ns.count(), page_size());
-    }
-    populated_ = stop;
-    return bytes;
-#else
-    return 0;  // not reached: populate_end_ == populated_
-#endif
-  }
-
-  [[gnu::noinline]] void migrate_step() {
-    CompactionTimer timer(compactions_, kContinues);  // counted at start_migration
-    StepWork work;
-    for (const std::size_t end = std::min(t_.groups, init_cursor_ + init_per_step_); init_cursor_ < end;
-         ++init_cursor_) {
-      make_ready(t_, init_cursor_);
-      ++work.swept_groups;
-    }
-    if (t_.ready != nullptr && init_cursor_ == t_.groups) drop_ready(t_);
-    const std::size_t groups = old_.capacity / kW;
-    if (populated_ < populate_end_) {
-      work.populated_bytes = populate_step();
-    } else {
-      for (const std::size_t end = std::min(groups, cursor_ + Policy::kGroupsPerStep);
-           cursor_ < end && old_.size != 0; ++cursor_) {
-        move_group(cursor_);
-        ++work.moved_groups;
-      }
-    }
-    if (old_.size == 0) cursor_ = groups;  // every slot of old_ is dead
-    work.released_bytes = release_dead_pages();
-    max_step_work_.swept_groups = std::max(max_step_work_.swept_groups, work.swept_groups);
-    max_step_work_.moved_groups = std::max(max_step_work_.moved_groups, work.moved_groups);
-    max_step_work_.released_bytes = std::max(max_step_work_.released_bytes, work.released_bytes);
-    max_step_work_.populated_bytes = std::max(max_step_work_.populated_bytes, work.populated_bytes);
-    if (old_.size == 0 && t_.ready == nullptr && work.released_bytes == 0) deallocate(old_);
-  }
-
-  void move_group(std::size_t g) {
-    const GroupT group(old_.ctrl + g * kW);
-    old_.tombstones() -= static_cast<std::size_t>(group.match(ctrl::kDeleted).count());
-    std::size_t hashes[kW];
-    for (std::uint32_t i : group.match_full()) {
-      hashes[i] = hasher{}(old_.slots[g * kW + i].key);
-      __builtin_prefetch(t_.ctrl + probe(t_, hashes[i]).offset() * kW, 1);
-    }
-    for (std::uint32_t i : group.match_full()) {
-      const std::size_t idx = g * kW + i;
-      Slot& s = old_.slots[idx];
-      place(t_, find_first_non_full(t_, hashes[i]), hashes[i], std::move(s.key), std::move(s.value));
-      std::destroy_at(&s);
-      old_.ctrl[idx] = ctrl::kDeleted;  // keeps later keys' probe paths intact
-      --old_.size;
-    }
-  }
-
-  static std::uintptr_t page_size() noexcept {
-#if defined(__linux__)
-    static const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-    return page;
-#else
-    return 4096;
-#endif
-  }
-  static std::uintptr_t page_up(std::uintptr_t a) noexcept { return (a + page_size() - 1) & ~(page_size() - 1); }
-  static std::uintptr_t page_down(std::uintptr_t a) noexcept { return a & ~(page_size() - 1); }
-
-  // Returns to the kernel up to kReleaseBytes of whole pages of old_ that
-  // hold nothing live: slots behind the cursor while keys remain (lookups
-  // still read every control byte), then, once old_ is empty, the rest of
-  // its slots and its control bytes. The memory stays allocated (and
-  // counted) until old_ is freed; the allocator gets it back with no pages
-  // behind it. Returns the bytes released (0: nothing left to release).
-  std::size_t release_dead_pages() noexcept {
-#if defined(__linux__)
-    const auto slots_begin = reinterpret_cast<std::uintptr_t>(old_.slots);
-    const std::uintptr_t slots_dead = old_.size != 0
-                                          ? reinterpret_cast<std::uintptr_t>(old_.slots + cursor_ * kW)
-                                          : reinterpret_cast<std::uintptr_t>(old_.ctrl) + units_for(old_.capacity) * 16;
-    std::uintptr_t* from = &released_;
-    std::uintptr_t to = page_down(slots_dead);
-    if (old_.size == 0 && released_ >= to) {  // slots done: the control bytes
-      from = &ctrl_released_;
-      to = std::min(page_down(slots_begin), to);
-    }
-    if (*from >= to) return 0;
-    const std::uintptr_t stop = std::min(to, *from + kReleaseBytes);
-    if (stop - *from < kReleaseBytes && old_.size != 0) return 0;  // wait for a whole chunk
-    madvise(reinterpret_cast<void*>(*from), stop - *from, MADV_DONTNEED);
-    const std::size_t bytes = stop - *from;
-    *from = stop;
-    return bytes;
-#else
-    return 0;
-#endif
-  }
-
-  void finish_migration() {
-    while (old_.capacity != 0) migrate_step();
-  }
-
-  [[gnu::noinline]] bool insert_migrating(const K& key, V&& value, std::size_t h) {
-    __builtin_prefetch(t_.ctrl + probe(t_, h).offset() * kW);
-    if (old_.size != 0 && find_index(old_, key, h) != kNotFound) {
-      migrate_step();
-      return false;
-    }
-    std::size_t target = find_or_prepare(t_, key, h);
-    if (target == kFound) {
-      migrate_step();
-      return false;
-    }
-    const bool takes_empty = !is_ready(t_, target / kW) || t_.ctrl[target] == ctrl::kEmpty;
-    if (takes_empty && t_.growth_left() == 0) [[unlikely]] {
-      // Cannot happen with the sizing in start_migration; stay correct anyway.
-      finish_migration();
-      return insert(key, std::move(value));
-    }
-    place(t_, target, h, key, std::move(value));
-    migrate_step();
-    return true;
-  }
-
-  [[gnu::noinline]] bool erase_migrating(const K& key, std::size_t h) {
-    if (old_.size != 0) __builtin_prefetch(old_.ctrl + probe(old_, h).offset() * kW);
-    std::size_t i = find_index(t_, key, h);
-    bool erased = false;
-    if (i != kNotFound) {
-      erase_at(t_, i);
-      erased = true;
-    } else if (old_.size != 0 && (i = find_index(old_, key, h)) != kNotFound) {
-      std::destroy_at(&old_.slots[i]);
-      old_.ctrl[i] = ctrl::kDeleted;
-      --old_.size;
-      ++old_.tombstones();
-      erased = true;
-    }
-    migrate_step();
-    return erased;
-  }
-
   Table t_;
-  Table old_;  // incremental policy only: the table being migrated out of
-  std::size_t cursor_ = 0;         // next group of old_ to move
-  std::size_t init_cursor_ = 0;    // next group of t_ whose control bytes the sweep writes
-  std::size_t init_per_step_ = 0;  // groups the sweep writes per step
-  std::uintptr_t released_ = 0;       // old_'s slot pages are given back up to here
-  std::uintptr_t ctrl_released_ = 0;  // and its control-byte pages up to here
-  std::uintptr_t populated_ = 0;      // t_'s pages are faulted in up to here
-  std::uintptr_t populate_end_ = 0;   // and are to be up to here
-  std::size_t populate_bytes_ = kPopulateStartBytes;  // the next pre-fault piece
-  StepWork max_step_work_;
+  Table old_;                   // incremental policy only: the table being migrated out of
+  MigrationProgress progress_;  // incremental policy only: where a migration has got to
   ByteCounter bytes_;
   CompactionStats compactions_;
   std::size_t rehash_above_ = ~std::size_t{0};

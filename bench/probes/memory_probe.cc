@@ -56,8 +56,6 @@ std::optional<std::size_t> jemalloc_size(MallctlFn mallctl, const char* name) {
 
 }  // namespace
 
-std::string detect_allocator_name() { return kind_name(detect_kind()); }
-
 bool allocator_matches(const std::string& requested, const std::string& detected) {
   std::string r;
   for (char c : requested) r += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

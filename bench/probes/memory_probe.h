@@ -85,10 +85,6 @@ class MemoryProbe {
   void* tc_release_ = nullptr;
 };
 
-// Detects the allocator afresh (no caching): "glibc", "jemalloc", "mimalloc"
-// or "tcmalloc".
-std::string detect_allocator_name();
-
 // Whether a requested allocator name (the runner's: "jemalloc",
 // "jemalloc_eager", "system", ...) names the detected family.
 bool allocator_matches(const std::string& requested, const std::string& detected);

@@ -43,9 +43,8 @@ enum class OpType : std::uint8_t {
   kIterate = 8,
 };
 inline constexpr int kOpTypeCount = 9;
-inline constexpr const char* kOpTypeNames[kOpTypeCount] = {"insert",     "erase",       "find_hit",
-                                                           "find_miss",  "update",      "erase_miss",
-                                                           "erase_first", "erase_next", "iterate"};
+inline constexpr const char* kOpTypeNames[kOpTypeCount] = {
+    "insert", "erase", "find_hit", "find_miss", "update", "erase_miss", "erase_first", "erase_next", "iterate"};
 // Whether ops of this type need an Iterable container.
 inline constexpr bool needs_iteration(OpType t) {
   return t == OpType::kEraseFirst || t == OpType::kEraseNext || t == OpType::kIterate;
@@ -71,9 +70,9 @@ static_assert(sizeof(Operation) == 16);
 // probe...). Phases tile a thread's stream in order.
 struct Phase {
   std::string name;
-  std::string role;       // "load", "steady", "drain", "grow" or "probe" (the spec's)
-  bool headline = false;  // counts towards the workload's headline throughput
-  bool retention = false; // the drain phase retention is read after
+  std::string role;        // "load", "steady", "drain", "grow" or "probe" (the spec's)
+  bool headline = false;   // counts towards the workload's headline throughput
+  bool retention = false;  // the drain phase retention is read after
   // Ops of each type in this phase (this thread's): which op dominates it.
   std::uint64_t op_counts[kOpTypeCount] = {};
   std::size_t begin = 0;  // first operation index
@@ -149,12 +148,12 @@ struct ThreadStream {
 };
 
 struct OperationStream {
-  std::string workload;        // spec name
-  std::string kv;              // "u64", "inline32", "string", "blob1k"
+  std::string workload;  // spec name
+  std::string kv;        // "u64", "inline32", "string", "blob1k"
   std::uint64_t seed = 0;
   std::size_t initial_size = 0;
   // Added with the workload generator (the fields above keep their meaning):
-  std::string size_profile;   // "quick", "full", ... this stream was made for
+  std::string size_profile;  // "quick", "full", ... this stream was made for
   // Most live keys at any moment (sum of the per-thread peaks): the harness
   // passes it to reserve() when the spec says "reserve": true.
   std::size_t peak_live = 0;

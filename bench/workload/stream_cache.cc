@@ -24,6 +24,12 @@
 #endif
 
 namespace dstudy {
+
+// A phase's metadata in the cache file: one JSON object, keyed by the field
+// names (in namespace dstudy, where argument-dependent lookup finds them).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Phase, name, role, headline, retention, op_counts, begin, end, live_after,
+                                   idle_probes_s, purge_probe, compact_probe)
+
 namespace {
 
 using json = nlohmann::json;
@@ -35,46 +41,12 @@ constexpr char kMagic[8] = {'D', 'S', 'S', 'T', 'R', 'E', 'A', 'M'};
 // the metadata below (and kStreamFileFormat raised), or a cached stream
 // would silently lack it; these fail to compile until someone looks.
 #if defined(__GLIBCXX__) && defined(__x86_64__)
-static_assert(sizeof(Phase) == 200, "Phase changed: store the new field in phase_json/phase_from_json");
+static_assert(sizeof(Phase) == 200, "Phase changed: store the new field in its NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE");
 static_assert(sizeof(ThreadStream) == 184, "ThreadStream changed: store the new field in the stream cache");
 static_assert(sizeof(OperationStream) == 216, "OperationStream changed: store the new field in the stream cache");
 #endif
 
-constexpr std::uint64_t align8(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
-
 std::uint64_t hash_text(const std::string& s) { return XXH3_64bits(s.data(), s.size()); }
-
-json phase_json(const Phase& p) {
-  return {{"name", p.name},
-          {"role", p.role},
-          {"headline", p.headline},
-          {"retention", p.retention},
-          {"op_counts", p.op_counts},
-          {"begin", p.begin},
-          {"end", p.end},
-          {"live_after", p.live_after},
-          {"idle_probes_s", p.idle_probes_s},
-          {"purge_probe", p.purge_probe},
-          {"compact_probe", p.compact_probe}};
-}
-
-Phase phase_from_json(const json& j) {
-  Phase p;
-  p.name = j.at("name").get<std::string>();
-  p.role = j.at("role").get<std::string>();
-  p.headline = j.at("headline").get<bool>();
-  p.retention = j.at("retention").get<bool>();
-  const auto counts = j.at("op_counts").get<std::vector<std::uint64_t>>();
-  if (counts.size() != kOpTypeCount) throw std::invalid_argument("op_counts has the wrong length");
-  std::copy(counts.begin(), counts.end(), p.op_counts);
-  p.begin = j.at("begin").get<std::size_t>();
-  p.end = j.at("end").get<std::size_t>();
-  p.live_after = j.at("live_after").get<std::size_t>();
-  p.idle_probes_s = j.at("idle_probes_s").get<std::vector<double>>();
-  p.purge_probe = j.at("purge_probe").get<bool>();
-  p.compact_probe = j.at("compact_probe").get<bool>();
-  return p;
-}
 
 // Writes the file's bytes after the header, hashing them as they go.
 class BodyWriter {
@@ -93,10 +65,6 @@ class BodyWriter {
       throw StreamFileError(path_.string() + ": write failed: " + std::strerror(errno));
     XXH3_64bits_update(state_, data, bytes);
     at_ += bytes;
-  }
-  void pad8() {
-    static constexpr char zeros[8] = {};
-    write(zeros, align8(at_) - at_);
   }
   std::uint64_t at() const { return at_; }
   std::uint64_t hash() const { return XXH3_64bits_digest(state_); }
@@ -139,10 +107,8 @@ std::pair<std::uint64_t, std::uint64_t> write_body(BodyWriter& w, const std::str
   json threads = json::array();
   for (const ThreadStream& t : s.threads) {
     if (t.recorded_ns.size) throw StreamFileError("a stream with recorded timestamps (a trace) is not cached");
-    json phases = json::array();
-    for (const Phase& p : t.phases) phases.push_back(phase_json(p));
     threads.push_back(
-        {{"ops_offset", w.at()}, {"op_count", t.ops.size()}, {"expected", t.expected}, {"phases", phases}});
+        {{"ops_offset", w.at()}, {"op_count", t.ops.size()}, {"expected", t.expected}, {"phases", t.phases}});
     for (const Operation& op : t.ops) {
       Operation rec{};  // zero padding bytes: the file's content is deterministic
       rec.key_seed = op.key_seed;
@@ -227,7 +193,7 @@ OperationStream stream_from(const fs::path& file, const std::shared_ptr<MappedFi
     const auto expected = tj.at("expected").get<std::vector<std::uint64_t>>();
     if (expected.size() != kOpTypeCount) throw std::invalid_argument("expected has the wrong length");
     std::copy(expected.begin(), expected.end(), t.expected);
-    for (const json& p : tj.at("phases")) t.phases.push_back(phase_from_json(p));
+    t.phases = tj.at("phases").get<std::vector<Phase>>();
   }
   return s;
 }

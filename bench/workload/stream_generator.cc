@@ -60,7 +60,8 @@ Zipfian::Zipfian(double theta)
       half_pow_theta_(std::pow(0.5, theta)),
       zeta2_(1.0 + std::pow(0.5, theta)),
       prefix_(kExactZeta + 1, 0.0) {
-  for (std::uint64_t i = 1; i <= kExactZeta; ++i) prefix_[i] = prefix_[i - 1] + std::pow(static_cast<double>(i), -theta);
+  for (std::uint64_t i = 1; i <= kExactZeta; ++i)
+    prefix_[i] = prefix_[i - 1] + std::pow(static_cast<double>(i), -theta);
 }
 
 double Zipfian::zeta(std::uint64_t n) const {
@@ -181,8 +182,8 @@ struct ThreadResult {
 
 class ThreadGen {
  public:
-  ThreadGen(const WorkloadSpec& spec, std::string_view profile, std::size_t live, unsigned thread,
-            unsigned threads, std::uint64_t seed)
+  ThreadGen(const WorkloadSpec& spec, std::string_view profile, std::size_t live, unsigned thread, unsigned threads,
+            std::uint64_t seed)
       : spec_(spec),
         profile_(profile),
         size_(spec.size(profile)),
@@ -190,8 +191,9 @@ class ThreadGen {
         thread_(thread),
         threads_(threads),
         rng_(seed),
-        universe_(spec.key_universe ? static_cast<std::size_t>(std::ceil(*spec.key_universe * static_cast<double>(live)))
-                                    : 0),
+        universe_(spec.key_universe
+                      ? static_cast<std::size_t>(std::ceil(*spec.key_universe * static_cast<double>(live)))
+                      : 0),
         scrambler_(universe_, seed ^ 0x5CA3B1E5ull) {
     const std::size_t ids = universe_ + n_;
     live_slot_.reserve(ids);
@@ -234,7 +236,8 @@ class ThreadGen {
   // ---- ids and key indices --------------------------------------------------
   std::uint32_t new_id() {
     const std::size_t id = live_slot_.size();
-    if (id >= kGhostBit || id >= kNone) throw SpecError(spec_.source.string() + ": stream too large: over 2^32 key ids");
+    if (id >= kGhostBit || id >= kNone)
+      throw SpecError(spec_.source.string() + ": stream too large: over 2^32 key ids");
     live_slot_.push_back(kNone);
     pos_of_id_.push_back(0);
     index_of_id_.push_back(kNone);
@@ -246,7 +249,8 @@ class ThreadGen {
 
   std::uint32_t index_for(std::uint32_t& slot, std::uint64_t local) {
     if (slot == kNone) {
-      if (out_->seeds.size() >= kNone) throw SpecError(spec_.source.string() + ": stream too large: over 2^32 distinct keys");
+      if (out_->seeds.size() >= kNone)
+        throw SpecError(spec_.source.string() + ": stream too large: over 2^32 distinct keys");
       slot = static_cast<std::uint32_t>(out_->seeds.size());
       out_->seeds.push_back(workload_detail::key_seed_of(global(local), spec_.key_encoding));
     }
@@ -345,7 +349,8 @@ class ThreadGen {
       case EraseOrder::kRandom:
         if (p.keys == KeyDistribution::kSequential) return kth_oldest(0);
         return pick_live(p);
-      case EraseOrder::kFifo: return kth_oldest(p.fifo_window > 1 ? rng_.below(std::min<std::size_t>(p.fifo_window, live)) : 0);
+      case EraseOrder::kFifo:
+        return kth_oldest(p.fifo_window > 1 ? rng_.below(std::min<std::size_t>(p.fifo_window, live)) : 0);
       case EraseOrder::kLifo: return kth_newest(0);
       case EraseOrder::kRecent: return kth_newest(recent_zipf_.next(rng_, live));
       case EraseOrder::kContainerFirst:
@@ -389,7 +394,8 @@ class ThreadGen {
   // Emits a find_miss.
   void emit_miss(const PhaseSpec& p) {
     if (p.miss_keys == MissKeys::kRecentlyErased && !erased_log_.empty()) {
-      const std::size_t window = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(p.recent_window * static_cast<double>(n_))));
+      const std::size_t window =
+          std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(p.recent_window * static_cast<double>(n_))));
       const std::size_t m = std::min(window, erased_log_.size());
       for (int tries = 0; tries < 16; ++tries) {
         const std::uint32_t id = erased_log_[erased_log_.size() - 1 - rng_.below(m)];
@@ -427,10 +433,86 @@ class ThreadGen {
 
   bool feasible(Unit u) const {
     switch (u) {
-      case kEra: case kHit: case kPair: return !live_ids_.empty();
+      case kEra:
+      case kHit:
+      case kPair: return !live_ids_.empty();
       case kIns: return true;
       default: return true;
     }
+  }
+
+  // How long a phase runs: until the live set reaches `target` (target
+  // mode), or for `ops` operations of this thread.
+  struct PhaseLength {
+    bool target_mode = false;
+    std::size_t target = 0, ops = 0;
+  };
+  PhaseLength phase_length(std::size_t index, const PhaseSpec& p) const {
+    const double n = static_cast<double>(n_);
+    PhaseLength len;
+    len.target_mode = p.length_kind == LengthKind::kTargetLive;
+    switch (p.length_kind) {
+      case LengthKind::kTargetLive: len.target = static_cast<std::size_t>(std::llround(p.length * n)); break;
+      case LengthKind::kTurnovers:
+        len.ops = static_cast<std::size_t>(std::llround(p.length * n * 100.0 / p.mix.erase));
+        break;
+      case LengthKind::kOpsPerLive: len.ops = static_cast<std::size_t>(std::llround(p.length * n)); break;
+      case LengthKind::kOps: {
+        auto it = p.ops.find(profile_);
+        if (it == p.ops.end()) it = p.ops.find("*");
+        const std::uint64_t total = it->second;
+        len.ops = total / threads_ + (thread_ < total % threads_ ? 1 : 0);
+        break;
+      }
+    }
+    if (len.target_mode && p.insert_keys == InsertKeys::kUniverse && len.target > universe_)
+      fail(index, "a target within the key universe", std::to_string(len.target) + " of " + std::to_string(universe_));
+    return len;
+  }
+
+  // The block's next unit, or, if it cannot run now (no live key to erase
+  // or find, no absent key of the universe to insert), a later unit of the
+  // block that can, swapped in ahead of it.
+  Unit next_unit(std::size_t index, const PhaseSpec& p) {
+    Unit u = block_[block_pos_];
+    if (!feasible(u) || (u == kIns && p.insert_keys == InsertKeys::kUniverse && absent_ids_.empty())) {
+      std::size_t j = block_pos_ + 1;
+      for (; j < block_.size(); ++j) {
+        const Unit v = block_[j];
+        if (u == kIns ? (v != kIns) : (v == kIns)) break;
+      }
+      if (j == block_.size()) {
+        if (u == kIns)
+          fail(index, "an absent key of the universe to insert", "a full universe of " + std::to_string(universe_));
+        fail(index, "a live key to erase or find", "an empty live set");
+      }
+      std::swap(block_[block_pos_], block_[j]);
+      u = block_[block_pos_];
+      if (u == kHit && live_ids_.empty()) fail(index, "a live key to find", "an empty live set");
+    }
+    return u;
+  }
+
+  // Writes unit u's ops; returns how many.
+  std::size_t emit_unit(const PhaseSpec& p, Unit u) {
+    switch (u) {
+      case kIns: do_insert(pick_insert(p)); return 1;
+      case kEra:
+        if (p.erase_order == EraseOrder::kContainerFirst) do_container_erase(OpType::kEraseFirst);
+        else if (p.erase_order == EraseOrder::kContainerNext) do_container_erase(OpType::kEraseNext);
+        else do_erase(pick_victim(p));
+        return 1;
+      case kIter: emit_iterate(); return 1;
+      case kHit: emit(OpType::kFindHit, pick_live(p)); return 1;
+      case kMiss: emit_miss(p); return 1;
+      case kPair: {
+        const std::uint32_t id = pick_victim(p);
+        do_erase(id);
+        do_insert(id);
+        return 2;
+      }
+    }
+    return 0;
   }
 
   void run_phase(std::size_t index) {
@@ -442,23 +524,7 @@ class ThreadGen {
     phase.headline = spec_.is_headline(p);
     phase.retention = p.name == spec_.retention_phase;
     phase.begin = ops.size();
-    const double n = static_cast<double>(n_);
-    const bool target_mode = p.length_kind == LengthKind::kTargetLive;
-    std::size_t target = 0, want_ops = 0;
-    switch (p.length_kind) {
-      case LengthKind::kTargetLive: target = static_cast<std::size_t>(std::llround(p.length * n)); break;
-      case LengthKind::kTurnovers: want_ops = static_cast<std::size_t>(std::llround(p.length * n * 100.0 / p.mix.erase)); break;
-      case LengthKind::kOpsPerLive: want_ops = static_cast<std::size_t>(std::llround(p.length * n)); break;
-      case LengthKind::kOps: {
-        auto it = p.ops.find(profile_);
-        if (it == p.ops.end()) it = p.ops.find("*");
-        const std::uint64_t total = it->second;
-        want_ops = total / threads_ + (thread_ < total % threads_ ? 1 : 0);
-        break;
-      }
-    }
-    if (target_mode && p.insert_keys == InsertKeys::kUniverse && target > universe_)
-      fail(index, "a target within the key universe", std::to_string(target) + " of " + std::to_string(universe_));
+    const PhaseLength len = phase_length(index, p);
     iter_snapshot_.clear();
     iter_cursor_ = 0;
     recent_zipf_ = Zipfian(p.recent_theta);
@@ -466,50 +532,18 @@ class ThreadGen {
       if (zipf_.theta() != p.zipf_theta) zipf_ = Zipfian(p.zipf_theta);
     }
     // A target phase that cannot progress stops here rather than looping.
-    const std::size_t max_ops = target_mode ? (std::max(target, live_ids_.size()) + 1) * 2000 + 100000 : want_ops;
+    const std::size_t max_ops =
+        len.target_mode ? (std::max(len.target, live_ids_.size()) + 1) * 2000 + 100000 : len.ops;
     block_pos_ = block_.size();
     std::size_t emitted = 0;
-    while (target_mode ? live_ids_.size() != target : emitted < want_ops) {
-      if (emitted >= max_ops && target_mode)
+    while (len.target_mode ? live_ids_.size() != len.target : emitted < len.ops) {
+      if (emitted >= max_ops && len.target_mode)
         fail(index, "a mix that reaches target_live", "no progress after " + std::to_string(emitted) + " ops");
       if (block_pos_ >= block_.size()) fill_block(p);
       if (block_.empty()) fail(index, "a non-empty mix", "none");
-      Unit u = block_[block_pos_];
-      if (!feasible(u) || (u == kIns && p.insert_keys == InsertKeys::kUniverse && absent_ids_.empty())) {
-        // Defer the op: swap in a later one of this block that can run now.
-        std::size_t j = block_pos_ + 1;
-        for (; j < block_.size(); ++j) {
-          const Unit v = block_[j];
-          if (u == kIns ? (v != kIns) : (v == kIns)) break;
-        }
-        if (j == block_.size()) {
-          if (u == kIns) fail(index, "an absent key of the universe to insert", "a full universe of " + std::to_string(universe_));
-          fail(index, "a live key to erase or find", "an empty live set");
-        }
-        std::swap(block_[block_pos_], block_[j]);
-        u = block_[block_pos_];
-        if (u == kHit && live_ids_.empty()) fail(index, "a live key to find", "an empty live set");
-      }
+      const Unit u = next_unit(index, p);
       ++block_pos_;
-      switch (u) {
-        case kIns: do_insert(pick_insert(p)); ++emitted; break;
-        case kEra:
-          if (p.erase_order == EraseOrder::kContainerFirst) do_container_erase(OpType::kEraseFirst);
-          else if (p.erase_order == EraseOrder::kContainerNext) do_container_erase(OpType::kEraseNext);
-          else do_erase(pick_victim(p));
-          ++emitted;
-          break;
-        case kIter: emit_iterate(); ++emitted; break;
-        case kHit: emit(OpType::kFindHit, pick_live(p)); ++emitted; break;
-        case kMiss: emit_miss(p); ++emitted; break;
-        case kPair: {
-          const std::uint32_t id = pick_victim(p);
-          do_erase(id);
-          do_insert(id);
-          emitted += 2;
-          break;
-        }
-      }
+      emitted += emit_unit(p, u);
       // In a target phase the last ops of a block that drives the wrong way are
       // still emitted; the loop ends exactly when the target is met.
     }
@@ -590,7 +624,8 @@ OperationStream generate_stream(const WorkloadSpec& spec, std::string_view size_
     if (offset != 0)
       for (auto& op : r.stream.ops) op.key_index += static_cast<std::uint32_t>(offset);
     stream.key_seeds.insert(stream.key_seeds.end(), r.seeds.begin(), r.seeds.end());
-    for (std::size_t i = 0; i < r.stream.phases.size(); ++i) stream.live_after_phase[i] += r.stream.phases[i].live_after;
+    for (std::size_t i = 0; i < r.stream.phases.size(); ++i)
+      stream.live_after_phase[i] += r.stream.phases[i].live_after;
     stream.peak_live += r.peak;
     stream.threads.push_back(std::move(r.stream));
   }

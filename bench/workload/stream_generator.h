@@ -44,7 +44,9 @@ class Rng {
   std::uint64_t next();
   // Uniform in [0, n) by a 128-bit multiply (Lemire's reduction, no
   // rejection: the bias is below 2^-64 * n and the result is portable).
-  std::uint64_t below(std::uint64_t n) { return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
+  std::uint64_t below(std::uint64_t n) {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+  }
   // Uniform in [0, 1) with 53 random bits.
   double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 

@@ -41,8 +41,7 @@ class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
-  [[noreturn]] void fail(const std::string& field, const std::string& expected,
-                         const std::string& got = {}) const {
+  [[noreturn]] void fail(const std::string& field, const std::string& expected, const std::string& got = {}) const {
     std::string msg = file_ + ": " + (field.empty() ? "(top level)" : field) + ": expected " + expected;
     if (!got.empty()) msg += ", got " + got;
     throw SpecError(msg);
@@ -53,16 +52,14 @@ class Reader {
   }
 
   // Rejects fields not in `allowed`; a newcomer's typo must not be ignored.
-  void known_fields(const json& obj, const std::string& field,
-                    std::initializer_list<const char*> allowed) const {
+  void known_fields(const json& obj, const std::string& field, std::initializer_list<const char*> allowed) const {
     for (const auto& [key, value] : obj.items()) {
       bool ok = false;
       for (const char* a : allowed) ok = ok || key == a;
       if (!ok) {
         std::string list;
         for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-        fail(join(field, key), "no such field (unknown field; allowed here: " + list + ")",
-             "\"" + key + "\"");
+        fail(join(field, key), "no such field (unknown field; allowed here: " + list + ")", "\"" + key + "\"");
       }
     }
   }
@@ -102,8 +99,7 @@ class Reader {
     if (v.is_number_integer()) fail(field, want, show(v));  // negative
     if (v.is_number_float()) {
       const double d = v.get<double>();
-      if (d != std::floor(d) || d < static_cast<double>(min) || d > 1.8e19 ||
-          static_cast<std::uint64_t>(d) > max)
+      if (d != std::floor(d) || d < static_cast<double>(min) || d > 1.8e19 || static_cast<std::uint64_t>(d) > max)
         fail(field, want, show(v));
       return static_cast<std::uint64_t>(d);
     }
@@ -128,7 +124,8 @@ double theta_value(const Reader& r, const json& v, const std::string& field) {
 }
 
 KeyDistribution parse_keys(const Reader& r, const json& v, const std::string& field, double& theta) {
-  const char* want = "\"uniform\", \"sequential\", \"latest\", \"zipfian\", {\"zipfian\": theta} or {\"latest\": theta}";
+  const char* want =
+      "\"uniform\", \"sequential\", \"latest\", \"zipfian\", {\"zipfian\": theta} or {\"latest\": theta}";
   if (v.is_string()) {
     const std::string s = v.get<std::string>();
     if (s == "uniform") return KeyDistribution::kUniform;
@@ -150,9 +147,10 @@ KeyDistribution parse_keys(const Reader& r, const json& v, const std::string& fi
 }
 
 void parse_erase_order(const Reader& r, const json& v, const std::string& field, PhaseSpec& p) {
-  const char* want = "\"random\", \"fifo\", \"lifo\", \"iteration\", \"recent\", \"container_first\", "
-                     "\"container_next\", or an object "
-                     "{\"order\": ..., \"window\": n} (fifo) / {\"order\": \"recent\", \"theta\": t}";
+  const char* want =
+      "\"random\", \"fifo\", \"lifo\", \"iteration\", \"recent\", \"container_first\", "
+      "\"container_next\", or an object "
+      "{\"order\": ..., \"window\": n} (fifo) / {\"order\": \"recent\", \"theta\": t}";
   std::string order;
   if (v.is_string()) {
     order = v.get<std::string>();
@@ -169,14 +167,18 @@ void parse_erase_order(const Reader& r, const json& v, const std::string& field,
   else if (order == "recent") p.erase_order = EraseOrder::kRecent;
   else if (order == "container_first") p.erase_order = EraseOrder::kContainerFirst;
   else if (order == "container_next") p.erase_order = EraseOrder::kContainerNext;
-  else r.fail(v.is_object() ? field + ".order" : field, std::string("an erase order: ") + want, show(v.is_object() ? v["order"] : v));
+  else
+    r.fail(v.is_object() ? field + ".order" : field, std::string("an erase order: ") + want,
+           show(v.is_object() ? v["order"] : v));
   if (v.is_object()) {
     if (v.contains("window")) {
-      if (p.erase_order != EraseOrder::kFifo) r.fail(field + ".window", "window only with order \"fifo\"", show(v["window"]));
+      if (p.erase_order != EraseOrder::kFifo)
+        r.fail(field + ".window", "window only with order \"fifo\"", show(v["window"]));
       p.fifo_window = static_cast<std::uint32_t>(r.integer(v["window"], field + ".window", 1, 1u << 30));
     }
     if (v.contains("theta")) {
-      if (p.erase_order != EraseOrder::kRecent) r.fail(field + ".theta", "theta only with order \"recent\"", show(v["theta"]));
+      if (p.erase_order != EraseOrder::kRecent)
+        r.fail(field + ".theta", "theta only with order \"recent\"", show(v["theta"]));
       p.recent_theta = theta_value(r, v["theta"], field + ".theta");
     }
   }
@@ -186,8 +188,8 @@ void parse_erase_order(const Reader& r, const json& v, const std::string& field,
 // does not do (a "drain" that inserts more than it erases).
 void parse_role(const Reader& r, const json& v, const std::string& field, PhaseSpec& p) {
   const std::string s = r.string(v, field);
-  const auto* it = std::find_if(std::begin(kPhaseRoleNames), std::end(kPhaseRoleNames),
-                                [&](const char* n) { return s == n; });
+  const auto* it =
+      std::find_if(std::begin(kPhaseRoleNames), std::end(kPhaseRoleNames), [&](const char* n) { return s == n; });
   if (it == std::end(kPhaseRoleNames))
     r.fail(field, "a phase role: \"load\", \"steady\", \"drain\", \"grow\" or \"probe\"", show(v));
   p.role = static_cast<PhaseRole>(it - std::begin(kPhaseRoleNames));
@@ -224,8 +226,9 @@ void check_unknown_erases(const Reader& r, const WorkloadSpec& spec) {
     const std::string f = "phases[" + std::to_string(i) + "]";
     const bool picks = p.mix.erase > 0 && container_picks(p.erase_order);
     if (!picks && !unknown) continue;
-    const std::string why = picks ? " (the container picks what this phase erases)"
-                                  : " (an earlier phase let the container pick what it erases: which keys are live is unknown)";
+    const std::string why =
+        picks ? " (the container picks what this phase erases)"
+              : " (an earlier phase let the container pick what it erases: which keys are live is unknown)";
     if (p.mix.find_hit > 0) r.fail(f + ".mix.find_hit", "no find_hit" + why, show(p.mix.find_hit));
     if (p.mix.erase > 0 && !container_picks(p.erase_order))
       r.fail(f + ".erase_order", "\"container_first\" or \"container_next\"" + why, "an order that names keys");
@@ -233,8 +236,11 @@ void check_unknown_erases(const Reader& r, const WorkloadSpec& spec) {
     if (p.miss_keys != MissKeys::kAbsent) r.fail(f + ".miss_keys", "\"absent\"" + why, "\"recently_erased\"");
     if (spec.key_universe) r.fail("key_universe", "no key universe" + why, "one");
     if (std::find(spec.kv.begin(), spec.kv.end(), "string") != spec.kv.end())
-      r.fail("kv", "fixed-size kinds only (u64, inline32, blob1k): the payload of a key the container picks is "
-                   "only known when every key weighs the same" + why, "\"string\"");
+      r.fail("kv",
+             "fixed-size kinds only (u64, inline32, blob1k): the payload of a key the container picks is "
+             "only known when every key weighs the same" +
+                 why,
+             "\"string\"");
     unknown = true;
   }
   if (spec.needs_iteration())
@@ -282,21 +288,7 @@ bool one_decimal(double pct) {
   return std::fabs(tenths - std::round(tenths)) < 1e-6;
 }
 
-PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, bool has_universe,
-                      const std::vector<std::string>& profiles) {
-  r.object(v, field);
-  r.known_fields(v, field,
-                 {"name", "role", "mix", "ops", "turnovers", "ops_per_live", "target_live", "keys", "erase_order",
-                  "insert_keys", "miss_keys", "recent_window", "memory_probes", "compact_probe"});
-  PhaseSpec p;
-  p.name = r.string(r.required(v, field, "name"), field + ".name");
-  if (p.name.empty() || !std::all_of(p.name.begin(), p.name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-      }))
-    r.fail(field + ".name", "a phase name of [a-z0-9_]", show(v["name"]));
-  p.base_name = p.name;
-
-  // mix
+Mix parse_mix(const Reader& r, const json& v, const std::string& field) {
   const std::string mf = field + ".mix";
   const json& mix = r.required(v, field, "mix");
   r.object(mix, mf);
@@ -307,15 +299,20 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
     if (!one_decimal(x)) r.fail(mf + "." + key, "a percentage with at most one decimal", show(mix[key]));
     return x;
   };
-  p.mix = {pct("insert"), pct("erase"), pct("find_hit"), pct("find_miss"), pct("iterate")};
-  const double sum = p.mix.insert + p.mix.erase + p.mix.find_hit + p.mix.find_miss + p.mix.iterate;
+  const Mix m = {pct("insert"), pct("erase"), pct("find_hit"), pct("find_miss"), pct("iterate")};
+  const double sum = m.insert + m.erase + m.find_hit + m.find_miss + m.iterate;
   if (std::fabs(sum - 100.0) > 1e-6) {
     std::ostringstream got;
     got << "a sum of " << sum;
     r.fail(mf, "percentages summing to 100 (impossible mix)", got.str());
   }
+  return m;
+}
 
-  // length: exactly one way
+// A phase's length, written exactly one way: ops (one count, or one per size
+// profile), turnovers, ops_per_live or target_live.
+void parse_length(const Reader& r, const json& v, const std::string& field, const std::vector<std::string>& profiles,
+                  PhaseSpec& p) {
   int ways = 0;
   for (const char* k : {"ops", "turnovers", "ops_per_live", "target_live"}) ways += v.contains(k) ? 1 : 0;
   if (ways != 1)
@@ -331,7 +328,8 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
         p.ops[prof] = r.integer(n, field + ".ops." + prof, 1);
       }
       for (const auto& prof : profiles)
-        if (!p.ops.count(prof)) r.fail(field + ".ops." + prof, "an op count for every size profile (missing required field)", "nothing");
+        if (!p.ops.count(prof))
+          r.fail(field + ".ops." + prof, "an op count for every size profile (missing required field)", "nothing");
     } else {
       p.ops["*"] = r.integer(ops, field + ".ops", 1);
     }
@@ -339,7 +337,8 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
     p.length_kind = LengthKind::kTurnovers;
     p.length = r.fraction(v["turnovers"], field + ".turnovers", 0, 1e6, true, "a number > 0");
     if (p.mix.erase <= 0)
-      r.fail(field + ".turnovers", "a phase with erases (a turnover is N erased keys); use ops_per_live for a phase without erases",
+      r.fail(field + ".turnovers",
+             "a phase with erases (a turnover is N erased keys); use ops_per_live for a phase without erases",
              "mix.erase 0");
   } else if (v.contains("ops_per_live")) {
     p.length_kind = LengthKind::kOpsPerLive;
@@ -350,10 +349,11 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
     if (p.mix.insert <= 0 && p.mix.erase <= 0)
       r.fail(field + ".target_live", "a mix with inserts or erases to reach the target", "a find-only mix");
   }
+}
 
-  if (v.contains("keys")) p.keys = parse_keys(r, v["keys"], field + ".keys", p.zipf_theta);
-  if (v.contains("erase_order")) parse_erase_order(r, v["erase_order"], field + ".erase_order", p);
-
+// Where inserted keys and missed finds' keys come from: insert_keys,
+// miss_keys and its recent_window.
+void parse_key_sources(const Reader& r, const json& v, const std::string& field, bool has_universe, PhaseSpec& p) {
   p.insert_keys = has_universe ? InsertKeys::kUniverse : InsertKeys::kFresh;
   if (v.contains("insert_keys")) {
     const std::string s = r.string(v["insert_keys"], field + ".insert_keys");
@@ -370,13 +370,15 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
   }
   if (v.contains("recent_window")) {
     if (p.miss_keys != MissKeys::kRecentlyErased)
-      r.fail(field + ".recent_window", "recent_window only with miss_keys \"recently_erased\"", show(v["recent_window"]));
+      r.fail(field + ".recent_window", "recent_window only with miss_keys \"recently_erased\"",
+             show(v["recent_window"]));
     p.recent_window = r.fraction(v["recent_window"], field + ".recent_window", 0, 1e6, true, "a fraction of N > 0");
   }
-  if (v.contains("memory_probes")) p.memory_probes = r.boolean(v["memory_probes"], field + ".memory_probes");
-  if (v.contains("compact_probe")) p.compact_probe = r.boolean(v["compact_probe"], field + ".compact_probe");
+}
 
-  // Combinations that cannot be generated or do not mean what they say.
+// Combinations of a phase's fields that cannot be generated or do not mean
+// what they say.
+void check_phase_combinations(const Reader& r, const std::string& field, bool has_universe, const PhaseSpec& p) {
   if (p.insert_keys == InsertKeys::kUniverse && !has_universe)
     r.fail(field + ".insert_keys", "\"fresh\" or \"reinsert\" unless key_universe is set", "\"universe\"");
   if (p.keys == KeyDistribution::kZipfian && !has_universe)
@@ -391,11 +393,37 @@ PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, 
            "another order");
   if (p.insert_keys == InsertKeys::kReinsert) {
     if (p.mix.insert != p.mix.erase || p.mix.erase <= 0)
-      r.fail(field + ".mix", "insert == erase > 0 with insert_keys \"reinsert\" (each erase is followed by its reinsert)",
+      r.fail(field + ".mix",
+             "insert == erase > 0 with insert_keys \"reinsert\" (each erase is followed by its reinsert)",
              "insert " + std::to_string(p.mix.insert) + ", erase " + std::to_string(p.mix.erase));
     if (p.length_kind == LengthKind::kTargetLive)
-      r.fail(field + ".target_live", "no target with insert_keys \"reinsert\" (the live size cannot change)", "a target");
+      r.fail(field + ".target_live", "no target with insert_keys \"reinsert\" (the live size cannot change)",
+             "a target");
   }
+}
+
+PhaseSpec parse_phase(const Reader& r, const json& v, const std::string& field, bool has_universe,
+                      const std::vector<std::string>& profiles) {
+  r.object(v, field);
+  r.known_fields(v, field,
+                 {"name", "role", "mix", "ops", "turnovers", "ops_per_live", "target_live", "keys", "erase_order",
+                  "insert_keys", "miss_keys", "recent_window", "memory_probes", "compact_probe"});
+  PhaseSpec p;
+  p.name = r.string(r.required(v, field, "name"), field + ".name");
+  if (p.name.empty() || !std::all_of(p.name.begin(), p.name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      }))
+    r.fail(field + ".name", "a phase name of [a-z0-9_]", show(v["name"]));
+  p.base_name = p.name;
+  p.mix = parse_mix(r, v, field);
+  parse_length(r, v, field, profiles, p);
+  if (v.contains("keys")) p.keys = parse_keys(r, v["keys"], field + ".keys", p.zipf_theta);
+  if (v.contains("erase_order")) parse_erase_order(r, v["erase_order"], field + ".erase_order", p);
+  parse_key_sources(r, v, field, has_universe, p);
+  if (v.contains("memory_probes")) p.memory_probes = r.boolean(v["memory_probes"], field + ".memory_probes");
+  if (v.contains("compact_probe")) p.compact_probe = r.boolean(v["compact_probe"], field + ".compact_probe");
+
+  check_phase_combinations(r, field, has_universe, p);
   parse_role(r, r.required(v, field, "role"), field + ".role", p);
   if (p.memory_probes && p.mix.erase <= 0)
     r.fail(field + ".memory_probes", "memory probes only on a phase with erases (they read memory after deletes)",
@@ -440,11 +468,12 @@ std::uint64_t phase_ops(const PhaseSpec& p, std::string_view profile) {
 void parse_identity(const Reader& r, const json& root, const std::filesystem::path& source, WorkloadSpec& spec) {
   spec.name = r.string(r.required(root, "", "name"), "name");
   const std::string stem = source.stem().string();
-  if (spec.name != stem) r.fail("name", "the file name \"" + stem + "\" (name must match the file)", "\"" + spec.name + "\"");
+  if (spec.name != stem)
+    r.fail("name", "the file name \"" + stem + "\" (name must match the file)", "\"" + spec.name + "\"");
 
   spec.description = r.string(r.required(root, "", "description"), "description");
-  if (spec.description.size() < 20 || std::none_of(spec.description.begin(), spec.description.end(),
-                                                    [](char c) { return c >= '0' && c <= '9'; }))
+  if (spec.description.size() < 20 ||
+      std::none_of(spec.description.begin(), spec.description.end(), [](char c) { return c >= '0' && c <= '9'; }))
     r.fail("description",
            "one sentence on the real system the preset stands for, with the published figure it is set from "
            "(at least 20 characters and a number)",
@@ -453,13 +482,15 @@ void parse_identity(const Reader& r, const json& root, const std::filesystem::pa
 
 void parse_kv(const Reader& r, const json& root, WorkloadSpec& spec) {
   const json& kv = r.required(root, "", "kv");
-  if (!kv.is_array() || kv.empty()) r.fail("kv", "a non-empty list of kv kinds (u64, inline32, string, blob1k)", type_name(kv));
+  if (!kv.is_array() || kv.empty())
+    r.fail("kv", "a non-empty list of kv kinds (u64, inline32, string, blob1k)", type_name(kv));
   for (std::size_t i = 0; i < kv.size(); ++i) {
     const std::string f = "kv[" + std::to_string(i) + "]";
     const std::string k = r.string(kv[i], f);
     if (std::none_of(std::begin(kKvKinds), std::end(kKvKinds), [&](const char* s) { return k == s; }))
       r.fail(f, "a kv kind: \"u64\", \"inline32\", \"string\" or \"blob1k\" (unknown kv kind)", "\"" + k + "\"");
-    if (std::find(spec.kv.begin(), spec.kv.end(), k) != spec.kv.end()) r.fail(f, "each kv kind once", "\"" + k + "\" twice");
+    if (std::find(spec.kv.begin(), spec.kv.end(), k) != spec.kv.end())
+      r.fail(f, "each kv kind once", "\"" + k + "\" twice");
     spec.kv.push_back(k);
   }
 }
@@ -476,8 +507,8 @@ void parse_fill(const Reader& r, const json& root, WorkloadSpec& spec) {
       spec.fill_sweep.push_back(x);
     }
   } else if (root.contains("fill") && !root["fill"].is_null()) {
-    spec.fill = r.fraction(root["fill"], "fill", 0.0, 1.0, true,
-                           "a fraction of the growth point in (0, 1], or a list of them");
+    spec.fill =
+        r.fraction(root["fill"], "fill", 0.0, 1.0, true, "a fraction of the growth point in (0, 1], or a list of them");
   }
 }
 
@@ -501,7 +532,8 @@ std::vector<std::string> parse_sizes(const Reader& r, const json& root, Workload
       for (std::size_t i = 0; i < ip.size(); ++i) {
         const std::string g = f + ".idle_probes_s[" + std::to_string(i) + "]";
         const double x = r.fraction(ip[i], g, 0, 3600, true, "seconds in (0, 3600]");
-        if (!s.idle_probes_s.empty() && x <= s.idle_probes_s.back()) r.fail(g, "idle periods in increasing order", show(ip[i]));
+        if (!s.idle_probes_s.empty() && x <= s.idle_probes_s.back())
+          r.fail(g, "idle periods in increasing order", show(ip[i]));
         s.idle_probes_s.push_back(x);
       }
     }
@@ -510,7 +542,8 @@ std::vector<std::string> parse_sizes(const Reader& r, const json& root, Workload
   }
   for (const char* needed : {"quick", "full"})
     if (!sizes.contains(needed))
-      r.fail(std::string("sizes.") + needed, "a \"quick\" and a \"full\" size profile (missing required field)", "nothing");
+      r.fail(std::string("sizes.") + needed, "a \"quick\" and a \"full\" size profile (missing required field)",
+             "nothing");
   return profiles;
 }
 
@@ -556,7 +589,8 @@ void check_feasible(const WorkloadSpec& spec, std::size_t live, unsigned threads
   for (std::size_t i = 0; i < spec.phases.size(); ++i) {
     const PhaseSpec& p = spec.phases[i];
     const std::string f = "phases[" + std::to_string(i) + "]";
-    const std::string where = " (phase \"" + p.name + "\", size " + std::string(profile) + ", N = " + std::to_string(live) + ")";
+    const std::string where =
+        " (phase \"" + p.name + "\", size " + std::string(profile) + ", N = " + std::to_string(live) + ")";
     const double net = (p.mix.insert - p.mix.erase) / 100.0;
     const bool no_inserts = p.mix.insert <= 0;
     if (predicted < 0.5 && no_inserts && (p.mix.erase > 0 || p.mix.find_hit > 0))
@@ -567,9 +601,11 @@ void check_feasible(const WorkloadSpec& spec, std::size_t live, unsigned threads
       case LengthKind::kTargetLive: {
         end = std::round(p.length * n);
         if (end > predicted + 0.5 && net <= 0)
-          r.fail(f + ".target_live", "more inserts than erases in the mix to grow to the target" + where, "a mix that cannot grow");
+          r.fail(f + ".target_live", "more inserts than erases in the mix to grow to the target" + where,
+                 "a mix that cannot grow");
         if (end < predicted - 0.5 && net >= 0)
-          r.fail(f + ".target_live", "more erases than inserts in the mix to shrink to the target" + where, "a mix that cannot shrink");
+          r.fail(f + ".target_live", "more erases than inserts in the mix to shrink to the target" + where,
+                 "a mix that cannot shrink");
         break;
       }
       case LengthKind::kTurnovers: end += net * p.length * n * 100.0 / p.mix.erase; break;
@@ -633,7 +669,8 @@ WorkloadSpec parse_workload_spec(std::string_view text, const std::filesystem::p
   }
   parse_fill(r, root, spec);
   if (root.contains("reserve")) spec.reserve = r.boolean(root["reserve"], "reserve");
-  if (root.contains("latency_by_phase")) spec.latency_by_phase = r.boolean(root["latency_by_phase"], "latency_by_phase");
+  if (root.contains("latency_by_phase"))
+    spec.latency_by_phase = r.boolean(root["latency_by_phase"], "latency_by_phase");
 
   const std::vector<std::string> profiles = parse_sizes(r, root, spec);
   expand_phases(r, r.required(root, "", "phases"), "phases", spec.key_universe.has_value(), profiles, spec.phases);

@@ -125,9 +125,9 @@ struct PhaseSpec {
 
 struct SizeProfile {
   std::string name;
-  std::size_t live = 0;              // N: the live-set size the phases refer to
-  std::optional<unsigned> threads;   // overrides the spec's threads
-  std::vector<double> idle_probes_s; // for phases with memory_probes
+  std::size_t live = 0;               // N: the live-set size the phases refer to
+  std::optional<unsigned> threads;    // overrides the spec's threads
+  std::vector<double> idle_probes_s;  // for phases with memory_probes
 };
 
 struct WorkloadSpec {
@@ -205,8 +205,7 @@ WorkloadSpec parse_workload_spec(std::string_view json_text, const std::filesyst
 // (no phase erases more keys than are live, targets reachable, universe big
 // enough). load_workload_spec runs it for every profile; generate_stream runs
 // it again for a live-size override. Throws SpecError.
-void check_feasible(const WorkloadSpec& spec, std::size_t live, unsigned threads,
-                    std::string_view profile);
+void check_feasible(const WorkloadSpec& spec, std::size_t live, unsigned threads, std::string_view profile);
 
 // Size-sweep points. A size named "n<N>" (n10000, n3000000) that the spec does
 // not define itself is the spec's "full" profile (its op counts, threads and

@@ -114,17 +114,23 @@ concept HasTraits = requires {
 };
 
 template <class C>
-concept StudyContainer = HasKeyValueTypes<C> && HasInsert<C> && HasErase<C> && HasFind<C> &&
-                         HasSize<C> && HasFootprint<C> && HasTraits<C> && std::default_initializable<C>;
+concept StudyContainer = HasKeyValueTypes<C> && HasInsert<C> && HasErase<C> && HasFind<C> && HasSize<C> &&
+    HasFootprint<C> && HasTraits<C> && std::default_initializable<C>;
 
 template <class C>
-concept Quiescible = requires(C& c) { c.quiesce(); };
+concept Quiescible = requires(C& c) {
+  c.quiesce();
+};
 
 template <class C>
-concept Reservable = requires(C& c, std::size_t n) { c.reserve(n); };
+concept Reservable = requires(C& c, std::size_t n) {
+  c.reserve(n);
+};
 
 template <class C>
-concept Compactable = requires(C& c) { c.compact(); };
+concept Compactable = requires(C& c) {
+  c.compact();
+};
 template <class K, class V>
 struct EntryProbe {
   void operator()(const K&, const V&) const noexcept {}
@@ -153,8 +159,7 @@ constexpr bool require_study_container() {
     static_assert(HasFind<C>, "study container lacks: bool find(const key_type&, F&& on_found) const");
     static_assert(HasSize<C>, "study container lacks: std::size_t size() const");
     static_assert(HasFootprint<C>, "study container lacks: Footprint footprint() const");
-    static_assert(HasTraits<C>,
-                  "study container lacks: static constexpr bool kThreadSafe, kOrdered, kReturnsMemory");
+    static_assert(HasTraits<C>, "study container lacks: static constexpr bool kThreadSafe, kOrdered, kReturnsMemory");
     static_assert(std::default_initializable<C>, "study container lacks: a default constructor");
   }
   return StudyContainer<C>;

@@ -35,13 +35,11 @@ inline constexpr ctrl_t kEmpty = static_cast<ctrl_t>(-128);
 inline constexpr ctrl_t kDeleted = static_cast<ctrl_t>(-2);
 inline constexpr std::size_t kGroupWidth = 16;
 
-inline constexpr bool is_full(ctrl_t c) noexcept { return c >= 0; }
-
 // One group of empty bytes that every table without storage points at, so a
 // lookup in an empty table needs no special case: it sees kEmpty and stops.
-alignas(16) inline constexpr ctrl_t kEmptyGroup[kGroupWidth] = {
-    kEmpty, kEmpty, kEmpty, kEmpty, kEmpty, kEmpty, kEmpty, kEmpty,
-    kEmpty, kEmpty, kEmpty, kEmpty, kEmpty, kEmpty, kEmpty, kEmpty};
+alignas(16) inline constexpr ctrl_t kEmptyGroup[kGroupWidth] = {kEmpty, kEmpty, kEmpty, kEmpty, kEmpty, kEmpty,
+                                                                kEmpty, kEmpty, kEmpty, kEmpty, kEmpty, kEmpty,
+                                                                kEmpty, kEmpty, kEmpty, kEmpty};
 
 // Bit i set = byte i of the group matched. Iterates lowest index first.
 class BitMask {
@@ -55,9 +53,7 @@ class BitMask {
   class iterator {
    public:
     constexpr explicit iterator(std::uint32_t bits) noexcept : bits_(bits) {}
-    constexpr std::uint32_t operator*() const noexcept {
-      return static_cast<std::uint32_t>(std::countr_zero(bits_));
-    }
+    constexpr std::uint32_t operator*() const noexcept { return static_cast<std::uint32_t>(std::countr_zero(bits_)); }
     constexpr iterator& operator++() noexcept {
       bits_ &= bits_ - 1;
       return *this;

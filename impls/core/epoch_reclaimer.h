@@ -265,8 +265,7 @@ class Domain {
       if (!rec) {
         rec = new detail::Record;
         rec->next = records_.load(std::memory_order_relaxed);
-        while (!records_.compare_exchange_weak(rec->next, rec, std::memory_order_release,
-                                               std::memory_order_relaxed)) {
+        while (!records_.compare_exchange_weak(rec->next, rec, std::memory_order_release, std::memory_order_relaxed)) {
         }
       }
       owned.add(id_, rec);
@@ -323,10 +322,8 @@ class Domain {
   }
 
   void keep_spare(detail::Record& rec, void* object) {
-    if (rec.spares.size() < kMaxSpares)
-      rec.spares.push_back(object);
-    else
-      release_spare_(ctx_, object);
+    if (rec.spares.size() < kMaxSpares) rec.spares.push_back(object);
+    else release_spare_(ctx_, object);
   }
 
   // Moves the global epoch on if every active reader has seen it.
@@ -336,8 +333,7 @@ class Domain {
       const std::uint64_t s = r->state.load(std::memory_order_seq_cst);
       if ((s & 1) && (s >> 1) != e) return e;
     }
-    if (global_.compare_exchange_strong(e, e + 1, std::memory_order_acq_rel, std::memory_order_acquire))
-      return e + 1;
+    if (global_.compare_exchange_strong(e, e + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return e + 1;
     return e;  // someone else advanced it: e now holds the newer value
   }
 

@@ -118,18 +118,11 @@ class MapAdapter {
 
   // Room for n keys, for workloads that reserve (container.h). Present only
   // when the library has reserve(n).
-  void reserve(std::size_t n)
-    requires requires(Map& m, std::size_t k) { m.reserve(k); }
-  {
-    map_.reserve(n);
-  }
+  void reserve(std::size_t n) requires requires(Map& m, std::size_t k) { m.reserve(k); }
+  { map_.reserve(n); }
 
   // Shrink to fit (container.h), for maps whose rehash(0) does that.
-  void compact()
-    requires(kTraits.rehash0_shrinks)
-  {
-    map_.rehash(0);
-  }
+  void compact() requires(kTraits.rehash0_shrinks) { map_.rehash(0); }
 
   Footprint footprint() const {
     Footprint f;
@@ -163,11 +156,10 @@ class MapAdapter {
   // Probe length (container.h), where the peer's header defines
   // peer_probe_length for its map type (found by argument-dependent lookup:
   // the map's hasher is dstudy::Hash, so namespace dstudy is searched).
-  std::size_t probe_length(const key_type& key) const
-    requires requires(const Map& m, const key_type& k) { peer_probe_length(m, k); }
-  {
-    return peer_probe_length(map_, key);
+  std::size_t probe_length(const key_type& key) const requires requires(const Map& m, const key_type& k) {
+    peer_probe_length(m, k);
   }
+  { return peer_probe_length(map_, key); }
 
   // The wrapped map, for peers that report more than the standard interface.
   Map& map() { return map_; }

@@ -59,9 +59,7 @@ class SlotIndex {
     }
   }
 
-  std::uint32_t slot_at(std::size_t bucket) const noexcept {
-    return static_cast<std::uint32_t>(table_[bucket]) - 1;
-  }
+  std::uint32_t slot_at(std::size_t bucket) const noexcept { return static_cast<std::uint32_t>(table_[bucket]) - 1; }
 
   // Makes room for one more entry, so that the insert after it cannot fail.
   void prepare_insert() {

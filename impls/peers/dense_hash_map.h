@@ -28,8 +28,7 @@ namespace dstudy {
 template <class K, class V>
 class DenseHashMapWithKeys
     : public google::dense_hash_map<K, V, Hash<K>, std::equal_to<K>, LegacyCountingAllocator<std::pair<const K, V>>> {
-  using Base =
-      google::dense_hash_map<K, V, Hash<K>, std::equal_to<K>, LegacyCountingAllocator<std::pair<const K, V>>>;
+  using Base = google::dense_hash_map<K, V, Hash<K>, std::equal_to<K>, LegacyCountingAllocator<std::pair<const K, V>>>;
 
  public:
   explicit DenseHashMapWithKeys(const typename Base::allocator_type& alloc)

@@ -68,9 +68,6 @@ class LibcuckooMap {
     if (map_.capacity() < n) map_.reserve(n);
   }
 
-  // Current fill (size / slots), for reports.
-  double load_factor() const { return map_.load_factor(); }
-
  private:
   AtomicByteCounter counter_;  // before map_: the map's allocator points at it
   Map map_;

@@ -27,8 +27,7 @@ namespace dstudy {
 template <class K, class V>
 class SparseHashMapWithKey
     : public google::sparse_hash_map<K, V, Hash<K>, std::equal_to<K>, LegacyCountingAllocator<std::pair<const K, V>>> {
-  using Base =
-      google::sparse_hash_map<K, V, Hash<K>, std::equal_to<K>, LegacyCountingAllocator<std::pair<const K, V>>>;
+  using Base = google::sparse_hash_map<K, V, Hash<K>, std::equal_to<K>, LegacyCountingAllocator<std::pair<const K, V>>>;
 
  public:
   explicit SparseHashMapWithKey(const typename Base::allocator_type& alloc)

@@ -18,9 +18,8 @@ namespace dstudy {
 
 // capacity: bucket_count(); max_load: max_load_factor().
 template <class K, class V>
-using TslRobinMap =
-    MapAdapter<tsl::robin_map<K, V, Hash<K>, std::equal_to<K>, CountingAllocator<std::pair<K, V>>>,
-               PeerTraits{.returns_memory = false, .tombstone_free = true, .rehash0_shrinks = true}>;
+using TslRobinMap = MapAdapter<tsl::robin_map<K, V, Hash<K>, std::equal_to<K>, CountingAllocator<std::pair<K, V>>>,
+                               PeerTraits{.returns_memory = false, .tombstone_free = true, .rehash0_shrinks = true}>;
 
 }  // namespace dstudy
 

@@ -5,7 +5,7 @@ or null, and a failed cell has none."""
 import csv
 
 from . import store
-from .contract import HEADLINE_LAYER, OP_TYPES
+from .sidecar_figures import dominant_op, get, is_num, peak
 
 COLUMNS = (
     "id", "impl", "workload", "kv", "allocator", "threads", "size", "status", "failure_reason",
@@ -22,58 +22,32 @@ COLUMNS = (
 )
 
 
-def _get(d, *keys):
-    for k in keys:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(k)
-    return d
-
-
 def _num(x):
-    return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
-
-
-def dominant_op(sidecar):
-    """workload.dominant_op as the harness wrote it; without it, the op type
-    with the most timed operations (as the report does)."""
-    op = _get(sidecar, "workload", "dominant_op")
-    if op in OP_TYPES:
-        return op
-    per_op = _get(sidecar, "latency", "per_op") or {}
-    counts = {o: _num(_get(per_op, o, "count")) or 0 for o in OP_TYPES if o in per_op}
-    counts = {o: n for o, n in counts.items() if n > 0}
-    return max(counts, key=lambda o: (counts[o], -OP_TYPES.index(o))) if counts else None
-
-
-def peak(sidecar, layer=HEADLINE_LAYER):
-    values = [_num(e.get(layer)) for e in store.series_rows(_get(sidecar, "memory", "series"))]
-    values = [v for v in values if v is not None]
-    return max(values) if values else None
+    return x if is_num(x) else None
 
 
 def row(record):
     s = record.get("sidecar") if record.get("status") == "ok" else None
-    t = _get(s, "throughput") or {}
+    t = get(s, "throughput") or {}
     op = dominant_op(s) if s else None
-    competing = _get(s, "machine_load", "competing")
+    competing = get(s, "machine_load", "competing")
     return {"id": record["id"], "impl": record.get("impl"), "workload": record.get("workload"),
             "kv": record.get("kv"), "allocator": record.get("allocator"),
             "threads": record.get("threads", 1), "size": record.get("size"),
             "status": record.get("status"),
-            "failure_reason": _get(record, "failure", "reason"),
+            "failure_reason": get(record, "failure", "reason"),
             "competing": competing if isinstance(competing, bool) else None,
-            "headline_ops_per_second": _num(_get(t, "headline", "median_ops_per_second")),
-            "headline_mad_pct": _num(_get(t, "headline", "mad_pct")),
-            "headline_samples": _num(_get(t, "headline", "samples")),
-            "build_ops_per_second": _num(_get(t, "build", "median_ops_per_second")),
-            "cold_headline_ops_per_second": _num(_get(t, "cold", "headline", "median_ops_per_second")),
+            "headline_ops_per_second": _num(get(t, "headline", "median_ops_per_second")),
+            "headline_mad_pct": _num(get(t, "headline", "mad_pct")),
+            "headline_samples": _num(get(t, "headline", "samples")),
+            "build_ops_per_second": _num(get(t, "build", "median_ops_per_second")),
+            "cold_headline_ops_per_second": _num(get(t, "cold", "headline", "median_ops_per_second")),
             "dominant_op": op,
-            "dominant_p99_ns": _num(_get(s, "latency", "per_op", op, "p99_ns")) if op else None,
-            "dominant_p999_ns": _num(_get(s, "latency", "per_op", op, "p999_ns")) if op else None,
+            "dominant_p99_ns": _num(get(s, "latency", "per_op", op, "p99_ns")) if op else None,
+            "dominant_p999_ns": _num(get(s, "latency", "per_op", op, "p999_ns")) if op else None,
             "peak_heap_bytes": peak(s) if s else None,
-            "retention": _num(_get(s, "memory", "derived", "retention")),
-            "growth_pct": _num(_get(s, "memory", "derived", "growth_pct"))}
+            "retention": _num(get(s, "memory", "derived", "retention")),
+            "growth_pct": _num(get(s, "memory", "derived", "growth_pct"))}
 
 
 def _text(value):

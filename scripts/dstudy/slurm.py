@@ -14,11 +14,14 @@ jobs and a merge job, all under one results folder on shared storage
     RESULTS/slurm/resubmit.sh K.. resubmits shards (they continue their folders) and a
                                   merge after them
 
-The array's --time is the time plan's longest shard times a margin.
+The array's --time is the time plan's longest shard times a margin. The
+scripts' text is in slurm_jobs/, one template a file; this module fills in
+the run's values and writes the #SBATCH headers.
 """
 import math
 import os
 import shlex
+import string
 from pathlib import Path
 
 from . import REPO_ROOT, store
@@ -32,6 +35,8 @@ BUILD_TIME = "01:00:00"
 # then renders the report; measured well under a second per cell.
 MERGE_S_PER_CELL = 0.5
 MERGE_MIN_S = 1800
+# The job scripts' text, one template a file (_job_text fills them).
+TEMPLATES = Path(__file__).parent / "slurm_jobs"
 
 
 def slurm_time(seconds):
@@ -57,6 +62,17 @@ def _header(name, time, cpus, log_dir, options, array=None):
     return "\n".join(lines) + "\n"
 
 
+class _JobTemplate(string.Template):
+    """A job script's text with %{name} placeholders: `%`, not `$`, so the
+    shell's own $VAR and ${VAR} stay as written."""
+    delimiter = "%"
+
+
+def _job_text(name, **values):
+    """slurm_jobs/<name>.tmpl with its placeholders filled (all must be)."""
+    return _JobTemplate((TEMPLATES / f"{name}.tmpl").read_text(encoding="utf-8")).substitute(values)
+
+
 def scripts(results, shards, selection, array_time, cells, cpus=2, build_cpus=None,
             exclusive=True, partition=None, account=None, extra=(), setup=None,
             split_by_cpu=False, repo=REPO_ROOT):
@@ -69,104 +85,22 @@ def scripts(results, shards, selection, array_time, cells, cpus=2, build_cpus=No
     options += list(extra)
     shard_options = options + (["--exclusive"] if exclusive else [])
     q = shlex.quote
-    sel = " ".join(q(a) for a in selection)
-    common = f"""# Sourced by every job of this run: one environment, one binary, one folder.
-# Written by: scripts/study slurm (docs/running.md).
-set -euo pipefail
-export PATH={JOB_PATH}
-export LC_ALL=C.UTF-8 PYTHONDONTWRITEBYTECODE=1
-unset LD_PRELOAD
-REPO={q(str(repo))}
-RESULTS={q(str(results))}
-SHARDS={shards}
-BIN="$RESULTS/bin/dstudy_bench"
-SELECTION=({sel})
-cd "$REPO"
-{setup or ': # no --job-setup given'}
-echo "job ${{SLURM_JOB_ID:-?}} (array task ${{SLURM_ARRAY_TASK_ID:--}}) on $(hostname) in $REPO"
-"""
-    build = _header("dstudy-build", BUILD_TIME, build_cpus or cpus, logs, options) + f"""
-source {q(str(slurm_dir / 'common.sh'))}
-cmake --preset release
-cmake --build --preset release --target dstudy_bench -j "${{SLURM_CPUS_PER_TASK:-2}}"
-mkdir -p "$RESULTS/bin"
-# every shard runs this copy, whatever happens to the build folder meanwhile
-cp build/release/dstudy_bench "$BIN.tmp.$$"
-mv -f "$BIN.tmp.$$" "$BIN"
-(cd "$RESULTS/bin" && sha256sum dstudy_bench > dstudy_bench.sha256)
-git rev-parse HEAD > "$RESULTS/bin/git-revision" 2>/dev/null || true
-echo "built $BIN"
-"""
-    shard = _header("dstudy-shard", array_time, cpus, logs, shard_options, array=f"1-{shards}") + f"""
-source {q(str(slurm_dir / 'common.sh'))}
-k=$SLURM_ARRAY_TASK_ID
-(cd "$RESULTS/bin" && sha256sum --check --quiet dstudy_bench.sha256)
-# A new run in the shard's folder, or the rest of the one there (a
-# resubmitted shard): cells already recorded are not run again.
-exec scripts/study run "${{SELECTION[@]}}" --shard "$k/$SHARDS" --bench "$BIN" --no-build \\
-    --run-dir "$RESULTS/shards/shard-$k-of-$SHARDS" --quiet
-"""
-    split = " --split-by-cpu" if split_by_cpu else ""
-    merge = _header("dstudy-merge", slurm_time(max(MERGE_MIN_S, cells * MERGE_S_PER_CELL)), 1, logs,
-                    options) + f"""
-source {q(str(slurm_dir / 'common.sh'))}
-shopt -s nullglob
-folders=("$RESULTS"/shards/shard-*-of-$SHARDS)
-if [ ${{#folders[@]}} -eq 0 ]; then
-  echo "no shard folder in $RESULTS/shards: did every shard fail to start? (see $RESULTS/slurm/logs)" >&2
-  exit 1
-fi
-# A shard that is missing or did not finish is named in a warning (and in
-# the merged manifest's shards_missing / cells_pending); resubmit it with
-# $RESULTS/slurm/resubmit.sh K.
-scripts/study merge --replace{split} "$RESULTS/merged" "${{folders[@]}}"
-runs=("$RESULTS/merged")
-[ -f "$RESULTS/merged/manifest.json" ] || runs=("$RESULTS"/merged/*/)
-for run in "${{runs[@]}}"; do
-  name=$(basename "$run")
-  out="$RESULTS/report"
-  [ "$run" = "$RESULTS/merged" ] || out="$RESULTS/report/$name"
-  scripts/report "$run" --out "$out"
-done
-"""
-    submit = f"""#!/bin/bash
-# Submits the run: the build, then the {shards} shards (after the build
-# succeeds), then the merge (after every shard ends, however it ends).
-# Job ids go to {slurm_dir}/jobs.txt (a line each submission).
-set -euo pipefail
-dir={q(str(slurm_dir))}
-mkdir -p "$dir/logs"
-build=$(sbatch --parsable "$dir/build.sbatch")
-array=$(sbatch --parsable --dependency=afterok:$build "$dir/shard.sbatch")
-merge=$(sbatch --parsable --dependency=afterany:$array "$dir/merge.sbatch")
-echo "submitted: build=$build shards=$array merge=$merge" | tee -a "$dir/jobs.txt"
-"""
-    resubmit = f"""#!/bin/bash
-# Resubmits shards K... (e.g. 7, or 3 7 12) of this run, then a merge after
-# them. Each continues its own folder: the cells it recorded before are not
-# run again, the one it was running when it stopped runs from the start.
-set -euo pipefail
-dir={q(str(slurm_dir))}
-if [ $# -eq 0 ]; then echo "usage: $0 K [K...]  (shard numbers, 1-{shards})" >&2; exit 2; fi
-for k in "$@"; do
-  case "$k" in
-    ''|*[!0-9]*) echo "$0: '$k' is not a shard number (1-{shards})" >&2; exit 2 ;;
-  esac
-  if [ "$k" -lt 1 ] || [ "$k" -gt {shards} ]; then
-    echo "$0: shard $k: this run has shards 1-{shards}" >&2; exit 2
-  fi
-done
-if [ ! -x {q(str(results / 'bin' / 'dstudy_bench'))} ]; then
-  echo "$0: no dstudy_bench in {results}/bin: the build job did not succeed; run $dir/submit.sh" >&2
-  exit 2
-fi
-list=$(IFS=,; echo "$*")
-array=$(sbatch --parsable --array="$list" "$dir/shard.sbatch")
-merge=$(sbatch --parsable --dependency=afterany:$array "$dir/merge.sbatch")
-echo "resubmitted $list: shards=$array merge=$merge" | tee -a "$dir/jobs.txt"
-"""
-    return {"common.sh": common, "build.sbatch": build, "shard.sbatch": shard,
-            "merge.sbatch": merge, "submit.sh": submit, "resubmit.sh": resubmit}
+    common = q(str(slurm_dir / "common.sh"))
+    merge_time = slurm_time(max(MERGE_MIN_S, cells * MERGE_S_PER_CELL))
+    return {
+        "common.sh": _job_text("common.sh", path=JOB_PATH, repo=q(str(repo)), results=q(str(results)),
+                               shards=shards, selection=" ".join(q(a) for a in selection),
+                               setup=setup or ": # no --job-setup given"),
+        "build.sbatch": _header("dstudy-build", BUILD_TIME, build_cpus or cpus, logs, options) + "\n"
+        + _job_text("build.sbatch", common=common),
+        "shard.sbatch": _header("dstudy-shard", array_time, cpus, logs, shard_options, array=f"1-{shards}") + "\n"
+        + _job_text("shard.sbatch", common=common),
+        "merge.sbatch": _header("dstudy-merge", merge_time, 1, logs, options) + "\n"
+        + _job_text("merge.sbatch", common=common, split=" --split-by-cpu" if split_by_cpu else ""),
+        "submit.sh": _job_text("submit.sh", shards=shards, slurm_dir=q(str(slurm_dir)), slurm_dir_text=slurm_dir),
+        "resubmit.sh": _job_text("resubmit.sh", shards=shards, slurm_dir=q(str(slurm_dir)),
+                                 bench=q(str(results / "bin" / "dstudy_bench")), results_text=results),
+    }
 
 
 def write(results, files):

@@ -10,22 +10,18 @@ on one line. The Cell accessors read the figures the harness wrote as they
 are: the report never re-derives a headline phase or a memory layer.
 """
 import json
-import math
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from dstudy import schema
-from dstudy.contract import (HEADLINE_LAYER, KV_KINDS, NOT_APPLICABLE, OP_TYPES, RESULTS_SCHEMA_VERSION,
+from dstudy import schema, sidecar_figures
+from dstudy.contract import (HEADLINE_LAYER, KV_KINDS, NOT_APPLICABLE, RESULTS_SCHEMA_VERSION,
                              SIDECAR_SCHEMA_VERSION)
+from dstudy.sidecar_figures import is_num
 
 
 class ReportError(Exception):
     """A result file the reports cannot use; the message names the file."""
-
-
-def is_num(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 @dataclass(frozen=True)
@@ -145,24 +141,13 @@ class Cell:
 
     @property
     def dominant_op(self):
-        """The op type the headline phases do most, as the harness wrote it
-        (sidecar.workload.dominant_op); else the op type with the most timed
-        operations."""
-        op = self.section("workload").get("dominant_op")
-        if op in OP_TYPES:
-            return op
-        counts = {op: self.count(op) or 0 for op in OP_TYPES if self.latency(op)}
-        counts = {op: n for op, n in counts.items() if n > 0}
-        return max(counts, key=lambda op: (counts[op], -OP_TYPES.index(op))) if counts else None
+        """The op type the headline phases do most (sidecar_figures.dominant_op)."""
+        return sidecar_figures.dominant_op(self.sidecar)
 
     # Machine load ---------------------------------------------------------
     @property
     def competing(self):
         return bool(self.section("machine_load").get("competing"))
-
-    @property
-    def competing_reason(self):
-        return self.section("machine_load").get("reason")
 
     @property
     def disturbed_repetitions(self):
@@ -210,9 +195,7 @@ class Cell:
 
     def peak(self, layer=None):
         """The highest sample of a layer over the run (the headline layer by default)."""
-        layer = layer or self.headline_layer
-        values = [s.get(layer) for s in self.series if is_num(s.get(layer))]
-        return max(values) if values else None
+        return sidecar_figures.peak(self.sidecar, layer or self.headline_layer)
 
     @property
     def peak_memory(self):

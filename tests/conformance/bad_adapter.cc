@@ -15,7 +15,9 @@ struct NoEraseMap {
   static constexpr bool kReturnsMemory = false;
   bool insert(const K&, V&&) { return true; }
   template <class F>
-  bool find(const K&, F&&) const { return false; }
+  bool find(const K&, F&&) const {
+    return false;
+  }
   std::size_t size() const { return 0; }
   dstudy::Footprint footprint() const { return {}; }
 };

@@ -412,6 +412,6 @@ bool register_suite(const char* impl_name) {
 
 #define DSTUDY_CONFORMANCE_CONCAT2(a, b) a##b
 #define DSTUDY_CONFORMANCE_CONCAT(a, b) DSTUDY_CONFORMANCE_CONCAT2(a, b)
-#define DSTUDY_REGISTER(name, Template, origin)                                                    \
-  static const bool DSTUDY_CONFORMANCE_CONCAT(dstudy_conformance_registered_, __LINE__) =       \
+#define DSTUDY_REGISTER(name, Template, origin)                                           \
+  static const bool DSTUDY_CONFORMANCE_CONCAT(dstudy_conformance_registered_, __LINE__) = \
       ::dstudy::conformance::register_suite<Template>(#name);

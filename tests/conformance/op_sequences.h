@@ -62,7 +62,9 @@ inline std::vector<Op> uniform_random(std::uint64_t seed) {
   for (int i = 0; i < 200000; ++i) {
     const std::uint64_t key = b.random_key(16384);
     const std::uint64_t r = b.below(10);
-    if (r < 4) b.insert(key); else if (r < 7) b.erase(key); else b.find(key);
+    if (r < 4) b.insert(key);
+    else if (r < 7) b.erase(key);
+    else b.find(key);
   }
   return b.take();
 }
@@ -116,7 +118,10 @@ inline std::vector<Op> delete_all_then_reinsert(std::uint64_t seed) {
   for (int round = 0; round < 4; ++round) {
     for (auto k : keys) b.insert(k);
     std::shuffle(keys.begin(), keys.end(), shuffle_rng);
-    for (auto k : keys) { b.erase(k); b.find(k); }
+    for (auto k : keys) {
+      b.erase(k);
+      b.find(k);
+    }
   }
   for (auto k : keys) b.insert(k);
   for (auto k : keys) b.find(k);
@@ -173,12 +178,9 @@ inline std::vector<Op> reinsert_erased(std::uint64_t seed) {
 
 inline const std::vector<Shape>& all_shapes() {
   static const std::vector<Shape> shapes = {
-      {"uniform_random", uniform_random},
-      {"fifo_deletes", fifo_deletes},
-      {"lifo_deletes", lifo_deletes},
-      {"delete_all_then_reinsert", delete_all_then_reinsert},
-      {"grow_shrink_to_1pct", grow_shrink},
-      {"erase_missing", erase_missing},
+      {"uniform_random", uniform_random},   {"fifo_deletes", fifo_deletes},
+      {"lifo_deletes", lifo_deletes},       {"delete_all_then_reinsert", delete_all_then_reinsert},
+      {"grow_shrink_to_1pct", grow_shrink}, {"erase_missing", erase_missing},
       {"reinsert_erased", reinsert_erased},
   };
   return shapes;

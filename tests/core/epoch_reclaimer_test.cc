@@ -507,8 +507,8 @@ TEST(EpochReclaimer, ThreadOutlivesManyDomains) {
       });
       retire_small(d, t, 2);
     }
-    ASSERT_EQ(t.freed.load(), t.retired.load()) << "domain " << i << " did not free its "
-                                                << t.retired.load() - retired_before << " objects";
+    ASSERT_EQ(t.freed.load(), t.retired.load())
+        << "domain " << i << " did not free its " << t.retired.load() - retired_before << " objects";
   }
   EXPECT_EQ(t.wrong_ctx.load(), 0u);
 }

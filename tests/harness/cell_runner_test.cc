@@ -73,8 +73,8 @@ TEST(CellRunner, WrongOutcomesFailTheCheck) {
 
 TEST(CellRunner, MemorySeriesAndPhaseEnds) {
   DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();
-  const auto s = make_churn_stream({.live = 20000, .churn_steps = 20000, .idle_probes_s = {0.01}, .purge_probe = true,
-                                    .drain_after = true});
+  const auto s = make_churn_stream(
+      {.live = 20000, .churn_steps = 20000, .idle_probes_s = {0.01}, .purge_probe = true, .drain_after = true});
   auto out = run_throughput<harness_test::PlainMap>(s);
   const MemoryRecord& m = out.memory;
   ASSERT_EQ(m.phase_end.size(), 3u);
@@ -110,8 +110,12 @@ TEST(CellRunner, MemorySeriesAndPhaseEnds) {
 // on, and reads memory again; a container without compact() records nothing.
 TEST(CellRunner, CompactProbeReadsMemoryAfterCompact) {
   DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();
-  const auto s = make_churn_stream({.live = 20000, .churn_steps = 2000, .idle_probes_s = {}, .purge_probe = true,
-                                    .drain_after = true, .compact_after_drain = true});
+  const auto s = make_churn_stream({.live = 20000,
+                                    .churn_steps = 2000,
+                                    .idle_probes_s = {},
+                                    .purge_probe = true,
+                                    .drain_after = true,
+                                    .compact_after_drain = true});
   auto out = run_throughput<TombstoneMapNever>(s);
   EXPECT_TRUE(check_repetition(out.setup, out.rep, "throughput").ok);
   const PhaseEnd& drain = out.memory.phase_end[2];

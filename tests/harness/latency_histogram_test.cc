@@ -27,19 +27,21 @@ std::vector<std::uint64_t> lognormal_samples(std::size_t n, std::uint64_t seed) 
 }
 
 TEST(LatencyHistogram, BucketsTileTheRange) {
-  for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 255ull, 256ull, 257ull, 1000ull, 123456789ull, 1ull << 40,
-                          ~0ull}) {
+  for (std::uint64_t v :
+       {0ull, 1ull, 127ull, 128ull, 255ull, 256ull, 257ull, 1000ull, 123456789ull, 1ull << 40, ~0ull}) {
     const std::size_t i = LatencyHistogram::index_of(v);
     ASSERT_LT(i, LatencyHistogram::kBuckets);
     EXPECT_LE(LatencyHistogram::lower_bound_of(i), v);
     EXPECT_GE(LatencyHistogram::lower_bound_of(i) + (LatencyHistogram::width_of(i) - 1), v);
     if (v >= 128) {
-      EXPECT_LE(static_cast<double>(LatencyHistogram::width_of(i)) / static_cast<double>(LatencyHistogram::lower_bound_of(i)),
-                1.0 / 128 + 1e-12);
+      EXPECT_LE(
+          static_cast<double>(LatencyHistogram::width_of(i)) / static_cast<double>(LatencyHistogram::lower_bound_of(i)),
+          1.0 / 128 + 1e-12);
     }
   }
   for (std::size_t i = 0; i + 1 < LatencyHistogram::kBuckets; ++i) {
-    ASSERT_EQ(LatencyHistogram::lower_bound_of(i) + LatencyHistogram::width_of(i), LatencyHistogram::lower_bound_of(i + 1))
+    ASSERT_EQ(LatencyHistogram::lower_bound_of(i) + LatencyHistogram::width_of(i),
+              LatencyHistogram::lower_bound_of(i + 1))
         << "bucket " << i;
   }
 }

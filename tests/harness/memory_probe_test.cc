@@ -114,12 +114,12 @@ TEST_P(DetectsAllocatorUnderPreload, Detects) {
   EXPECT_NE(line.find("RESIDENT=1"), std::string::npos) << line;
 }
 
-INSTANTIATE_TEST_SUITE_P(Allocators, DetectsAllocatorUnderPreload,
-                         ::testing::Values(PreloadCase{"glibc", ""},
-                                           PreloadCase{"jemalloc", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"},
-                                           PreloadCase{"mimalloc", "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"},
-                                           PreloadCase{"tcmalloc", "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"}),
-                         [](const auto& info) { return std::string(info.param.expected); });
+INSTANTIATE_TEST_SUITE_P(
+    Allocators, DetectsAllocatorUnderPreload,
+    ::testing::Values(PreloadCase{"glibc", ""}, PreloadCase{"jemalloc", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"},
+                      PreloadCase{"mimalloc", "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"},
+                      PreloadCase{"tcmalloc", "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"}),
+    [](const auto& info) { return std::string(info.param.expected); });
 
 TEST(MemoryProbe, RssSeesTouchedMemory) {
   MemoryProbe& probe = MemoryProbe::instance();
@@ -181,9 +181,10 @@ TEST(ProbeCosts, Report) {
   const double full = time_us([&] { sink += probe.allocator_stats(true).allocated.value_or(0); }, 200);
   const double peak = time_us([&] { sink += probe.peak_rss_bytes().value_or(0); }, 500);
   const double reset = time_us([&] { probe.reset_peak_rss(); }, 100);
-  std::printf("PROBE_COSTS allocator=%s rss_statm_us=%.2f allocator_stats_loop_us=%.2f "
-              "allocator_stats_phase_end_us=%.2f vmhwm_us=%.2f clear_refs_us=%.2f (sink %zu)\n",
-              probe.allocator_name().c_str(), rss, cheap, full, peak, reset, sink % 2);
+  std::printf(
+      "PROBE_COSTS allocator=%s rss_statm_us=%.2f allocator_stats_loop_us=%.2f "
+      "allocator_stats_phase_end_us=%.2f vmhwm_us=%.2f clear_refs_us=%.2f (sink %zu)\n",
+      probe.allocator_name().c_str(), rss, cheap, full, peak, reset, sink % 2);
 }
 
 }  // namespace

@@ -16,7 +16,7 @@
 
 #include "bench/arrival_schedule.h"
 #include "bench/cell_runner.h"
-#include "bench/open_loop.h"
+#include "bench/open_loop_pass.h"
 #include "bench/paced_loop.h"
 #include "bench/pass_codec.h"
 #include "bench/stream_keys.h"

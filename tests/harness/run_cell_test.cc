@@ -153,7 +153,9 @@ TEST(RunCell, StallEvery1000thEraseReachesP999InTheDefaultProfile) {
   o.latency = true;
   o.fill = spec.fill;
   o.size = "quick";
-  const StreamFactory make = [&](std::optional<std::size_t> live) { return generate_stream(spec, "quick", "u64", live); };
+  const StreamFactory make = [&](std::optional<std::size_t> live) {
+    return generate_stream(spec, "quick", "u64", live);
+  };
   const nlohmann::json j = sidecar<harness_test::StallingMap>(make, o);
   ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
   const nlohmann::json erase = j["latency"]["per_op"]["erase"];
@@ -198,7 +200,9 @@ TEST(RunCell, DriftKeepsLatencyPerPhaseAndProbeLengthsPerPhaseEnd) {
   o.latency_by_phase = true;
   o.fill = spec.fill;
   o.size = "quick";
-  const StreamFactory make = [&](std::optional<std::size_t> live) { return generate_stream(spec, "quick", "u64", live); };
+  const StreamFactory make = [&](std::optional<std::size_t> live) {
+    return generate_stream(spec, "quick", "u64", live);
+  };
   const nlohmann::json j = sidecar<TombstoneMapNever>(make, o);
   ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
   const nlohmann::json& by_phase = j["latency"]["by_phase"];

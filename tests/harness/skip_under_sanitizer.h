@@ -11,6 +11,6 @@
   GTEST_SKIP() << "the sanitizer's allocator replaces malloc; run in the release build"
 #else
 #define DSTUDY_SKIP_UNDER_SANITIZED_MALLOC() \
-  do {                                         \
+  do {                                       \
   } while (0)
 #endif

@@ -12,13 +12,13 @@
 namespace dstudy::harness_test {
 
 struct ChurnShape {
-  std::size_t live = 10000;        // keys after the load phase
-  std::size_t churn_steps = 50000; // each: insert fresh + erase random live (+ finds)
-  int finds_per_step = 2;          // one hit, one miss
+  std::size_t live = 10000;         // keys after the load phase
+  std::size_t churn_steps = 50000;  // each: insert fresh + erase random live (+ finds)
+  int finds_per_step = 2;           // one hit, one miss
   std::uint64_t seed = 7;
   std::vector<double> idle_probes_s = {};  // on the churn phase
   bool purge_probe = false;
-  bool drain_after = false;        // a final phase erasing 90% of the keys
+  bool drain_after = false;          // a final phase erasing 90% of the keys
   bool compact_after_drain = false;  // ... with a compact probe
 };
 

@@ -5,7 +5,7 @@ import json
 import subprocess
 
 from runner_helpers import FAKE_BENCH, latest, load_results, validate_results
-from dstudy import cells_csv, store
+from dstudy import cells_csv, sidecar_figures, store
 from dstudy_report.load import load_run
 
 RAW_FILES = {"gbench.json", "stdout.txt", "stderr.txt"}
@@ -148,10 +148,10 @@ def test_cells_csv_has_a_row_of_headline_figures_per_cell(study, tmp_path, monke
 
 def test_the_dominant_op_falls_back_to_the_most_timed_op():
     sidecar = {"workload": {}, "latency": {"per_op": {"insert": {"count": 5}, "erase": {"count": 9}}}}
-    assert cells_csv.dominant_op(sidecar) == "erase"
+    assert sidecar_figures.dominant_op(sidecar) == "erase"
     sidecar["workload"]["dominant_op"] = "insert"
-    assert cells_csv.dominant_op(sidecar) == "insert"
-    assert cells_csv.dominant_op({"latency": None}) is None
+    assert sidecar_figures.dominant_op(sidecar) == "insert"
+    assert sidecar_figures.dominant_op({"latency": None}) is None
 
 
 def test_merge_writes_the_same_compact_layout(study, tmp_path):

@@ -183,7 +183,8 @@ const conformance::Shape& shape_named(const std::string& name) {
 
 TEST(SuiteSelftest, CorrectContainerPassesEveryFunction) {
   const auto results = capture([] {
-    for (const auto& shape : conformance::all_shapes()) conformance::run_shape<Correct<std::uint64_t, std::uint64_t>, KvU64>(shape, 1);
+    for (const auto& shape : conformance::all_shapes())
+      conformance::run_shape<Correct<std::uint64_t, std::uint64_t>, KvU64>(shape, 1);
     conformance::run_shape<Correct<std::string, std::string>, KvString>(shape_named("uniform_random"), 1);
     conformance::edge_cases<Correct<std::uint64_t, std::uint64_t>, KvU64>();
     conformance::same_key_churn<Correct<std::uint64_t, std::uint64_t>, KvU64>();
@@ -201,17 +202,20 @@ TEST(SuiteSelftest, DifferentialCatchesForgottenErase) {
   for (const char* name : {"uniform_random", "fifo_deletes", "lifo_deletes", "delete_all_then_reinsert",
                            "grow_shrink_to_1pct", "reinsert_erased"}) {
     const conformance::Shape& shape = shape_named(name);
-    const auto results = capture([&shape] {
-      conformance::run_shape<ForgetsErase<std::uint64_t, std::uint64_t>, KvU64>(shape, 1);
-    });
+    const auto results =
+        capture([&shape] { conformance::run_shape<ForgetsErase<std::uint64_t, std::uint64_t>, KvU64>(shape, 1); });
     EXPECT_GT(count_fatal(results), 0) << name << " missed an erase that leaves its key behind";
   }
 }
 
 // --- find returns the erased value after a reinsert -----------------------
 
-static void edge_cases_on_stale_u64() { conformance::edge_cases<StaleAfterReinsert<std::uint64_t, std::uint64_t>, KvU64>(); }
-static void edge_cases_on_stale_string() { conformance::edge_cases<StaleAfterReinsert<std::string, std::string>, KvString>(); }
+static void edge_cases_on_stale_u64() {
+  conformance::edge_cases<StaleAfterReinsert<std::uint64_t, std::uint64_t>, KvU64>();
+}
+static void edge_cases_on_stale_string() {
+  conformance::edge_cases<StaleAfterReinsert<std::string, std::string>, KvString>();
+}
 
 TEST(SuiteSelftest, EdgeCasesCatchStaleValueAfterReinsert) {
   // Exactly one failure: the find right after the reinsert.
@@ -229,8 +233,12 @@ TEST(SuiteSelftest, DifferentialCatchesStaleValueAfterReinsert) {
 
 // --- footprint that grows on every erase ----------------------------------
 
-static void footprint_policy_on_growing() { conformance::footprint_policy<GrowsOnErase<std::uint64_t, std::uint64_t>, KvU64>(); }
-static void same_key_churn_on_growing() { conformance::same_key_churn<GrowsOnErase<std::uint64_t, std::uint64_t>, KvU64>(); }
+static void footprint_policy_on_growing() {
+  conformance::footprint_policy<GrowsOnErase<std::uint64_t, std::uint64_t>, KvU64>();
+}
+static void same_key_churn_on_growing() {
+  conformance::same_key_churn<GrowsOnErase<std::uint64_t, std::uint64_t>, KvU64>();
+}
 
 TEST(SuiteSelftest, FootprintPolicyCatchesGrowthOnErase) {
   EXPECT_NONFATAL_FAILURE(footprint_policy_on_growing(), "erasing must never grow the footprint");
@@ -253,9 +261,8 @@ TEST(SuiteSelftest, FootprintPolicyCatchesFalseReturnsMemoryPromise) {
 // --- a key lost at a growth boundary --------------------------------------
 
 TEST(SuiteSelftest, GrowthBoundariesCatchKeyLostAtGrowth) {
-  const auto results = capture([] {
-    conformance::growth_boundaries<DropsKeyAtGrowth<std::uint64_t, std::uint64_t>, KvU64>();
-  });
+  const auto results =
+      capture([] { conformance::growth_boundaries<DropsKeyAtGrowth<std::uint64_t, std::uint64_t>, KvU64>(); });
   EXPECT_GT(count_fatal(results), 0) << "growth_boundaries missed a key lost at size 1024";
 }
 

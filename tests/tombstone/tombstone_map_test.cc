@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "impls/core/control_group.h"
 #include "impls/tombstone_map.h"  // DSTUDY_REGISTER is a no-op here

@@ -23,7 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace workload_detail;
 
-WorkloadSpec preset(const char* name) { return load_workload_spec(default_workloads_dir() / (std::string(name) + ".json")); }
+WorkloadSpec preset(const char* name) {
+  return load_workload_spec(default_workloads_dir() / (std::string(name) + ".json"));
+}
 
 WorkloadSpec from_text(const std::string& name, const std::string& text) {
   return parse_workload_spec(text, fs::path("/virtual") / (name + ".json"));
@@ -60,10 +62,18 @@ void replay_and_check(const OperationStream& s, const WorkloadSpec& spec) {
         mine.insert(op.key_seed);
         const bool present = live.count(op.key_seed) != 0;
         switch (op.type) {
-          case OpType::kInsert: ASSERT_FALSE(present) << ph.name << " op " << i << ": insert of a present key"; live.insert(op.key_seed); break;
-          case OpType::kErase: ASSERT_TRUE(present) << ph.name << " op " << i << ": erase of an absent key"; live.erase(op.key_seed); break;
+          case OpType::kInsert:
+            ASSERT_FALSE(present) << ph.name << " op " << i << ": insert of a present key";
+            live.insert(op.key_seed);
+            break;
+          case OpType::kErase:
+            ASSERT_TRUE(present) << ph.name << " op " << i << ": erase of an absent key";
+            live.erase(op.key_seed);
+            break;
           case OpType::kFindHit: ASSERT_TRUE(present) << ph.name << " op " << i << ": find_hit of an absent key"; break;
-          case OpType::kFindMiss: ASSERT_FALSE(present) << ph.name << " op " << i << ": find_miss of a present key"; break;
+          case OpType::kFindMiss:
+            ASSERT_FALSE(present) << ph.name << " op " << i << ": find_miss of a present key";
+            break;
           case OpType::kEraseFirst:
           case OpType::kEraseNext:
             // The container picks the key: any live one will do here, since
@@ -73,7 +83,8 @@ void replay_and_check(const OperationStream& s, const WorkloadSpec& spec) {
             break;
           case OpType::kIterate: break;
           case OpType::kUpdate:
-          case OpType::kEraseMiss: FAIL() << ph.name << " op " << i << ": the generator emits only the four preset op types";
+          case OpType::kEraseMiss:
+            FAIL() << ph.name << " op " << i << ": the generator emits only the four preset op types";
         }
         counts[static_cast<int>(op.type)] += op.type == OpType::kIterate ? live.size() : 1;
         peak = std::max(peak, live.size());
@@ -136,8 +147,8 @@ TEST(PresetStreams, FullStreamsGenerate) {
     const double secs = seconds_since(t0);
     EXPECT_EQ(s.initial_size, spec.size("full").live);
     EXPECT_EQ(s.threads.size(), spec.threads_for("full"));
-    std::printf("  %-20s full:  %zu ops, %zu keys, %u threads, generated in %.3f s\n", spec.name.c_str(),
-                s.total_ops(), s.key_seeds.size(), static_cast<unsigned>(s.threads.size()), secs);
+    std::printf("  %-20s full:  %zu ops, %zu keys, %u threads, generated in %.3f s\n", spec.name.c_str(), s.total_ops(),
+                s.key_seeds.size(), static_cast<unsigned>(s.threads.size()), secs);
     // Phase live counts of the full stream, checked without a full replay.
     for (std::size_t p = 0; p < s.live_after_phase.size(); ++p) {
       const auto& ph = spec.phases[p];
@@ -244,7 +255,8 @@ TEST(LiveSet, ConcurrentThreadsGetOwnPartitionsAndSeeds) {
   EXPECT_EQ(s.threads[0].ops.size(), s.threads[1].ops.size());
   // Different seeds per thread: their op type sequences differ.
   std::size_t same = 0;
-  for (std::size_t i = 0; i < s.threads[0].ops.size(); ++i) same += s.threads[0].ops[i].type == s.threads[1].ops[i].type;
+  for (std::size_t i = 0; i < s.threads[0].ops.size(); ++i)
+    same += s.threads[0].ops[i].type == s.threads[1].ops[i].type;
   EXPECT_LT(same, s.threads[0].ops.size() * 9 / 10);
   const auto s4 = generate_stream(spec, "quick", "u64", std::nullopt, 4);
   EXPECT_EQ(s4.threads.size(), 4u);
@@ -310,7 +322,8 @@ TEST(DeleteOrder, LifoIterationAndFifoWindow) {
     auto s = generate_stream(spec, "quick", "u64");
     replay_and_check(s, spec);
     const auto& ops = s.threads[0].ops;
-    return std::pair(std::vector<Operation>(ops.begin(), ops.begin() + 2000), std::vector<Operation>(ops.begin() + 2000, ops.end()));
+    return std::pair(std::vector<Operation>(ops.begin(), ops.begin() + 2000),
+                     std::vector<Operation>(ops.begin() + 2000, ops.end()));
   };
   {
     auto [ins, era] = make("\"lifo\"");
@@ -563,9 +576,11 @@ TEST(Distribution, ZipfChurnHasHotKeys) {
     if (t.ops[i].type == OpType::kFindHit) ++finds[t.ops[i].key_index], ++total_finds;
     if (t.ops[i].type == OpType::kErase) ++erases[t.ops[i].key_index];
   }
-  const double top = static_cast<double>(*std::max_element(finds.begin(), finds.end())) / static_cast<double>(total_finds);
+  const double top =
+      static_cast<double>(*std::max_element(finds.begin(), finds.end())) / static_cast<double>(total_finds);
   EXPECT_GT(top, 0.02) << "the hottest key of a Zipf 0.99 universe of 1M draws ~7% of picks";
-  EXPECT_GT(*std::max_element(erases.begin(), erases.end()), 1000u) << "hot keys are erased and reinserted again and again";
+  EXPECT_GT(*std::max_element(erases.begin(), erases.end()), 1000u)
+      << "hot keys are erased and reinserted again and again";
   EXPECT_LE(s.key_seeds.size(), 10u * spec.size("quick").live) << "all keys come from the 10N universe";
 }
 

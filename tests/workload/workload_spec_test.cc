@@ -20,10 +20,10 @@ TEST(WorkloadPresets, AllTenPresetsLoad) {
   std::vector<std::string> names;
   for (const auto& s : specs) names.push_back(s.name);
   // Four presets sweep a low and a high fill: one workload per fill.
-  for (const char* want : {"concurrent_churn", "drain.fill55", "drain.fill85", "grow_shrink_cycles", "large_values",
-                           "miss_after_delete.fill55", "miss_after_delete.fill85", "order_book",
-                           "reinsert_same.fill55", "reinsert_same.fill85", "steady_churn.fill55",
-                           "steady_churn.fill85", "ttl_window", "zipf_churn"})
+  for (const char* want :
+       {"concurrent_churn", "drain.fill55", "drain.fill85", "grow_shrink_cycles", "large_values",
+        "miss_after_delete.fill55", "miss_after_delete.fill85", "order_book", "reinsert_same.fill55",
+        "reinsert_same.fill85", "steady_churn.fill55", "steady_churn.fill85", "ttl_window", "zipf_churn"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   for (const auto& s : specs) {
     EXPECT_NO_THROW(s.size("quick")) << s.name;
@@ -146,7 +146,8 @@ class BadSpecs : public ::testing::Test {
       EXPECT_NE(msg.find(p.string()), std::string::npos) << "no file name in: " << msg;
       EXPECT_NE(msg.find(field), std::string::npos) << "no field '" << field << "' in: " << msg;
       EXPECT_NE(msg.find("expected"), std::string::npos) << msg;
-      for (const auto& frag : expected) EXPECT_NE(msg.find(frag), std::string::npos) << "no '" << frag << "' in: " << msg;
+      for (const auto& frag : expected)
+        EXPECT_NE(msg.find(frag), std::string::npos) << "no '" << frag << "' in: " << msg;
     }
   }
 
@@ -189,9 +190,7 @@ TEST_F(BadSpecs, MissingRequiredField) {
   rejects(edit("\"mix\": {\"insert\": 100}, ", ""), "phases[0].mix", {"missing required field"});
 }
 
-TEST_F(BadSpecs, NameMustMatchFile) {
-  rejects(kGood, "name", {"the file name \"other\""}, "other");
-}
+TEST_F(BadSpecs, NameMustMatchFile) { rejects(kGood, "name", {"the file name \"other\""}, "other"); }
 
 TEST_F(BadSpecs, DescriptionNeedsAFigure) {
   rejects(edit("A test table held at 1000 keys, for the loader's tests.", "A table."), "description",
@@ -206,7 +205,8 @@ TEST_F(BadSpecs, ImpossibleMix) {
           {"percentage in [0, 100]"});
   // Erases more keys than the load put there.
   {
-    std::string s = edit("\"insert\": 25, \"erase\": 25, \"find_hit\": 40", "\"insert\": 5, \"erase\": 45, \"find_hit\": 40");
+    std::string s =
+        edit("\"insert\": 25, \"erase\": 25, \"find_hit\": 40", "\"insert\": 5, \"erase\": 45, \"find_hit\": 40");
     s.replace(s.find("\"turnovers\": 1"), 14, "\"turnovers\": 2");
     rejects(s, "phases[1]", {"impossible mix"});
   }
@@ -222,8 +222,7 @@ TEST_F(BadSpecs, PhaseRoles) {
   rejects(edit("\"role\": \"steady\"", "\"role\": \"probe\""), "phases[1].role", {"find-only mix"});
   rejects(edit("\"role\": \"load\"", "\"role\": \"drain\""), "phases[0].role", {"more erases than inserts"});
   rejects(edit("\"seed\": 7", "\"seed\": 7, \"headline\": [\"nosuch\"]"), "headline[0]", {"name of a phase", "nosuch"});
-  rejects(edit("\"seed\": 7", "\"seed\": 7, \"retention_phase\": \"churn\""), "retention_phase",
-          {"role \"drain\""});
+  rejects(edit("\"seed\": 7", "\"seed\": 7, \"retention_phase\": \"churn\""), "retention_phase", {"role \"drain\""});
 }
 
 TEST_F(BadSpecs, HeadlineAndRetentionDefaults) {
@@ -280,12 +279,10 @@ TEST_F(BadSpecs, BadSizeProfile) {
 }
 
 TEST_F(BadSpecs, KeyDistributionAndDeleteOrder) {
-  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"keys\": \"pareto\""), "phases[1].keys",
-          {"a key distribution"});
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"keys\": \"pareto\""), "phases[1].keys", {"a key distribution"});
   rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"keys\": {\"zipfian\": 1.2}"), "phases[1].keys.zipfian",
           {"theta in (0, 1)"});
-  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"keys\": \"zipfian\""), "phases[1].keys",
-          {"key_universe"});
+  rejects(edit("\"turnovers\": 1", "\"turnovers\": 1, \"keys\": \"zipfian\""), "phases[1].keys", {"key_universe"});
 }
 
 TEST_F(BadSpecs, ZipfianWithFifoIsRejected) {
@@ -388,8 +385,10 @@ TEST_F(BadSpecs, ContainerPickedErasesForbidWhatNeedsKnownKeys) {
     return s;
   };
   rejects(edit(churn, picks), "kv", {"fixed-size kinds only", "string"});
-  rejects(spec(R"({"name": "churn", "role": "steady", "mix": {"insert": 40, "erase": 40, "find_hit": 20}, "erase_order": "container_next", "turnovers": 1})"),
-          "phases[1].mix.find_hit", {"no find_hit", "the container picks"});
+  rejects(
+      spec(
+          R"({"name": "churn", "role": "steady", "mix": {"insert": 40, "erase": 40, "find_hit": 20}, "erase_order": "container_next", "turnovers": 1})"),
+      "phases[1].mix.find_hit", {"no find_hit", "the container picks"});
   rejects(spec(picks + R"(, {"name": "after", "role": "steady", "mix": {"insert": 50, "erase": 50}, "turnovers": 1})"),
           "phases[2].erase_order", {"an earlier phase let the container pick"});
   rejects(spec(picks + R"(, {"name": "after", "role": "probe", "mix": {"find_hit": 100}, "ops": 10})"),
@@ -397,11 +396,12 @@ TEST_F(BadSpecs, ContainerPickedErasesForbidWhatNeedsKnownKeys) {
   std::string threaded = spec(picks);
   threaded.replace(threaded.find(R"("seed": 7)"), 9, R"("seed": 7, "threads": 2)");
   rejects(threaded, "threads", {"one thread"});
-  rejects(spec(R"({"name": "churn", "role": "probe", "mix": {"iterate": 50, "insert": 50}, "ops": 10})"), "phases[1].role",
-          {"find-only mix (finds and iterations)"});
+  rejects(spec(R"({"name": "churn", "role": "probe", "mix": {"iterate": 50, "insert": 50}, "ops": 10})"),
+          "phases[1].role", {"find-only mix (finds and iterations)"});
   // accepted: the same without the string kind, and iterate in a probe
   EXPECT_NO_THROW(load_workload_spec(write(spec(picks))));
-  EXPECT_NO_THROW(load_workload_spec(write(spec(R"({"name": "churn", "role": "probe", "mix": {"iterate": 100}, "ops": 10})"))));
+  EXPECT_NO_THROW(
+      load_workload_spec(write(spec(R"({"name": "churn", "role": "probe", "mix": {"iterate": 100}, "ops": 10})"))));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "bench/open_loop.h"
+#include "bench/open_loop_pass.h"
 
 #include <sys/resource.h>
 
