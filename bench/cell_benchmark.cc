@@ -148,8 +148,8 @@ CheckResult check_repetition(const CellSetup& setup, const RepetitionResult& rep
   for (int i = 0; i < kOpTypeCount; ++i) {
     if (rep.observed[i] != setup.expected[i]) {
       c.ok = false;
-      msg << (msg.tellp() > 0 ? "; " : "") << kOpTypeNames[i] << " expected " << setup.expected[i] << " successes, observed "
-          << rep.observed[i];
+      msg << (msg.tellp() > 0 ? "; " : "") << kOpTypeNames[i] << " expected " << setup.expected[i]
+          << " successes, observed " << rep.observed[i];
     }
   }
   if (c.ok && rep.checksum != setup.expected_checksum) {

@@ -1,5 +1,7 @@
 #include "bench/result_writer.h"
 
+#include "bench/json_optional.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -11,11 +13,6 @@ namespace dstudy::bench {
 namespace {
 
 using nlohmann::json;
-
-template <class T>
-json opt(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
 
 json counts_json(const OpCounts& c) {
   json j = json::object();
@@ -31,9 +28,14 @@ json process_layers(const probes::MemoryLayers& l) {
 }
 
 json internals_json(const Footprint& f) {
-  const json values[] = {f.bytes,          opt(f.capacity),      opt(f.max_load),
-                         opt(f.tombstones), opt(f.compactions), opt(f.compaction_ns),
-                         opt(f.reclaim_pending_bytes), opt(f.reclaim_pending_peak_bytes)};
+  const json values[] = {f.bytes,
+                         opt(f.capacity),
+                         opt(f.max_load),
+                         opt(f.tombstones),
+                         opt(f.compactions),
+                         opt(f.compaction_ns),
+                         opt(f.reclaim_pending_bytes),
+                         opt(f.reclaim_pending_peak_bytes)};
   static_assert(std::size(values) == std::size(kInternalsFields));
   json j = json::object();
   for (std::size_t i = 0; i < std::size(values); ++i) j[kInternalsFields[i]] = values[i];
@@ -50,8 +52,8 @@ json probe_stats_json(const std::optional<ProbeLengths>& p) {
     if (p->counts[len]) histogram.push_back({len, p->counts[len]});
   const std::uint64_t n = p->samples();
   auto quantile = [&](double q) { return n >= min_samples_for(q) ? json(p->quantile(q)) : json(nullptr); };
-  return {{"samples", n}, {"mean", p->mean()},      {"p50", quantile(0.50)},
-          {"p99", quantile(0.99)}, {"max", p->max()}, {"histogram", histogram}};
+  return {{"samples", n},          {"mean", p->mean()}, {"p50", quantile(0.50)},
+          {"p99", quantile(0.99)}, {"max", p->max()},   {"histogram", histogram}};
 }
 
 json probe_lengths_json(const PhaseEnd& pe) {
@@ -135,7 +137,8 @@ json workload_json(const CellRun& run) {
       by_type[kOpTypeNames[t]] = p.op_counts[t];
       if (p.headline) headline_ops[t] += p.op_counts[t];
     }
-    phases.push_back({{"name", p.name}, {"role", p.role}, {"headline", p.headline}, {"ops", ops}, {"ops_by_type", by_type}});
+    phases.push_back(
+        {{"name", p.name}, {"role", p.role}, {"headline", p.headline}, {"ops", ops}, {"ops_by_type", by_type}});
     if (p.retention) retention = p.name;
   }
   // The op type the headline phases do most: the one whose tail matters.
@@ -237,8 +240,9 @@ json throughput_json(const CellRun& run) {
   return {{"independence", "process"},
           {"headline", set_summary(run, PhaseSet::kHeadline, warm)},
           {"build", set_summary(run, PhaseSet::kBuild, warm)},
-          {"cold", {{"headline", set_summary(run, PhaseSet::kHeadline, cold)},
-                    {"build", set_summary(run, PhaseSet::kBuild, cold)}}},
+          {"cold",
+           {{"headline", set_summary(run, PhaseSet::kHeadline, cold)},
+            {"build", set_summary(run, PhaseSet::kBuild, cold)}}},
           {"phases", phases},
           {"repetitions", reps},
           {"cold_repetitions", cold_reps},
@@ -389,7 +393,8 @@ json knee_json(const json& rates) {
   for (const json& r : rates) {
     const json& resp = r["response"]["all"]["p99_ns"];
     const json& serv = r["service"]["all"]["p99_ns"];
-    if (resp.is_null() || serv.is_null() || resp.get<double>() <= kKneeResponseOverService * serv.get<double>()) continue;
+    if (resp.is_null() || serv.is_null() || resp.get<double>() <= kKneeResponseOverService * serv.get<double>())
+      continue;
     if (!knee || r["target_ops_per_second"].get<double>() < (*knee)["target_ops_per_second"].get<double>()) knee = &r;
   }
   if (!knee) return nullptr;
@@ -462,23 +467,24 @@ json memory_json(const MemoryRecord& m, const DerivedMemory& d) {
       e.update(layers_json(is.layers));
       idle.push_back(e);
     }
-    phase_end.push_back({{"phase", pe.phase},
-                         {"role", pe.role},
-                         {"begin_op", pe.begin_op},
-                         {"end_op", pe.end_op},
-                         {"live_keys", pe.live_keys},
-                         {"peak_rss_bytes", opt(pe.peak_rss_bytes)},
-                         {"at_begin", layers_json(pe.at_begin)},
-                         {"after", layers_json(pe.after)},
-                         {"after_idle", idle},
-                         {"after_purge", pe.after_purge ? layers_json(*pe.after_purge) : json(nullptr)},
-                         {"after_compact", pe.after_compact ? layers_json(*pe.after_compact) : json(nullptr)},
-                         {"internals", internals_json(pe.internals)},
-                         {"probe_lengths", probe_lengths_json(pe)},
-                         {"heap_activity", pe.heap_activity ? json{{"allocations", pe.heap_activity->allocations},
-                                                                   {"deallocations", pe.heap_activity->deallocations},
-                                                                   {"bytes_requested", pe.heap_activity->bytes_requested}}
-                                                            : json(nullptr)}});
+    phase_end.push_back(
+        {{"phase", pe.phase},
+         {"role", pe.role},
+         {"begin_op", pe.begin_op},
+         {"end_op", pe.end_op},
+         {"live_keys", pe.live_keys},
+         {"peak_rss_bytes", opt(pe.peak_rss_bytes)},
+         {"at_begin", layers_json(pe.at_begin)},
+         {"after", layers_json(pe.after)},
+         {"after_idle", idle},
+         {"after_purge", pe.after_purge ? layers_json(*pe.after_purge) : json(nullptr)},
+         {"after_compact", pe.after_compact ? layers_json(*pe.after_compact) : json(nullptr)},
+         {"internals", internals_json(pe.internals)},
+         {"probe_lengths", probe_lengths_json(pe)},
+         {"heap_activity", pe.heap_activity ? json{{"allocations", pe.heap_activity->allocations},
+                                                   {"deallocations", pe.heap_activity->deallocations},
+                                                   {"bytes_requested", pe.heap_activity->bytes_requested}}
+                                            : json(nullptr)}});
   }
   return {{"sample_every_ops", m.sample_every_ops},
           {"from_repetition", 0},

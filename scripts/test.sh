@@ -53,29 +53,11 @@ thread_safe_targets() {
   grep -l 'kThreadSafe = true' impls/*.h impls/peers/*.h | sed 's|[/.]|_|g; s|^|conformance_|' | tr '\n' ' '
 }
 
-# C++ format: .clang-format, checked file by file. The code predates the
-# file and does not follow one format throughout (comment alignment, line
-# lengths), and reformatting the whole tree at once would conflict with every
-# branch in flight; so every file is checked except those listed in
-# scripts/format-pending.txt, which shrinks as files are formatted one by one.
-# Checking whole files, not only the lines a branch changed, gives the same
-# answer on any checkout (no base commit to pick) and keeps a formatted file
-# formatted. A listed file that already passes is an error too: the list
-# never hides a file that is checked-clean.
+# C++ format: every C++ file follows .clang-format.
 check_format() {
-  local pending f bad=0
-  pending=$(grep -v '^#' scripts/format-pending.txt)
+  local f bad=0
   for f in $(find bench impls tests \( -name '*.h' -o -name '*.cc' \) | sort); do
-    if grep -qxF "$f" <<<"$pending"; then
-      if clang-format-14 --dry-run --Werror "$f" 2>/dev/null; then
-        echo "$f follows .clang-format now: delete its line in scripts/format-pending.txt"; bad=1
-      fi
-    elif ! clang-format-14 --dry-run --Werror "$f"; then
-      bad=1
-    fi
-  done
-  for f in $pending; do
-    [ -f "$f" ] || { echo "scripts/format-pending.txt lists $f, which does not exist"; bad=1; }
+    clang-format-14 --dry-run --Werror "$f" || bad=1
   done
   [ "$bad" = 0 ] || echo "format: run 'clang-format-14 -i FILE' on the files above"
   return "$bad"

@@ -19,7 +19,9 @@ bool cpuinfo_has_invariant_tsc() {
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("flags", 0) == 0) {
-      auto has = [&](const char* flag) { return (line + " ").find(std::string(" ") + flag + " ") != std::string::npos; };
+      auto has = [&](const char* flag) {
+        return (line + " ").find(std::string(" ") + flag + " ") != std::string::npos;
+      };
       return has("constant_tsc") && has("nonstop_tsc");
     }
   }

@@ -23,14 +23,14 @@
 namespace dstudy::probes {
 
 struct TimerCalibration {
-  std::string source;           // "rdtscp" or "steady_clock"
-  double ticks_per_ns = 1.0;    // TSC ticks per nanosecond
-  double overhead_ticks = 0;    // median cost of an empty timed region
+  std::string source;         // "rdtscp" or "steady_clock"
+  double ticks_per_ns = 1.0;  // TSC ticks per nanosecond
+  double overhead_ticks = 0;  // median cost of an empty timed region
   double overhead_ns = 0;
   double resolution_ticks = 1;  // smallest non-zero step between two reads
   double resolution_ns = 0;
-  double calibration_ms = 0;    // how long the calibration window was
-  bool invariant_tsc = false;   // /proc/cpuinfo says constant_tsc and nonstop_tsc
+  double calibration_ms = 0;   // how long the calibration window was
+  bool invariant_tsc = false;  // /proc/cpuinfo says constant_tsc and nonstop_tsc
 };
 
 // Calibrates on first use (main calls it at start-up, before anything is

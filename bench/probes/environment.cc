@@ -203,11 +203,12 @@ nlohmann::json collect_environment(const std::vector<std::string>& argv, const n
   const MemoryProbe& probe = MemoryProbe::instance();
   env["allocator"] = {{"name", probe.allocator_name()},
                       {"version", probe.allocator_version().empty() ? nlohmann::json(nullptr)
-                                                                     : nlohmann::json(probe.allocator_version())}};
+                                                                    : nlohmann::json(probe.allocator_version())}};
   nlohmann::json libs = {
       {"benchmark", "1.7.1"},  // the Debian package the build requires; the header carries no version macro
-      {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." + std::to_string(NLOHMANN_JSON_VERSION_MINOR) +
-                            "." + std::to_string(NLOHMANN_JSON_VERSION_PATCH)},
+      {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
+                            std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
+                            std::to_string(NLOHMANN_JSON_VERSION_PATCH)},
       {"glibc", gnu_get_libc_version()},
 #ifdef __GLIBCXX__
       {"libstdcxx", std::to_string(__GLIBCXX__)},

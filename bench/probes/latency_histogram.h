@@ -76,8 +76,7 @@ class LatencyHistogram {
                                   std::uint64_t sum, std::uint64_t min, std::uint64_t max);
 
   friend bool operator==(const LatencyHistogram& a, const LatencyHistogram& b) noexcept {
-    return a.count_ == b.count_ && a.sum_ == b.sum_ && a.min() == b.min() && a.max_ == b.max_ &&
-           a.counts_ == b.counts_;
+    return a.count_ == b.count_ && a.sum_ == b.sum_ && a.min() == b.min() && a.max_ == b.max_ && a.counts_ == b.counts_;
   }
 
  private:

@@ -62,7 +62,8 @@ MachineLoad MachineLoadProbe::finish() const {
   const double own_s = end.own_cpu_s - start_.own_cpu_s;
   m.other_busy_cores = std::max(0.0, (busy_s - own_s) / m.wall_s);
   const auto total = end.total_ticks - start_.total_ticks;
-  if (total > 0) m.steal_pct = 100.0 * static_cast<double>(end.steal_ticks - start_.steal_ticks) / static_cast<double>(total);
+  if (total > 0)
+    m.steal_pct = 100.0 * static_cast<double>(end.steal_ticks - start_.steal_ticks) / static_cast<double>(total);
   // Competing: others used more than the cores this cell leaves free (at
   // least half a core, so on a 2-core machine a second benchmark shows), or
   // the hypervisor took more than 5% of the machine.

@@ -37,10 +37,10 @@ class MachineLoadProbe {
  private:
   struct Reading {
     double wall_s = 0;
-    std::uint64_t busy_ticks = 0;   // user + nice + system + irq + softirq, all CPUs
+    std::uint64_t busy_ticks = 0;  // user + nice + system + irq + softirq, all CPUs
     std::uint64_t steal_ticks = 0;
     std::uint64_t total_ticks = 0;
-    double own_cpu_s = 0;           // this process + reaped children
+    double own_cpu_s = 0;  // this process + reaped children
   };
   static Reading read();
 

@@ -103,9 +103,7 @@ MemoryProbe::MemoryProbe() {
       }
       break;
     }
-    case AllocatorKind::kGlibc:
-      version_ = gnu_get_libc_version();
-      break;
+    case AllocatorKind::kGlibc: version_ = gnu_get_libc_version(); break;
   }
 }
 
@@ -150,7 +148,7 @@ AllocatorStats MemoryProbe::allocator_stats(bool expensive_ok) const {
       if (mi_process_info_) {
         std::size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
         reinterpret_cast<MiProcessInfoFn>(mi_process_info_)(&elapsed, &user, &sys, &rss, &peak_rss, &commit,
-                                                           &peak_commit, &faults);
+                                                            &peak_commit, &faults);
         s.resident = commit;
       }
       break;
@@ -204,9 +202,7 @@ void MemoryProbe::purge() const {
     case AllocatorKind::kTcmalloc:
       if (tc_release_) reinterpret_cast<TcReleaseFn>(tc_release_)();
       break;
-    case AllocatorKind::kGlibc:
-      malloc_trim(0);
-      break;
+    case AllocatorKind::kGlibc: malloc_trim(0); break;
   }
 }
 
@@ -222,7 +218,8 @@ std::optional<std::size_t> MemoryProbe::peak_rss_bytes() const {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return static_cast<std::size_t>(std::strtoull(line.c_str() + 6, nullptr, 10)) * 1024;
+    if (line.rfind("VmHWM:", 0) == 0)
+      return static_cast<std::size_t>(std::strtoull(line.c_str() + 6, nullptr, 10)) * 1024;
   }
   return std::nullopt;
 }
