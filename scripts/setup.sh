@@ -2,7 +2,11 @@
 # Installs what the study needs on Debian 12 (bookworm), only what is missing.
 # Safe to run twice; runs as root with no prompt (or through sudo otherwise).
 #
-#   scripts/setup.sh           what the study, its tests and reports need
+#   scripts/setup.sh           what the study and its reports need (the
+#                              main job: scripts/run_suite.sh)
+#   scripts/setup.sh --tests   also what the tests need (pytest, flake8,
+#                              clang-format, clang's libFuzzer, Chromium and
+#                              Selenium): scripts/test.sh
 #   scripts/setup.sh --slurm   also Slurm and munge, for the Slurm test
 #                              (tests/slurm/run_local_slurm_test.sh); no
 #                              service is configured or started
@@ -13,10 +17,12 @@
 set -euo pipefail
 
 slurm=0
+tests=0
 for arg in "$@"; do
   case "$arg" in
+    --tests) tests=1 ;;
     --slurm) slurm=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -34,24 +40,28 @@ packages=(
   # peer containers
   libabsl-dev libtbb-dev robin-map-dev libcds-dev libcuckoo-dev
   libsparsehash-dev libflathashmap-dev libtsl-hopscotch-map-dev
-  # reports, script tests and their lint (Debian's Python: /usr/bin/python3);
-  # the result files' JSON Schemas (docs/schema/) are checked with
-  # fastjsonschema, and the schemas themselves with jsonschema
-  python3 python3-matplotlib python3-numpy python3-scipy python3-pytest python3-flake8
-  python3-fastjsonschema python3-jsonschema
-  # property-based tests of the Python loaders
-  python3-hypothesis
-  # C++ formatting check (.clang-format)
-  clang-format-14
-  # the parsers' fuzz targets (tests/fuzz: clang's libFuzzer, the fuzz preset)
-  clang-14 libclang-rt-14-dev
+  # the runner and the reports (Debian's Python: /usr/bin/python3); the
+  # result files are checked against their JSON Schemas (docs/schema/) with
+  # fastjsonschema
+  python3 python3-matplotlib python3-numpy python3-scipy python3-fastjsonschema
   # compressed traces are read through these programs
   zstd gzip xz-utils bzip2
-  # the report's browser test (headless Chromium driven by Selenium)
-  chromium chromium-driver python3-selenium
   # workloads/traces/measure_scale.sh: peak RSS and CPU time of the conversion
   time
 )
+if [ "$tests" = 1 ]; then
+  packages+=(
+    # script tests and their lint; the schemas themselves are checked with
+    # jsonschema; property-based tests of the Python loaders
+    python3-pytest python3-flake8 python3-jsonschema python3-hypothesis
+    # C++ formatting check (.clang-format)
+    clang-format-14
+    # the parsers' fuzz targets (tests/fuzz: clang's libFuzzer, the fuzz preset)
+    clang-14 libclang-rt-14-dev
+    # the report's browser test (headless Chromium driven by Selenium)
+    chromium chromium-driver python3-selenium
+  )
+fi
 if [ "$slurm" = 1 ]; then
   # a one-node Slurm cluster for the Slurm test: controller, node daemon,
   # sbatch & co, and munge (its authentication)

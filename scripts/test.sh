@@ -26,7 +26,7 @@ for arg in "$@"; do
   esac
 done
 
-if [ "$slurm" = 1 ]; then ./scripts/setup.sh --slurm; else ./scripts/setup.sh; fi
+if [ "$slurm" = 1 ]; then ./scripts/setup.sh --tests --slurm; else ./scripts/setup.sh --tests; fi
 jobs=$(nproc)
 failed=()
 
