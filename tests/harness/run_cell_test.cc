@@ -114,7 +114,8 @@ TEST(RunCell, OpenLoopSectionHasEveryRateOverEveryRepetition) {
   CellOptions o;
   o.repetitions = 2;
   o.latency = true;
-  o.open_loop = {{.fraction = 0.5, .ops_per_second = std::nullopt}, {.fraction = std::nullopt, .ops_per_second = 2e6}};
+  o.open_loop = {{.fraction = 0.5, .ops_per_second = std::nullopt, .timestamp_scale = std::nullopt},
+                 {.fraction = std::nullopt, .ops_per_second = 2e6, .timestamp_scale = std::nullopt}};
   o.arrivals = ArrivalProcess::kPoisson;
   const nlohmann::json j = sidecar<harness_test::PlainMap>(fixed(s), o);
   ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
