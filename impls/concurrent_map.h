@@ -29,8 +29,13 @@
 // When memory comes back: node bytes after the epoch delay above (or at
 // quiesce()), except up to 512 spare nodes per thread. Tombstones are dropped
 // when a shard rebuilds its table: at the 3/4 load point (used = live +
-// tombstones) a shard rebuilds at double size if live keys fill more than 3/8
-// of it, else at the same size (a cleanup). A
+// tombstones) a shard rebuilds at the same size (a cleanup) while tombstones
+// hold at least 1/16 of its slots, i.e. while live keys fill at most 11/16,
+// and at double size only when live keys alone fill more than that. So churn
+// at a constant live set never grows a table (a workload at fill 0.85 of the
+// growth point keeps 0.64 of the slots live), and a cleanup always frees at
+// least 1/16 of the slots, which the inserts before the next rebuild use:
+// each rebuild's copy of the table is paid for by at least cap/16 inserts. A
 // shard whose live keys fall under 1/8 of its slots rebuilds at the smallest
 // size that holds them under 1/4 load (never below what reserve() asked for),
 // and an empty shard drops its table. Old tables are retired like nodes.
@@ -87,6 +92,10 @@ class ConcurrentMap {
   static constexpr std::size_t kShards = std::size_t{1} << kShardBits;
   static constexpr std::size_t kMinCapacity = 8;
   static constexpr double kMaxLoad = 0.75;
+  // At the kMaxLoad point a shard cleans its table at the same size while
+  // live keys fill at most this share of it (the rest are tombstones), and
+  // doubles it otherwise: a cleanup frees at least kMaxLoad - this = 1/16.
+  static constexpr double kMaxLiveAfterCleanup = 0.6875;
 
   ConcurrentMap() : domain_(this, &ConcurrentMap::release_node_cb) {
     shards_ = Alloc<Shard>(&bytes_).allocate(kShards);
@@ -152,9 +161,10 @@ class ConcurrentMap {
         }
       }
       // No table yet, or the 3/4 load point: rebuild, then place the node.
+      // Grow only when live keys, not tombstones, fill the table.
       const std::size_t live = sh.size.load(std::memory_order_relaxed);
       std::size_t cap = t ? t->mask + 1 : std::max(kMinCapacity, sh.floor);
-      if (t && static_cast<double>(live + 1) > 0.375 * static_cast<double>(cap)) cap *= 2;
+      if (t && static_cast<double>(live + 1) > kMaxLiveAfterCleanup * static_cast<double>(cap)) cap *= 2;
       Table* nt = rebuild(sh, t, cap);
       old_table = t;
       place(nt, node, h);

@@ -43,7 +43,7 @@ the calibration machine.
 import json
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -290,6 +290,21 @@ class Estimate:
     seconds: float | None      # None: no measured cell of this size
     basis: str                 # "measured", "model", "timeout" or "none"
     unknown: tuple = ()        # the factors (impl, workload, ...) never measured at this size
+    # where the seconds go: {part: seconds} over PARTS (a cell expected to
+    # time out is all "timeout"); empty without an estimate
+    parts: dict = field(default_factory=dict)
+
+
+# The parts of a cell's time, as the model splits it (the module docstring):
+# the fixed part F (stream, growth point, memory process, harness overhead),
+# the repetitions' cold and warm passes, their latency passes, the memory
+# pass's sleep for its idle probes, and the cells expected to be killed at
+# the timeout.
+PARTS = {"fixed": "fixed part per cell (stream, growth point, memory pass, process start)",
+         "passes": "repetitions' cold and warm passes",
+         "latency": "repetitions' latency passes",
+         "idle": "idle probes' sleep",
+         "timeout": "cells at the timeout"}
 
 
 def load_term(load):
@@ -412,12 +427,20 @@ class CostModel:
         levels = {"impl": cell.impl, "workload": cell.workload, "kv": cell.kv,
                   "allocator": cell.allocator, "machine": self.machine}
         log_w, measured, unknown = model.log_work(levels, load)
-        seconds = (self.idle.get((cell.workload, size), 0.0)
-                   + math.exp(log_w) * self.shape(settings["repetitions"], settings["latency"], size))
+        parts = self.parts(math.exp(log_w), settings["repetitions"], settings["latency"], size)
+        parts["idle"] = self.idle.get((cell.workload, size), 0.0)
+        seconds = sum(parts.values())
         timeout = settings.get("timeout_s")
         if timeout and (seconds >= timeout or cell.impl in self.always_timed_out[size]):
-            return Estimate(timeout + KILL_S, "timeout", unknown)
-        return Estimate(seconds, "measured" if measured else "model", unknown)
+            return Estimate(timeout + KILL_S, "timeout", unknown, {"timeout": timeout + KILL_S})
+        return Estimate(seconds, "measured" if measured else "model", unknown, parts)
+
+    def parts(self, work, reps, latency, size):
+        """W x shape(reps, latency) split into its fixed part, its timed
+        passes and its latency passes (seconds)."""
+        f, lat = self.shapes.get(size, (self.F, self.L))
+        unit = work / (f + 1 + lat)  # one repetition's cold and warm passes
+        return {"fixed": f * unit, "passes": reps * unit, "latency": reps * lat * bool(latency) * unit}
 
 
 def newest_machine(observations):

@@ -158,7 +158,11 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
     skips = settings.get("main_skips_workloads")
     if skips and not filters.get("workload"):  # asked for by name: they run
         cells = [c for c in cells if not cells_mod.matches(c.workload, skips)]
-    # parts: (section name or None for the main matrix, size, its cells); a
+    # impls a section measures instead (profiles.py: instead_of_main)
+    instead = [p for sec in settings.get("sections") or [] if sec.get("instead_of_main")
+               for p in sec.get("impls") or []]
+    cells = [c for c in cells if not (instead and cells_mod.matches(c.impl, instead))]
+    # parts: (section, or None for the main matrix, size, its cells); a
     # sweep profile has no main matrix, only its points' sections
     main_matrix = settings.get("main_matrix", True)
     parts, warnings = ([(None, main_size, cells)] if main_matrix else []), []
@@ -168,14 +172,15 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
         if missing:
             warnings.append(f"section '{section['name']}' names {', '.join(missing)}, which "
                             f"dstudy_bench --list does not list: left out")
-        parts.append((section["name"], section["size"], sec_cells))
+        parts.append((section, section["size"], sec_cells))
     if not any(part_cells for _, _, part_cells in parts):
         raise PlanError("the filters leave no valid cell (impl x workload x kv x allocator); "
                         "see `scripts/study list cells`")
     # A workload without the size profile cannot run at it: leave it out
     # rather than record a failed cell for each of its impls and allocators.
     by_id, section_of, skipped_workloads, sections = {}, {}, [], []
-    for name, size, part_cells in parts:
+    for section, size, part_cells in parts:
+        name = section["name"] if section else None
         no_size = without_size(listing, size)
         left_out = sorted({c.workload for c in part_cells} & set(no_size))
         for c in part_cells:
@@ -185,6 +190,8 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
             skipped_workloads = left_out
         else:
             sections.append({"name": name, "size": size, "skipped_workloads": left_out})
+            if section.get("why"):
+                sections[-1]["why"] = section["why"]
     if not by_id:
         raise PlanError(f"no selected workload defines size '{main_size}' "
                         f"(see `sizes` in workloads/*.json)")

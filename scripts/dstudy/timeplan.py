@@ -4,6 +4,9 @@ import math
 from dataclasses import dataclass, field
 
 from . import cells as cells_mod
+from .cost_model import PARTS
+
+PART_NAMES = dict(PARTS, runner="the runner between cells")
 
 
 def duration(seconds):
@@ -26,6 +29,7 @@ class TimePlan:
     overhead_s: float                # the runner's own time per cell
     machine: str | None
     shards: list = field(default_factory=list)  # [(k, cells, seconds)] with --shards
+    sections: list = field(default_factory=list)  # the plan's sections (plan.Plan.sections)
 
     def seconds(self, cells):
         """Estimated wall time of these cells run one after another (the
@@ -55,6 +59,16 @@ class TimePlan:
                 count[c.impl] = count.get(c.impl, 0) + 1
         return [f"{i} ({n})" for i, n in sorted(count.items(), key=lambda x: -x[1])]
 
+    def breakdown(self):
+        """[(part, seconds)] over cost_model.PARTS and the runner's time
+        between cells ("runner"), largest first, zero parts left out."""
+        total = {}
+        for c in self.cells:
+            for part, s in self.estimates[c.id].parts.items():
+                total[part] = total.get(part, 0.0) + s
+        total["runner"] = self.overhead_s * len(self.cells)
+        return sorted(((p, s) for p, s in total.items() if s > 0), key=lambda x: -x[1])
+
     def largest_parts(self, n=5):
         """The impls taking most of the time: [(impl, fraction)]."""
         by_impl = {}
@@ -69,7 +83,7 @@ def make(plan, model, shards=None):
     shards as `--shard k/N` would."""
     estimates = {c.id: model.estimate(c, plan.size_of(c), plan.settings) for c in plan.cells}
     tp = TimePlan(cells=list(plan.cells), estimates=estimates, overhead_s=model.overhead_s,
-                  machine=model.machine)
+                  machine=model.machine, sections=list(plan.sections))
     if shards:
         for k in range(1, shards + 1):
             part = cells_mod.shard(plan.cells, k, shards)
@@ -95,6 +109,12 @@ def lines(tp, timeout_s=None):
         out.append(f"  never measured ({what}): {factor} {', '.join(names)}")
     parts = ", ".join(f"{impl} {share:.0%}" for impl, share in tp.largest_parts())
     out.append(f"  largest parts: {parts}")
+    total = tp.total_s or 1.0
+    out.append("  where the time goes: " + ", ".join(
+        f"{PART_NAMES[p]} {duration(s)} ({s / total:.0%})" for p, s in tp.breakdown()))
+    for sec in tp.sections:
+        if sec.get("why"):
+            out.append(f"  section {sec['name']} at size {sec['size']} ({sec['cells']} cells): {sec['why']}")
     if tp.shards:
         longest = max(s for _, _, s in tp.shards)
         shortest = min(s for _, _, s in tp.shards)

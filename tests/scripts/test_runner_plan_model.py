@@ -209,6 +209,40 @@ def test_an_impl_that_always_timed_out_is_expected_to_time_out_everywhere():
     assert model.estimate(Cell("quadratic", "drain", "u64", "glibc"), "full", SETTINGS).basis == "measured"
 
 
+def test_an_estimate_says_where_its_time_goes():
+    """fixed part + passes + latency passes + idle = the estimate, in the
+    shape's proportions; a cell at the timeout is all timeout."""
+    model = cost_model.CostModel(calibration())
+    est = model.estimate(Cell("slow", "drain", "str", "jemalloc"), "full", SETTINGS)
+    assert set(est.parts) == {"fixed", "passes", "latency", "idle"}
+    assert sum(est.parts.values()) == pytest.approx(est.seconds)
+    assert est.parts["idle"] == pytest.approx(IDLE["drain"])
+    reps = SETTINGS["repetitions"]
+    assert est.parts["fixed"] / est.parts["passes"] == pytest.approx(F / reps, rel=0.05)
+    assert est.parts["latency"] / est.parts["passes"] == pytest.approx(L, rel=0.05)
+    quiet = model.estimate(Cell("slow", "drain", "str", "jemalloc"), "full", dict(SETTINGS, latency=False))
+    assert quiet.parts["latency"] == 0
+    capped = model.estimate(Cell("slow", "churn", "str", "glibc"), "full", dict(SETTINGS, timeout_s=1))
+    assert capped.parts == {"timeout": capped.seconds}
+
+
+def test_the_time_plan_prints_its_breakdown():
+    from types import SimpleNamespace
+    from dstudy import timeplan
+    model = cost_model.CostModel(calibration(), overhead_s=0.5)
+    cells = [Cell("slow", "drain", "u64", "glibc"), Cell("fast", "churn", "u64", "glibc")]
+    plan = SimpleNamespace(cells=cells, settings=SETTINGS, size_of=lambda c: "full",
+                           sections=[{"name": "small", "size": "quick", "cells": 1, "why": "because"}])
+    tp = timeplan.make(plan, model)
+    parts = dict(tp.breakdown())
+    assert parts["runner"] == pytest.approx(1.0)
+    assert sum(parts.values()) == pytest.approx(tp.total_s)
+    text = "\n".join(timeplan.lines(tp, 3600))
+    assert "where the time goes: repetitions' latency passes" not in text or parts["latency"] == max(parts.values())
+    assert "idle probes' sleep 12 s" in text
+    assert "section small at size quick (1 cells): because" in text
+
+
 def test_the_shape_comes_from_times_taken_in_one_session():
     """Hours apart the machine's load differs: a cell measured at one
     repetition on a busy afternoon and at five on a quiet night says nothing

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from runner_helpers import REPO, invocations, latest, load_results, registered_impls, validate_results
-from dstudy.profiles import LARGE_TABLES, PROFILES
+from dstudy.profiles import LARGE_TABLES, LINEAR_ERASE, PROFILES
 
 REAL_BENCH = REPO / "build" / "release" / "dstudy_bench"
 # the fake bench's names in place of the real hash maps and workloads
@@ -57,7 +57,58 @@ def test_the_quick_profiles_large_section_names_real_hash_maps_and_workloads():
     for w in LARGE_TABLES["workloads"]:
         assert w in specs, w
         assert "full" in specs[w]["sizes"] and specs[w]["sizes"]["full"]["live"] >= 1_000_000
-    assert PROFILES["full"]["sections"] == []
+    assert LARGE_TABLES not in PROFILES["full"]["sections"]
+
+
+def test_the_full_profile_measures_the_linear_erase_containers_where_they_end():
+    """Sorted arrays (O(n) erase) never end a cell at a million keys: the
+    full profile runs them at size quick, on every workload, kv kind and
+    allocator, instead of its main matrix."""
+    assert PROFILES["full"]["sections"] == [LINEAR_ERASE]
+    assert LINEAR_ERASE["instead_of_main"] and LINEAR_ERASE["why"]
+    assert LINEAR_ERASE["size"] == "quick" and PROFILES["full"]["size"] == "full"
+    assert LINEAR_ERASE["allocators"] == ["*"] and LINEAR_ERASE["workloads"] == ["*"]
+    assert set(LINEAR_ERASE["impls"]) <= registered_impls()
+    assert all("quick" in spec["sizes"] for spec in spec_workloads().values())
+
+
+@pytest.fixture
+def fake_linear(monkeypatch):
+    monkeypatch.setitem(PROFILES["full"], "sections", [dict(LINEAR_ERASE, impls=["beta"])])
+
+
+def test_a_section_instead_of_main_takes_its_impls_out_of_the_main_matrix(study, fake_linear, tmp_path, capsys):
+    assert study("run", "--list", "--profile", "full") == 0
+    out = capsys.readouterr()
+    ids = out.out.split()
+    beta = [i for i in ids if i.startswith("beta/")]
+    assert beta and all(i.endswith("@quick") for i in beta)
+    assert {i.split("/")[1] for i in beta} == {"churn", "drain"}
+    assert all("@" not in i for i in ids if not i.startswith("beta/"))
+    assert "in section linear_erase at size quick" in out.err
+    # the plan says why, and the manifest keeps it
+    assert study("run", "--profile", "full", "--impl", "alpha,beta", "--workload", "churn", "--kv", "u64",
+                 "--allocator", "glibc") == 0
+    manifest = json.loads((latest(tmp_path) / "manifest.json").read_text())
+    assert manifest["sections"][0]["why"] == LINEAR_ERASE["why"]
+    assert manifest["sections"][0]["cells"] == 1 and manifest["cells_ok"] == 2
+    assert manifest["sizes"] == ["full", "quick"]
+    validate_results(load_results(latest(tmp_path)))
+    # without the section (an explicit size, --no-large) they are main cells again
+    for extra in (("--size", "full"), ("--no-large",)):
+        assert study("run", "--list", "--profile", "full", *extra) == 0
+        ids = capsys.readouterr().out.split()
+        assert "beta/churn/u64/glibc" in ids and not any("@" in i for i in ids)
+
+
+@pytest.mark.skipif(not REAL_BENCH.exists(), reason="build/release/dstudy_bench is not built")
+def test_the_full_profile_plans_no_cell_to_time_out(capsys):
+    from dstudy.cli import main
+    assert main(["plan", "--profile", "full", "--bench", str(REAL_BENCH), "--no-build"]) == 0
+    out = capsys.readouterr().out
+    assert "in section linear_erase at size quick" in out
+    assert "timeout" not in out.split("where the time goes")[0]
+    assert "where the time goes: " in out and "section linear_erase at size quick" in out
 
 
 @pytest.mark.skipif(not REAL_BENCH.exists(), reason="build/release/dstudy_bench is not built")
