@@ -25,6 +25,6 @@ bool register_op_loops(const char* name) {
 
 #define DSTUDY_TOOLS_CONCAT2(a, b) a##b
 #define DSTUDY_TOOLS_CONCAT(a, b) DSTUDY_TOOLS_CONCAT2(a, b)
-#define DSTUDY_REGISTER(name, Template)                                         \
+#define DSTUDY_REGISTER(name, Template, origin)                                 \
   static const bool DSTUDY_TOOLS_CONCAT(dstudy_op_loop_registered_, __LINE__) = \
       ::dstudy::bench::tools::register_op_loops<Template>(#name);

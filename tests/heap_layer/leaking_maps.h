@@ -73,6 +73,6 @@ class ReallocLeakingMap : public Base<K, V> {
 
 }  // namespace dstudy::heap_layer_test
 
-DSTUDY_REGISTER(malloc_leaking_map, dstudy::heap_layer_test::MallocLeakingMap)
-DSTUDY_REGISTER(calloc_leaking_map, dstudy::heap_layer_test::CallocLeakingMap)
-DSTUDY_REGISTER(realloc_leaking_map, dstudy::heap_layer_test::ReallocLeakingMap)
+DSTUDY_REGISTER(malloc_leaking_map, dstudy::heap_layer_test::MallocLeakingMap, study)
+DSTUDY_REGISTER(calloc_leaking_map, dstudy::heap_layer_test::CallocLeakingMap, study)
+DSTUDY_REGISTER(realloc_leaking_map, dstudy::heap_layer_test::ReallocLeakingMap, study)
