@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace dstudy::probes {
@@ -84,32 +85,6 @@ auto forward(F f, A... a) {
 }
 
 }  // namespace
-
-void* allocate(std::size_t n, bool array) {
-  static const New scalar = next<New>("_Znwm"), vector = next<New>("_Znam");
-  return counted(forward(array ? vector : scalar, n), n);
-}
-void* allocate(std::size_t n, std::align_val_t a, bool array) {
-  static const NewAligned scalar = next<NewAligned>("_ZnwmSt11align_val_t"),
-                          vector = next<NewAligned>("_ZnamSt11align_val_t");
-  return counted(forward(array ? vector : scalar, n, a), n);
-}
-void release(void* p, bool array) noexcept {
-  static const Delete scalar = next<Delete>("_ZdlPv"), vector = next<Delete>("_ZdaPv");
-  count(p, -1);
-  forward(array ? vector : scalar, p);
-}
-void release(void* p, std::size_t n, bool array) noexcept {
-  static const DeleteSized scalar = next<DeleteSized>("_ZdlPvm"), vector = next<DeleteSized>("_ZdaPvm");
-  count(p, -1);
-  forward(array ? vector : scalar, p, n);
-}
-void release(void* p, std::align_val_t a, bool array) noexcept {
-  static const DeleteAligned scalar = next<DeleteAligned>("_ZdlPvSt11align_val_t"),
-                             vector = next<DeleteAligned>("_ZdaPvSt11align_val_t");
-  count(p, -1);
-  forward(array ? vector : scalar, p, a);
-}
 
 // ---- the C allocation functions ---------------------------------------------
 // They forward to the next definitions after this executable's (the
@@ -205,7 +180,60 @@ void count_realloc(void* old_p, std::size_t old_usable, void* new_p, std::size_t
   count(new_p, +1, requested);
 }
 
+// libstdc++'s operator new is malloc in a loop that calls the new_handler
+// and throws bad_alloc, its operator delete is free. Where it is the next
+// definition (no allocator that defines its own is preloaded), the plain
+// forms call the next malloc and free directly: forwarding through
+// libstdc++ would pass every allocation through this file's malloc a
+// second time, a cost the timed passes would pay. A failed malloc goes on
+// to libstdc++'s operator new for its new_handler and bad_alloc.
+bool next_new_is_libstdcxx() noexcept {
+  Dl_info info;
+  void* f = dlsym(RTLD_NEXT, "_Znwm");
+  return f && dladdr(f, &info) && info.dli_fname && std::strstr(info.dli_fname, "libstdc++");
+}
+const CFunctions* direct() noexcept {
+  static const bool libstdcxx = next_new_is_libstdcxx();
+  return libstdcxx ? next_functions() : nullptr;
+}
+
 }  // namespace
+
+void* allocate(std::size_t n, bool array) {
+  if (const CFunctions* f = direct())
+    if (void* p = f->malloc(n != 0 ? n : 1)) return counted(p, n);
+  static const New scalar = next<New>("_Znwm"), vector = next<New>("_Znam");
+  return counted(forward(array ? vector : scalar, n), n);
+}
+void* allocate(std::size_t n, std::align_val_t a, bool array) {
+  static const NewAligned scalar = next<NewAligned>("_ZnwmSt11align_val_t"),
+                          vector = next<NewAligned>("_ZnamSt11align_val_t");
+  return counted(forward(array ? vector : scalar, n, a), n);
+}
+void release(void* p, bool array) noexcept {
+  if (const CFunctions* f = direct()) {
+    count(p, -1);
+    return f->free(p);
+  }
+  static const Delete scalar = next<Delete>("_ZdlPv"), vector = next<Delete>("_ZdaPv");
+  count(p, -1);
+  forward(array ? vector : scalar, p);
+}
+void release(void* p, std::size_t n, bool array) noexcept {
+  if (const CFunctions* f = direct()) {
+    count(p, -1);
+    return f->free(p);
+  }
+  static const DeleteSized scalar = next<DeleteSized>("_ZdlPvm"), vector = next<DeleteSized>("_ZdaPvm");
+  count(p, -1);
+  forward(array ? vector : scalar, p, n);
+}
+void release(void* p, std::align_val_t a, bool array) noexcept {
+  static const DeleteAligned scalar = next<DeleteAligned>("_ZdlPvSt11align_val_t"),
+                             vector = next<DeleteAligned>("_ZdaPvSt11align_val_t");
+  count(p, -1);
+  forward(array ? vector : scalar, p, a);
+}
 
 void* c_malloc(std::size_t n) noexcept {
   const CFunctions* f = next_functions();
