@@ -112,7 +112,8 @@ def pooled_metric(metric, a, b):
     return dataclasses.replace(
         metric, value=lambda p: p.value,
         samples=(lambda p: list(p.samples)) if (metric.samples or rounds) else None,
-        floor=lambda x, y: metric.floor(x.cells[0], y.cells[0]))
+        floor=lambda x, y: metric.floor(x.cells[0], y.cells[0]),
+        disturbed=lambda p: sum(metric.disturbed(c) for c in p.cells))
 
 
 def _fmt(metric, v):
