@@ -102,6 +102,18 @@ def parser():
         "(impl x workload x kv x allocator). See docs/running.md."))
     sub = top.add_subparsers(dest="command", required=True)
 
+    add_run_parser(sub)
+    add_plan_parser(sub)
+    add_list_parser(sub)
+    add_slurm_parser(sub)
+    add_calibrate_parser(sub)
+    reference_mod.add_parser(sub)
+    add_merge_parser(sub)
+    return top
+
+
+def add_run_parser(sub):
+    """`study run`: the matrix, a filtered part of it, a shard or a trace."""
     run = sub.add_parser("run", help="run the matrix (or a filtered part, or a shard)")
     add_selection_args(run)
     add_settings_args(run)
@@ -145,18 +157,27 @@ def parser():
                      help="trace workloads: paced replay, op i due at its recorded time x SCALE "
                           "(passed to dstudy_bench --pace)")
 
+
+def add_plan_parser(sub):
+    """`study plan`: the time plan alone."""
     pln = sub.add_parser("plan", help="how many cells and how long: the time plan, nothing run")
     add_selection_args(pln)
     add_settings_args(pln)
     pln.add_argument("--shard", help="k/n: the plan of one shard")
     pln.add_argument("--shards", type=int, metavar="N", help="the time per shard for N shards")
 
+
+def add_list_parser(sub):
+    """`study list`: impls, workloads, allocators or cells."""
     lst = sub.add_parser("list", help="impls, workloads, allocators or cells")
     lst.add_argument("what", nargs="?", default="all",
                      choices=["all", "impls", "workloads", "allocators", "cells"])
     add_selection_args(lst)
     lst.add_argument("--json", action="store_true", help="print JSON")
 
+
+def add_slurm_parser(sub):
+    """`study slurm`: the batch jobs of a sharded run."""
     slu = sub.add_parser("slurm", help="write the Slurm jobs of a sharded run (build, shard array, "
                                        "merge) and their time plan; --submit submits them")
     add_selection_args(slu)
@@ -185,6 +206,9 @@ def parser():
                           "shards measured on different CPUs")
     slu.add_argument("--submit", action="store_true", help="submit the jobs (RESULTS/slurm/submit.sh)")
 
+
+def add_calibrate_parser(sub):
+    """`study calibrate`: the cost model's calibration file."""
     cal = sub.add_parser("calibrate", help="write the cost model's calibration file from run folders")
     cal.add_argument("out", metavar="OUT_JSON",
                      help="the file to write (the committed one: scripts/dstudy/calibration.json)")
@@ -192,8 +216,9 @@ def parser():
     cal.add_argument("--about", required=True,
                      help="how and when the runs were measured (kept in the file)")
 
-    reference_mod.add_parser(sub)
 
+def add_merge_parser(sub):
+    """`study merge`: shard run folders into one."""
     mrg = sub.add_parser("merge", help="combine shard run folders into one run folder")
     mrg.add_argument("out_dir", metavar="OUT_DIR")
     mrg.add_argument("run_dirs", nargs="+", metavar="SHARD_DIR")
@@ -202,7 +227,6 @@ def parser():
                           "OUT_DIR/<model>/ (without it such a merge is refused)")
     mrg.add_argument("--replace", action="store_true",
                      help="OUT_DIR may hold an earlier merge's output: replace it")
-    return top
 
 
 def resolve_bench(args, stored=None):
