@@ -78,7 +78,7 @@ std::vector<std::string> impl_names() {
 }
 
 // The result contract's constants as this binary defines them; the Python
-// side defines its own once (scripts/dstudy/contract.py) and a test compares
+// side defines its own once (scripts/dstudy_runner/contract.py) and a test compares
 // the two (tests/scripts/test_contract.py).
 nlohmann::json contract() {
   nlohmann::json layers = {"payload_bytes"};

@@ -3,7 +3,7 @@ throughput, P99 and peak memory (the headline layer), a Mann-Whitney U test
 on the per-repetition throughput, and a verdict per cell against thresholds."""
 from dataclasses import dataclass, field
 
-from dstudy.contract import OP_TYPES
+from dstudy_runner.contract import OP_TYPES
 from scipy.stats import mannwhitneyu
 
 from .metrics import THROUGHPUT, fmt_ops

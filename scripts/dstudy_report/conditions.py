@@ -4,7 +4,7 @@ warnings), cells that shared the machine, and the table sizes against the
 CPU's caches (so an in-cache result is never read as a large-table one)."""
 from dataclasses import dataclass
 
-from dstudy.contract import ENV_CACHE_BYTES, ENV_TURBO, LATENCY_TIE_RESOLUTIONS, STEADY_GOVERNOR
+from dstudy_runner.contract import ENV_CACHE_BYTES, ENV_TURBO, LATENCY_TIE_RESOLUTIONS, STEADY_GOVERNOR
 
 from .load import is_num
 from .metrics import fmt_bytes, fmt_count

@@ -3,7 +3,7 @@ one panel per allocator. Green is better in the new run, red worse, on a log
 scale that saturates at 2x either way."""
 import math
 
-from dstudy.contract import KV_KINDS
+from dstudy_runner.contract import KV_KINDS
 
 from .fig_common import save
 from .fig_matrix import MCell, draw_matrix, panel_grid

@@ -6,7 +6,7 @@ import math
 
 import matplotlib.pyplot as plt
 
-from dstudy.contract import PERCENTILES
+from dstudy_runner.contract import PERCENTILES
 
 from .fig_common import COLOURS, finish_group_figure
 

@@ -6,7 +6,7 @@ and the mean and P99 probe lengths at the last headline phase beside the
 find-miss cost."""
 import matplotlib.pyplot as plt
 
-from dstudy.contract import PROBE_LENGTH_UNIT
+from dstudy_runner.contract import PROBE_LENGTH_UNIT
 
 from .fig_common import COLOURS, MARKERS, group_key, group_name, save
 

@@ -8,7 +8,7 @@ import math
 
 import matplotlib.pyplot as plt
 
-from dstudy.contract import ENV_CACHE_BYTES, sweep_live
+from dstudy_runner.contract import ENV_CACHE_BYTES, sweep_live
 
 from .fig_common import COLOURS, MARKERS, save, slug
 

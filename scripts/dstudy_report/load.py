@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from dstudy import schema, sidecar_figures
-from dstudy.contract import (HEADLINE_LAYER, KV_KINDS, NOT_APPLICABLE, RESULTS_SCHEMA_VERSION,
-                             SIDECAR_SCHEMA_VERSION)
-from dstudy.sidecar_figures import is_num
+from dstudy_runner import schema, sidecar_figures
+from dstudy_runner.contract import (HEADLINE_LAYER, KV_KINDS, NOT_APPLICABLE, RESULTS_SCHEMA_VERSION,
+                                    SIDECAR_SCHEMA_VERSION)
+from dstudy_runner.sidecar_figures import is_num
 
 
 class ReportError(Exception):

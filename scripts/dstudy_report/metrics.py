@@ -17,7 +17,7 @@ Metric keys (used by --objective, docs/reports.md lists them):
 from dataclasses import dataclass
 from typing import Callable
 
-from dstudy.contract import LATENCY_TIE_RESOLUTIONS, MIN_SAMPLES, OP_TYPES, PERCENTILES
+from dstudy_runner.contract import LATENCY_TIE_RESOLUTIONS, MIN_SAMPLES, OP_TYPES, PERCENTILES
 
 # Memory is measured once per cell (the first pass of the first repetition,
 # docs/result-schema.md); heap_bytes counts exact allocation sizes, so it is

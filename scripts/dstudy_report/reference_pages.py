@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from dstudy import rounds
+from dstudy_runner import rounds
 
 from . import drift_table, pathological_table
 from .findings import HOLDS, evaluate_all

@@ -1,4 +1,4 @@
-"""A reference study's compact results (scripts/dstudy/compact.py): the
+"""A reference study's compact results (scripts/dstudy_runner/compact.py): the
 study's manifest and one loaded Run per step (per round of a step with
 rounds), read through the report's loader."""
 import json

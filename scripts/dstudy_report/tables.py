@@ -3,7 +3,7 @@ and HTML writers both render, so the two always show the same numbers."""
 import json
 from dataclasses import dataclass, field
 
-from dstudy.contract import OP_TYPES, PERCENTILES
+from dstudy_runner.contract import OP_TYPES, PERCENTILES
 
 from .metrics import (BUILD, COLD, GROWTH, MEMORY_PEAK, RETENTION, THROUGHPUT, fmt_bytes, fmt_count,
                       fmt_ns, fmt_ratio, percentile_text)

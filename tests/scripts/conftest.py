@@ -1,5 +1,5 @@
 """Shared setup of the script tests, loaded by pytest before any test module
-here: scripts/ goes on sys.path (the tests import dstudy and
+here: scripts/ goes on sys.path (the tests import dstudy_runner and
 dstudy_report), and the runner's fixtures (fake_allocators, env, study,
 fake_calibration) are defined once for every test that names them, so no
 module imports them."""
@@ -15,8 +15,8 @@ if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 from runner_helpers import FAKE_BENCH  # noqa: E402
-from dstudy import cost_model  # noqa: E402
-from dstudy.cost_model import Observation  # noqa: E402
+from dstudy_runner import cost_model  # noqa: E402
+from dstudy_runner.cost_model import Observation  # noqa: E402
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def env(tmp_path, monkeypatch):
 @pytest.fixture
 def study(tmp_path, fake_allocators, env):
     """Calls the runner in-process: study('run', ...) -> exit code."""
-    from dstudy.cli import main
+    from dstudy_runner.cli import main
 
     def call(command, *args, results=True, bench=True):
         argv = [command]

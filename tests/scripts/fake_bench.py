@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from dstudy.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_NOT_APPLICABLE, EXIT_OK, EXIT_USAGE,  # noqa: E402
-                             HEADLINE_LAYER, LAYERS, MIN_SAMPLES, OP_TYPES, SIDECAR_SCHEMA_VERSION,
-                             SPREAD_WARNING_PCT)
+from dstudy_runner.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_NOT_APPLICABLE, EXIT_OK, EXIT_USAGE,  # noqa: E402
+                                    HEADLINE_LAYER, LAYERS, MIN_SAMPLES, OP_TYPES, SIDECAR_SCHEMA_VERSION,
+                                    SPREAD_WARNING_PCT)
 
 # The op types a generated preset has (a trace adds update and erase_miss).
 PRESET_OP_TYPES = OP_TYPES[:4]

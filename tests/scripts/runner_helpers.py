@@ -13,8 +13,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from dstudy import schema  # noqa: E402
-from dstudy.contract import NOT_APPLICABLE  # noqa: E402
+from dstudy_runner import schema  # noqa: E402
+from dstudy_runner.contract import NOT_APPLICABLE  # noqa: E402
 
 FAKE_BENCH = Path(__file__).resolve().parent / "fake_bench.py"
 STUDY = REPO / "scripts" / "study"

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from dstudy import contract  # noqa: E402
+from dstudy_runner import contract  # noqa: E402
 
 BENCH = ROOT / "build" / "release" / "dstudy_bench"
 

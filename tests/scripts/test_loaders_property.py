@@ -10,8 +10,8 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dstudy import cli, outcome, store
-from dstudy import trace as trace_mod
+from dstudy_runner import cli, outcome, store
+from dstudy_runner import trace as trace_mod
 from dstudy_report.load import ReportError, load_run
 
 # Bounded, so the whole module stays a few seconds of the test command.

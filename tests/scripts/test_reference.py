@@ -16,7 +16,7 @@ from runner_helpers import FAKE_BENCH, REPO
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(FIXTURES))
 import make_fixtures  # noqa: E402
-from dstudy import reference as reference_cmd, reference_plan, rounds  # noqa: E402
+from dstudy_runner import reference as reference_cmd, reference_plan, rounds  # noqa: E402
 from dstudy_report import pathological_table  # noqa: E402
 from dstudy_report.findings import (SELECT_FIELDS, FindingError, compare_outcomes, evaluate_all,  # noqa: E402
                                     load_findings)

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from runner_helpers import FAKE_BENCH
-from dstudy import allocators, cells
-from dstudy.bench import listing as bench_listing
+from dstudy_runner import allocators, cells
+from dstudy_runner.bench import listing as bench_listing
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ are named as they finish and counted in the summary and the manifest."""
 import io
 
 from runner_helpers import latest, load_results, validate_results
-from dstudy.cells import Cell
-from dstudy.progress import Progress
+from dstudy_runner.cells import Cell
+from dstudy_runner.progress import Progress
 
 REASON = "other processes kept 0.90 cores busy (> 0.5)"
 
@@ -43,7 +43,7 @@ def test_terminal_progress_keeps_the_warning_line():
 
 
 def test_failed_cells_are_not_counted_as_competing():
-    from dstudy.manifest import competing, tally
+    from dstudy_runner.manifest import competing, tally
     load = {"machine_load": {"competing": True, "reason": "r"}}
     ok = {"id": "a", "status": "ok", "sidecar": load}
     failed = {"id": "b", "status": "failed", "sidecar": load,

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from runner_helpers import FAKE_BENCH, invocations, latest, load_results, run_study_process, validate_results
-from dstudy import store
+from dstudy_runner import store
 
 ALLOCATORS = "glibc,jemalloc,mimalloc,tcmalloc"
 
@@ -82,7 +82,7 @@ def test_sigkill_at_many_points_resumes_with_every_cell_whole_or_rerun(tmp_path,
 WRITER = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from dstudy import store
+from dstudy_runner import store
 print("ready", flush=True)
 for version in range(1000000):
     store.write_json(sys.argv[2], {"version": version, "cells": ["x" * 100] * 20000})

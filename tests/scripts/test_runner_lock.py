@@ -5,7 +5,7 @@ import os
 import time
 
 from runner_helpers import FAKE_BENCH, invocations, latest, load_results, run_study_process, validate_results
-from dstudy import lock
+from dstudy_runner import lock
 
 ALL4 = "glibc,jemalloc,mimalloc,tcmalloc"
 

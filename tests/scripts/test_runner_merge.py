@@ -2,8 +2,8 @@
 import json
 
 from runner_helpers import latest, load_results, validate_results
-from dstudy import store
-from dstudy.contract import RESULTS_SCHEMA_VERSION
+from dstudy_runner import store
+from dstudy_runner.contract import RESULTS_SCHEMA_VERSION
 
 
 def latest_in(d):

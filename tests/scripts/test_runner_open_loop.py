@@ -5,7 +5,7 @@ setting and refuses a new one; the open_loop section reaches results.json."""
 import pytest
 
 from runner_helpers import invocations, latest, load_results
-from dstudy.profiles import PROFILES
+from dstudy_runner.profiles import PROFILES
 
 
 def argv_of(env):

@@ -6,9 +6,9 @@ import subprocess
 import pytest
 
 from runner_helpers import FAKE_BENCH
-from dstudy import outcome
-from dstudy.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_NOT_APPLICABLE, EXIT_USAGE,
-                             NOT_APPLICABLE, SIDECAR_SCHEMA_VERSION)
+from dstudy_runner import outcome
+from dstudy_runner.contract import (EXIT_ALLOCATOR, EXIT_CHECK, EXIT_ERROR, EXIT_NOT_APPLICABLE, EXIT_USAGE,
+                                    NOT_APPLICABLE, SIDECAR_SCHEMA_VERSION)
 
 
 def write_outputs(d, version=SIDECAR_SCHEMA_VERSION, checks_ok=True, change=None):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from runner_helpers import invocations, latest, load_results, registered_impls, validate_results
-from dstudy.profiles import PROFILES
+from dstudy_runner.profiles import PROFILES
 
 DEFAULTS = ("glibc", "jemalloc", "mimalloc", "tcmalloc")
 

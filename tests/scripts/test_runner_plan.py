@@ -3,8 +3,8 @@
 import pytest
 
 from runner_helpers import latest
-from dstudy import cost_model, progress as progress_mod
-from dstudy.cells import Cell
+from dstudy_runner import cost_model, progress as progress_mod
+from dstudy_runner.cells import Cell
 
 
 def plan_lines(capsys, which="out"):
@@ -121,7 +121,7 @@ def test_the_run_records_what_the_model_learns_from(study, tmp_path):
 def test_a_busy_machine_is_said(monkeypatch, fake_calibration):
     """The plan is for a quiet machine; planned on a busy one of the same
     kind, it says how much longer a cell takes there now."""
-    from dstudy import cli, manifest
+    from dstudy_runner import cli, manifest
     model, _ = cost_model.load(None, fake_calibration)
     monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(manifest, "cpu_model", lambda: "cal cpu")

@@ -1,4 +1,4 @@
-"""The cost model (scripts/dstudy/cost_model.py): it recovers the structure
+"""The cost model (scripts/dstudy_runner/cost_model.py): it recovers the structure
 of cell times it was fitted on, predicts combinations it never saw from their
 parts, and learns from earlier runs."""
 import json
@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from dstudy import cost_model, store
-from dstudy.cells import Cell
-from dstudy.cost_model import Observation
+from dstudy_runner import cost_model, store
+from dstudy_runner.cells import Cell
+from dstudy_runner.cost_model import Observation
 
 # Synthetic truth: wall = idle + W x (F + r (1 + L x latency)) / (F + 1 + L),
 # W = product of per-level factors.
@@ -228,7 +228,7 @@ def test_an_estimate_says_where_its_time_goes():
 
 def test_the_time_plan_prints_its_breakdown():
     from types import SimpleNamespace
-    from dstudy import timeplan
+    from dstudy_runner import timeplan
     model = cost_model.CostModel(calibration(), overhead_s=0.5)
     cells = [Cell("slow", "drain", "u64", "glibc"), Cell("fast", "churn", "u64", "glibc")]
     plan = SimpleNamespace(cells=cells, settings=SETTINGS, size_of=lambda c: "full",

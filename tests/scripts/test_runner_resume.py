@@ -86,7 +86,7 @@ def test_interrupted_run_resumes(tmp_path, fake_allocators, env, sig):
 
 
 def test_a_signal_while_a_cell_starts_waits_until_it_can_be_killed():
-    from dstudy.runner import Interrupted, Stopper
+    from dstudy_runner.runner import Interrupted, Stopper
     s = Stopper()
     with s.deferred():
         s.handler(signal.SIGTERM, None)  # Popen in progress: no exception here

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from runner_helpers import FAKE_BENCH, invocations, load_results, run_study_process, validate_results
-from dstudy import store
+from dstudy_runner import store
 
 
 def test_run_dir_starts_then_continues(study, tmp_path, env):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from runner_helpers import REPO, invocations, latest, load_results, registered_impls, validate_results
-from dstudy.profiles import LARGE_TABLES, LINEAR_ERASE, PROFILES
+from dstudy_runner.profiles import LARGE_TABLES, LINEAR_ERASE, PROFILES
 
 REAL_BENCH = REPO / "build" / "release" / "dstudy_bench"
 # the fake bench's names in place of the real hash maps and workloads
@@ -103,7 +103,7 @@ def test_a_section_instead_of_main_takes_its_impls_out_of_the_main_matrix(study,
 
 @pytest.mark.skipif(not REAL_BENCH.exists(), reason="build/release/dstudy_bench is not built")
 def test_the_full_profile_plans_no_cell_to_time_out(capsys):
-    from dstudy.cli import main
+    from dstudy_runner.cli import main
     assert main(["plan", "--profile", "full", "--bench", str(REAL_BENCH), "--no-build"]) == 0
     out = capsys.readouterr().out
     assert "in section linear_erase at size quick" in out
@@ -113,7 +113,7 @@ def test_the_full_profile_plans_no_cell_to_time_out(capsys):
 
 @pytest.mark.skipif(not REAL_BENCH.exists(), reason="build/release/dstudy_bench is not built")
 def test_the_real_listing_gives_the_large_section_its_14_cells(capsys):
-    from dstudy.cli import main
+    from dstudy_runner.cli import main
     # --list runs nothing: it reads dstudy_bench --list only
     assert main(["run", "--list", "--bench", str(REAL_BENCH), "--no-build", "--allocator", "glibc"]) == 0
     out = capsys.readouterr()

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from runner_helpers import FAKE_BENCH, load_results, validate_results
-from dstudy import slurm as slurm_mod
+from dstudy_runner import slurm as slurm_mod
 
 SELECTION = ("--workload", "churn,drain", "--allocator", "glibc", "--no-large")
 
@@ -75,7 +75,7 @@ def test_without_an_estimate_the_time_must_be_given(study, tmp_path, capsys):
 
 
 def test_every_shard_gets_the_selection_of_the_plan(study, jobs, capsys):
-    from dstudy.cli import main
+    from dstudy_runner.cli import main
     sel = selection_of(jobs)
     assert "--allocators-file" in sel  # the fixture's, as an absolute path
     capsys.readouterr()

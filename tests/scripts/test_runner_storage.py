@@ -5,7 +5,7 @@ import json
 import subprocess
 
 from runner_helpers import FAKE_BENCH, latest, load_results, validate_results
-from dstudy import cells_csv, sidecar_figures, store
+from dstudy_runner import cells_csv, sidecar_figures, store
 from dstudy_report.load import load_run
 
 RAW_FILES = {"gbench.json", "stdout.txt", "stderr.txt"}

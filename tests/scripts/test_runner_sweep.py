@@ -5,8 +5,8 @@ import json
 import pytest
 
 from runner_helpers import REPO, invocations, latest, load_results, registered_impls, validate_results
-from dstudy.contract import sweep_live
-from dstudy.profiles import LARGE_TABLES, PROFILES, SWEEP, sweep_size
+from dstudy_runner.contract import sweep_live
+from dstudy_runner.profiles import LARGE_TABLES, PROFILES, SWEEP, sweep_size
 
 FAKE_SWEEP = {"points": [1000, 10000, 100000], "allocators": ["glibc"],
               "impls": ["alpha", "beta"], "workloads": ["churn", "drain"]}
@@ -75,7 +75,7 @@ def test_points_need_the_sweep_profile(study, capsys):
 @pytest.mark.skipif(not (REPO / "build" / "release" / "dstudy_bench").exists(),
                     reason="build/release/dstudy_bench is not built")
 def test_the_real_listing_gives_every_point_its_cells(capsys):
-    from dstudy.cli import main
+    from dstudy_runner.cli import main
     bench = REPO / "build" / "release" / "dstudy_bench"
     assert main(["run", "--list", "--profile", "sweep", "--bench", str(bench), "--no-build"]) == 0
     out = capsys.readouterr()

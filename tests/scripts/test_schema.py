@@ -15,7 +15,7 @@ import pytest
 
 from report_helpers import BASE, FIXTURES, NEW, fixture_doc
 from runner_helpers import FAKE_BENCH, REPO
-from dstudy import contract, schema
+from dstudy_runner import contract, schema
 from dstudy_report.load import ReportError, load_run
 
 sys.path.insert(0, str(FIXTURES))

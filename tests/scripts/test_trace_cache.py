@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from dstudy import trace as trace_mod  # noqa: E402
+from dstudy_runner import trace as trace_mod  # noqa: E402
 from dstudy_report.load import load_run  # noqa: E402
 
 BENCH = ROOT / "build" / "release" / "dstudy_bench"

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "scripts"))
 sys.path.insert(0, str(REPO / "scripts"))
 from runner_helpers import load_results, validate_results  # noqa: E402
-from dstudy import store  # noqa: E402
+from dstudy_runner import store  # noqa: E402
 
 
 def fail(message):

@@ -3,7 +3,7 @@
 The runner, the merge, the report loader, the fixtures and the fake bench all
 import these; the C++ side defines the same names in bench/ and a test
 compares the two (tests/scripts/test_contract.py). The documents' shapes are
-the JSON Schemas in docs/schema/ (scripts/dstudy/schema.py validates against
+the JSON Schemas in docs/schema/ (scripts/dstudy_runner/schema.py validates against
 them); docs/result-schema.md says what each field means.
 """
 from . import schema

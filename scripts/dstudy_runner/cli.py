@@ -85,7 +85,7 @@ def add_settings_args(p, results_required=False):
                        help="where run folders go (default results/); the time plan learns "
                             "from the earlier runs there")
     p.add_argument("--calibration", metavar="FILE", default=str(cost_model.CALIBRATION),
-                   help="the time plan's measured cell times (default scripts/dstudy/"
+                   help="the time plan's measured cell times (default scripts/dstudy_runner/"
                         "calibration.json; `scripts/study calibrate` writes one)")
     p.add_argument("--timeout", type=float, help="seconds per cell (profile default: quick 300, full 3600)")
     p.add_argument("--repetitions", type=int, help="override the profile's repetitions")
@@ -211,7 +211,7 @@ def add_calibrate_parser(sub):
     """`study calibrate`: the cost model's calibration file."""
     cal = sub.add_parser("calibrate", help="write the cost model's calibration file from run folders")
     cal.add_argument("out", metavar="OUT_JSON",
-                     help="the file to write (the committed one: scripts/dstudy/calibration.json)")
+                     help="the file to write (the committed one: scripts/dstudy_runner/calibration.json)")
     cal.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     cal.add_argument("--about", required=True,
                      help="how and when the runs were measured (kept in the file)")

@@ -37,7 +37,7 @@ LARGE_TABLES = {
 # Containers whose erase moves O(n) elements (sorted arrays: boost's
 # flat_map and the sorted vector that erases at once). At a million keys none
 # of their cells ends within the full profile's hour (each measured reached
-# 1300 s at one repetition, scripts/dstudy/calibration.json): run there, they
+# 1300 s at one repetition, scripts/dstudy_runner/calibration.json): run there, they
 # would be 544 failed `timeout` cells, most of the full profile's time, and
 # measure nothing. So the full profile measures them at size quick (20k live
 # keys, where every one of their cells was measured to end in seconds) with
