@@ -9,11 +9,11 @@
 #include <cmath>
 #include <mutex>
 
-#include "bench/cell_benchmark.h"
-#include "bench/cell_metrics.h"
-#include "bench/cell_runner.h"
-#include "bench/pass_codec.h"
-#include "bench/result_writer.h"
+#include "bench/cell/cell_benchmark.h"
+#include "bench/cell/cell_runner.h"
+#include "bench/codec/pass_codec.h"
+#include "bench/output/result_writer.h"
+#include "bench/pass/cell_metrics.h"
 #include "impls/core/value_types.h"
 #include "impls/tombstone_map.h"
 #include "tests/harness/skip_under_sanitizer.h"

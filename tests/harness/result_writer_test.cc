@@ -4,7 +4,7 @@
 // counts, the memory figures the headline layer gives the top level, and the
 // atomic file write. run_cell_test.cc runs whole cells; test_end_to_end.py
 // validates real output against the schema.
-#include "bench/result_writer.h"
+#include "bench/output/result_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/cell_metrics.h"
+#include "bench/pass/cell_metrics.h"
 
 namespace dstudy::bench {
 namespace {

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "bench/cell_metrics.h"
-#include "bench/cell_run.h"
+#include "bench/cell/cell_run.h"
+#include "bench/pass/cell_metrics.h"
 #include "bench/probes/cycle_timer.h"
 
 namespace dstudy::bench {

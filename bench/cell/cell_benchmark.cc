@@ -1,13 +1,13 @@
-#include "bench/cell_benchmark.h"
+#include "bench/cell/cell_benchmark.h"
 
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <sstream>
 
-#include "bench/cell_metrics.h"
-#include "bench/pass_codec.h"
-#include "bench/repetition_process.h"
+#include "bench/cell/repetition_process.h"
+#include "bench/codec/pass_codec.h"
+#include "bench/pass/cell_metrics.h"
 
 namespace dstudy::bench {
 

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/cell_result.h"
-#include "bench/open_loop_pass.h"
+#include "bench/open_loop/open_loop_pass.h"
+#include "bench/pass/cell_result.h"
 
 namespace dstudy::bench {
 

@@ -1,7 +1,7 @@
-#include "bench/result_writer.h"
+#include "bench/output/result_writer.h"
 
-#include "bench/json_optional.h"
-#include "bench/pass_codec.h"
+#include "bench/codec/json_optional.h"
+#include "bench/codec/pass_codec.h"
 
 #include <algorithm>
 #include <cstdio>

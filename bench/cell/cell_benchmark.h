@@ -19,8 +19,8 @@
 
 #include <string>
 
-#include "bench/cell_driver.h"
-#include "bench/cell_run.h"
+#include "bench/cell/cell_driver.h"
+#include "bench/cell/cell_run.h"
 
 namespace dstudy::bench {
 

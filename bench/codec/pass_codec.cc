@@ -1,6 +1,6 @@
-#include "bench/pass_codec.h"
+#include "bench/codec/pass_codec.h"
 
-#include "bench/json_optional.h"
+#include "bench/codec/json_optional.h"
 
 // The memory record's structs, field by field, in the namespaces where
 // argument-dependent lookup finds them.
