@@ -26,13 +26,13 @@
 #include <string>
 #include <vector>
 
-#include "bench/cell_benchmark.h"
-#include "bench/cell_registry.h"
-#include "bench/probe_lengths.h"
+#include "bench/cell/cell_benchmark.h"
+#include "bench/cell/cell_registry.h"
+#include "bench/output/result_writer.h"
+#include "bench/pass/probe_lengths.h"
 #include "bench/probes/cycle_timer.h"
 #include "bench/probes/environment.h"
 #include "bench/probes/memory_probe.h"
-#include "bench/result_writer.h"
 #include "bench/trace/trace_error.h"
 #include "bench/trace/trace_file.h"
 #include "bench/workload/stream_cache.h"

@@ -4,8 +4,8 @@
 #include <exception>
 #include <string>
 
-#include "bench/cell_registry.h"
-#include "bench/null_container.h"
+#include "bench/cell/cell_registry.h"
+#include "bench/cell/null_container.h"
 #include "bench/tools/op_loop_run.h"
 #include "bench/tools/op_loop_tool.h"
 #include "bench/workload/stream_generator.h"

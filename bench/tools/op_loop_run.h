@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "bench/op_loop.h"
-#include "bench/stream_keys.h"
+#include "bench/pass/op_loop.h"
+#include "bench/pass/stream_keys.h"
 #include "bench/tools/op_loop_tool.h"
 #include "impls/core/container.h"
 

@@ -9,9 +9,11 @@
 #include <cmath>
 #include <mutex>
 
-#include "bench/cell_benchmark.h"
-#include "bench/cell_metrics.h"
-#include "bench/cell_runner.h"
+#include "bench/cell/cell_benchmark.h"
+#include "bench/cell/cell_runner.h"
+#include "bench/codec/pass_codec.h"
+#include "bench/output/result_writer.h"
+#include "bench/pass/cell_metrics.h"
 #include "impls/core/value_types.h"
 #include "impls/tombstone_map.h"
 #include "tests/harness/skip_under_sanitizer.h"
@@ -35,6 +37,7 @@ template <template <class, class> class M>
 struct ThroughputOutcome {
   CellSetup setup;
   RepetitionResult rep;
+  std::vector<Phase> phases;
   MemoryRecord memory;
   DerivedMemory derived;
 };
@@ -46,8 +49,9 @@ ThroughputOutcome<M> run_throughput(const OperationStream& s, CellOptions option
   options.memory_sample_every = 4096;
   out.setup = d.prepare(options, fixed(s));
   out.rep = d.run_memory_pass();
+  out.phases = d.phases();
   out.memory = d.memory();
-  out.derived = derive_memory(out.memory, d.phases());
+  out.derived = derive_memory(out.memory, out.phases);
   return out;
 }
 
@@ -129,6 +133,29 @@ TEST(CellRunner, CompactProbeReadsMemoryAfterCompact) {
   EXPECT_GE(drain.after_compact->footprint_bytes, drain.after_compact->payload_bytes);
   auto plain = run_throughput<harness_test::PlainMap>(s);
   EXPECT_FALSE(plain.memory.phase_end[2].after_compact.has_value()) << "PlainMap has no compact()";
+}
+
+// The memory process hands its record to the parent as text (pass_codec.h);
+// the parent writes the sidecar's memory section from what it received. A
+// record with every kind of reading (idle, purge, compact, probe lengths,
+// heap activity) arrives exactly: the same section as from the original.
+TEST(CellRunner, MemoryRecordReachesTheParentExactly) {
+  DSTUDY_SKIP_UNDER_SANITIZED_MALLOC();
+  const auto s = make_churn_stream({.live = 20000,
+                                    .churn_steps = 20000,
+                                    .idle_probes_s = {0.01},
+                                    .purge_probe = true,
+                                    .drain_after = true,
+                                    .compact_after_drain = true});
+  const auto out = run_throughput<TombstoneMapNever>(s);
+  ASSERT_EQ(out.memory.phase_end.size(), 3u);
+  const PhaseEnd& churn = out.memory.phase_end[1];
+  ASSERT_TRUE(churn.probe_hit && churn.probe_miss && churn.after_purge && churn.heap_activity);
+  ASSERT_FALSE(churn.after_idle.empty());
+  ASSERT_TRUE(out.memory.phase_end[2].after_compact);
+  const MemoryRecord received = memory_from_json(nlohmann::json::parse(memory_to_json(out.memory).dump()));
+  EXPECT_EQ(memory_to_json(received), memory_to_json(out.memory));
+  EXPECT_EQ(memory_json(received, derive_memory(received, out.phases)), memory_json(out.memory, out.derived));
 }
 
 TEST(CellRunner, LeakShowsAsGrowthWhereACorrectContainerShowsNone) {

@@ -14,12 +14,12 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "bench/arrival_schedule.h"
-#include "bench/cell_runner.h"
-#include "bench/open_loop_pass.h"
-#include "bench/paced_loop.h"
-#include "bench/pass_codec.h"
-#include "bench/stream_keys.h"
+#include "bench/cell/cell_runner.h"
+#include "bench/codec/pass_codec.h"
+#include "bench/open_loop/arrival_schedule.h"
+#include "bench/open_loop/open_loop_pass.h"
+#include "bench/open_loop/paced_loop.h"
+#include "bench/pass/stream_keys.h"
 #include "impls/core/value_types.h"
 #include "tests/harness/test_containers.h"
 #include "tests/harness/test_streams.h"

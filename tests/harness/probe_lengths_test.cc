@@ -1,4 +1,4 @@
-// Probe lengths (bench/probe_lengths.h, container.h probe_length): a tiny
+// Probe lengths (bench/pass/probe_lengths.h, container.h probe_length): a tiny
 // tombstone map whose hash is planted, so every key's home group and tag are
 // chosen and every lookup's probe length is known by hand, read through the
 // memory recorder exactly as a phase end reads it.
@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "bench/memory_recorder.h"
-#include "bench/probe_lengths.h"
-#include "bench/stream_keys.h"
+#include "bench/memory/memory_recorder.h"
+#include "bench/pass/probe_lengths.h"
+#include "bench/pass/stream_keys.h"
 #include "impls/tombstone_map.h"
 
 namespace dstudy {

@@ -4,7 +4,7 @@
 // counts, the memory figures the headline layer gives the top level, and the
 // atomic file write. run_cell_test.cc runs whole cells; test_end_to_end.py
 // validates real output against the schema.
-#include "bench/result_writer.h"
+#include "bench/output/result_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/cell_metrics.h"
+#include "bench/pass/cell_metrics.h"
 
 namespace dstudy::bench {
 namespace {
@@ -477,7 +477,8 @@ TEST(ResultWriterMemory, DerivedFiguresPerLayerAndTheHeadlineLayersAtTheTop) {
 
 TEST(ResultWriterSidecar, PutsTheSectionsTogetherWithTheVersion) {
   CellRun run = drain_run_with_latency();
-  run.memory = {{"written_by", "the memory process"}};
+  run.memory.sample_every_ops = 500;
+  run.memory.series = {{0, "load", snapshot(0, 0)}, {500, "load", snapshot(500, 8192)}};
   const SidecarContext ctx{"glibc", {{"cpu_model", "test"}}};
   const json j = sidecar_json(run, ctx, timer());
   EXPECT_EQ(j["schema_version"], kSchemaVersion);
@@ -488,7 +489,7 @@ TEST(ResultWriterSidecar, PutsTheSectionsTogetherWithTheVersion) {
   EXPECT_EQ(j["machine_load"], detail::machine_load_json(run.machine_load));
   EXPECT_EQ(j["throughput"], detail::throughput_json(run));
   EXPECT_EQ(j["latency"], detail::latency_json(run, timer()));
-  EXPECT_EQ(j["memory"], run.memory);  // as the memory process wrote it
+  EXPECT_EQ(j["memory"], memory_json(run.memory, derive_memory(run.memory, run.phases)));
   EXPECT_EQ(j["checks"], detail::checks_json(run));
   EXPECT_EQ(j["open_loop"], detail::open_loop_json(run, timer()));  // null: no open-loop pass
   EXPECT_EQ(j.size(), 11u);

@@ -17,14 +17,14 @@
 #include <set>
 #include <thread>
 
-#include "bench/cell_benchmark.h"
-#include "bench/cell_runner.h"
+#include "bench/cell/cell_benchmark.h"
+#include "bench/cell/cell_runner.h"
+#include "bench/cell/repetition_process.h"
+#include "bench/output/result_writer.h"
 #include "bench/probes/environment.h"
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/machine_load.h"
 #include "bench/probes/memory_probe.h"
-#include "bench/repetition_process.h"
-#include "bench/result_writer.h"
 #include "bench/workload/stream_generator.h"
 #include "bench/workload/workload_spec.h"
 #include "impls/core/value_types.h"

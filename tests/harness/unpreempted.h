@@ -25,7 +25,7 @@
 #include <thread>
 #include <utility>
 
-#include "bench/open_loop_pass.h"
+#include "bench/open_loop/open_loop_pass.h"
 #include "bench/probes/cycle_timer.h"
 
 namespace dstudy::harness_test {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/stream_keys.h"
+#include "bench/pass/stream_keys.h"
 #include "bench/trace/key_size_summary.h"
 #include "bench/trace/trace_file.h"
 #include "bench/trace/trace_format.h"

@@ -1,7 +1,7 @@
 // A replayed trace's records are mapped from its file; a repetition runs in
 // a forked process, which inherits the mapping without its page-table
 // entries. The harness faults the records in before the memory baseline
-// (fault_in_stream in bench/cell_runner.h), so the rss_bytes layer counts the container, not the
+// (fault_in_stream in bench/cell/cell_runner.h), so the rss_bytes layer counts the container, not the
 // records it replays: the same as when the records are held in memory.
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "bench/cell_runner.h"
-#include "bench/repetition_process.h"
+#include "bench/cell/cell_runner.h"
+#include "bench/cell/repetition_process.h"
 #include "bench/trace/trace_file.h"
 #include "impls/core/value_types.h"
 #include "tests/harness/skip_under_sanitizer.h"

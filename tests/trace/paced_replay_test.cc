@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/cell_benchmark.h"
-#include "bench/cell_runner.h"
+#include "bench/cell/cell_benchmark.h"
+#include "bench/cell/cell_runner.h"
 #include "bench/probes/cycle_timer.h"
 #include "bench/trace/trace_file.h"
 #include "impls/core/value_types.h"

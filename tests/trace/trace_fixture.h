@@ -10,8 +10,8 @@
 #include <fstream>
 #include <string>
 
-#include "bench/cell_benchmark.h"
-#include "bench/cell_runner.h"
+#include "bench/cell/cell_benchmark.h"
+#include "bench/cell/cell_runner.h"
 #include "bench/trace/trace_convert.h"
 #include "bench/trace/trace_error.h"
 

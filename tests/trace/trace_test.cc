@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/cell_benchmark.h"
-#include "bench/cell_runner.h"
+#include "bench/cell/cell_benchmark.h"
+#include "bench/cell/cell_runner.h"
 #include "bench/trace/trace_convert.h"
 #include "bench/trace/trace_error.h"
 #include "bench/trace/trace_file.h"

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <thread>
 
-#include "bench/cell_benchmark.h"
-#include "bench/cell_runner.h"
+#include "bench/cell/cell_benchmark.h"
+#include "bench/cell/cell_runner.h"
 #include "bench/workload/stream_cache.h"
 #include "bench/workload/stream_generator.h"
 #include "bench/workload/workload_spec.h"

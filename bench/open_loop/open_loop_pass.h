@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/arrival_schedule.h"
-#include "bench/cell_result.h"
+#include "bench/open_loop/arrival_schedule.h"
+#include "bench/pass/cell_result.h"
 #include "bench/probes/latency_histogram.h"
 #include "impls/core/footprint.h"
 

@@ -1,4 +1,4 @@
-#include "bench/memory_recorder.h"
+#include "bench/memory/memory_recorder.h"
 
 #include <time.h>
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/probe_lengths.h"
+#include "bench/pass/probe_lengths.h"
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/latency_histogram.h"
 #include "bench/probes/memory_probe.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/open_loop_pass.h"
+#include "bench/open_loop/open_loop_pass.h"
 #include "bench/workload/operation_stream.h"
 
 namespace dstudy::bench {

@@ -1,4 +1,4 @@
-#include "bench/cell_metrics.h"
+#include "bench/pass/cell_metrics.h"
 
 #include <algorithm>
 #include <cmath>

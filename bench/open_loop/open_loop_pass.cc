@@ -1,10 +1,10 @@
-#include "bench/open_loop_pass.h"
+#include "bench/open_loop/open_loop_pass.h"
 
 #include <sys/resource.h>
 
 #include <algorithm>
 
-#include "bench/cell_metrics.h"
+#include "bench/pass/cell_metrics.h"
 
 namespace dstudy::bench {
 

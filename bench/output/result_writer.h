@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "bench/cell_benchmark.h"
+#include "bench/cell/cell_run.h"
+#include "bench/pass/cell_metrics.h"
 #include "bench/probes/cycle_timer.h"
 
 namespace dstudy::bench {
@@ -35,12 +36,12 @@ struct SidecarContext {
 
 nlohmann::json histogram_json(const probes::LatencyHistogram& h);
 nlohmann::json layers_json(const LayerSnapshot& s);
-// The memory section (written by the memory process, kept as it is).
+// The memory section: the memory pass's record and the figures derived from it.
 nlohmann::json memory_json(const MemoryRecord& m, const DerivedMemory& d);
 nlohmann::json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::TimerCalibration& timer);
 
-// The sections sidecar_json puts together (environment and memory are
-// written elsewhere and passed in), declared for the writer's unit tests
+// The sections sidecar_json puts together (the environment is collected
+// elsewhere and passed in), declared for the writer's unit tests
 // (tests/harness/result_writer_test.cc).
 namespace detail {
 nlohmann::json cell_json(const CellRun& run, const SidecarContext& ctx);

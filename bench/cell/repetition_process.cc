@@ -1,4 +1,4 @@
-#include "bench/repetition_process.h"
+#include "bench/cell/repetition_process.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

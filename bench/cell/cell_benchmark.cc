@@ -1,12 +1,13 @@
-#include "bench/cell_benchmark.h"
+#include "bench/cell/cell_benchmark.h"
 
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <sstream>
 
-#include "bench/repetition_process.h"
-#include "bench/result_writer.h"
+#include "bench/cell/repetition_process.h"
+#include "bench/codec/pass_codec.h"
+#include "bench/pass/cell_metrics.h"
 
 namespace dstudy::bench {
 
@@ -21,9 +22,9 @@ double headline_seconds(const RepetitionResult& r, const std::vector<Phase>& pha
   return s > 0 ? s : r.seconds;
 }
 
-json memory_process(CellDriver& driver, const std::vector<Phase>& phases) {
+json memory_process(CellDriver& driver) {
   const RepetitionResult r = driver.run_memory_pass();
-  return {{"pass", pass_to_json(r)}, {"memory", memory_json(driver.memory(), derive_memory(driver.memory(), phases))}};
+  return {{"pass", pass_to_json(r)}, {"memory", memory_to_json(driver.memory())}};
 }
 
 // The open-loop passes of one repetition. A fraction is of this
@@ -176,9 +177,9 @@ CellRun run_cell(CellDriver& driver, const CellOptions& options, const StreamFac
   };
 
   probes::MachineLoadProbe load(run.setup.threads);
-  const json m = run_in_child_process("memory pass", [&] { return memory_process(driver, run.phases); });
+  const json m = run_in_child_process("memory pass", [&] { return memory_process(driver); });
   run.memory_pass = pass_from_json(m.at("pass"));
-  run.memory = m.at("memory");
+  run.memory = memory_from_json(m.at("memory"));
   note_check(run.memory_pass, "memory");
 
   benchmark::RegisterBenchmark(

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "bench/cell_registry.h"
-#include "bench/cell_runner.h"
+#include "bench/cell/cell_registry.h"
+#include "bench/cell/cell_runner.h"
 #include "impls/core/container.h"
 #include "impls/core/value_types.h"
 

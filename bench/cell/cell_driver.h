@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "bench/cell_options.h"
-#include "bench/cell_result.h"
-#include "bench/open_loop_pass.h"
+#include "bench/cell/cell_options.h"
+#include "bench/open_loop/open_loop_pass.h"
+#include "bench/pass/cell_result.h"
 
 namespace dstudy::bench {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bench/cell_result.h"
+#include "bench/pass/cell_result.h"
 
 namespace dstudy::bench {
 

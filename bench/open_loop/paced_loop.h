@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <string>
 
-#include "bench/op_loop.h"
-#include "bench/open_loop_pass.h"
+#include "bench/open_loop/open_loop_pass.h"
+#include "bench/pass/op_loop.h"
 #include "bench/probes/cycle_timer.h"
 
 namespace dstudy::bench {

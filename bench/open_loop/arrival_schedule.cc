@@ -1,4 +1,4 @@
-#include "bench/arrival_schedule.h"
+#include "bench/open_loop/arrival_schedule.h"
 
 #include <cmath>
 #include <random>

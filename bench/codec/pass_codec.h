@@ -1,14 +1,14 @@
-// A pass's results as JSON and back: how a repetition process hands what it
-// measured to the parent process that writes the sidecar. Exact: histograms
-// keep their buckets, sum, min and max.
+// A pass's results as JSON and back: how a repetition process (or the memory
+// process) hands what it measured to the parent process that writes the
+// sidecar. Exact: histograms keep their buckets, sum, min and max.
 #pragma once
 
 #include <array>
 
 #include <nlohmann/json.hpp>
 
-#include "bench/cell_result.h"
-#include "bench/open_loop_pass.h"
+#include "bench/open_loop/open_loop_pass.h"
+#include "bench/pass/cell_result.h"
 
 namespace dstudy::bench {
 
@@ -28,5 +28,11 @@ nlohmann::json stall_to_json(const StallRecord& s);
 StallRecord stall_from_json(const nlohmann::json& j);
 nlohmann::json open_loop_to_json(const OpenLoopPass& p);
 OpenLoopPass open_loop_from_json(const nlohmann::json& j);
+
+// The memory pass's record: every layer read at every moment, exact (the
+// parent derives the memory figures from it and writes the sidecar's memory
+// section).
+nlohmann::json memory_to_json(const MemoryRecord& m);
+MemoryRecord memory_from_json(const nlohmann::json& j);
 
 }  // namespace dstudy::bench

@@ -20,11 +20,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bench/cell_result.h"
-#include "bench/probe_lengths.h"
+#include "bench/pass/cell_result.h"
+#include "bench/pass/probe_lengths.h"
+#include "bench/pass/stream_keys.h"
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/memory_probe.h"
-#include "bench/stream_keys.h"
 #include "impls/core/container.h"
 
 namespace dstudy::bench {

@@ -1,6 +1,6 @@
 // The runtime registry of containers the bench can run: for each registered
 // name, its traits and, for every key/value kind it supports, a factory for
-// the type-erased cell driver. Filled before main by bench/cell_registration.h
+// the type-erased cell driver. Filled before main by bench/cell/cell_registration.h
 // (one generated translation unit per registering impls/ header).
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "bench/cell_driver.h"
+#include "bench/cell/cell_driver.h"
 
 namespace dstudy::bench {
 

@@ -14,10 +14,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bench/cell_result.h"
+#include "bench/pass/cell_result.h"
+#include "bench/pass/stream_keys.h"
 #include "bench/probes/cycle_timer.h"
 #include "bench/probes/latency_histogram.h"
-#include "bench/stream_keys.h"
 #include "impls/core/container.h"
 
 namespace dstudy::bench {

@@ -1,6 +1,7 @@
-#include "bench/result_writer.h"
+#include "bench/output/result_writer.h"
 
-#include "bench/json_optional.h"
+#include "bench/codec/json_optional.h"
+#include "bench/codec/pass_codec.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -505,7 +506,7 @@ json sidecar_json(const CellRun& run, const SidecarContext& ctx, const probes::T
   j["throughput"] = detail::throughput_json(run);
   j["latency"] = detail::latency_json(run, timer);
   j["open_loop"] = detail::open_loop_json(run, timer);
-  j["memory"] = run.memory;
+  j["memory"] = memory_json(run.memory, derive_memory(run.memory, run.phases));
   j["checks"] = detail::checks_json(run);
   return j;
 }

@@ -17,42 +17,12 @@
 // --benchmark_out pointing at gbench.json).
 #pragma once
 
-#include <optional>
 #include <string>
-#include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "bench/cell_driver.h"
-#include "bench/cell_metrics.h"
-#include "bench/pass_codec.h"
-#include "bench/probes/machine_load.h"
+#include "bench/cell/cell_driver.h"
+#include "bench/cell/cell_run.h"
 
 namespace dstudy::bench {
-
-// What one repetition process measured.
-struct RepetitionRecord {
-  long process = 0;       // its pid
-  RepetitionResult cold;  // the process's first pass
-  RepetitionResult warm;  // the warm passes, summed phase by phase: the headline figure
-  WarmDiagnostics warm_diagnostics;
-  std::optional<RepetitionResult> latency_pass;
-  std::optional<OpHistograms> latency;         // every op of the latency pass, by type
-  std::vector<OpenLoopPass> open_loop;         // one per CellOptions::open_loop target, in order
-  std::vector<OpHistograms> latency_by_phase;  // the same, per phase (when the spec asks)
-};
-
-struct CellRun {
-  CellOptions options;
-  CellSetup setup;
-  std::vector<Phase> phases;  // thread 0's: names, roles, headline flags
-  RepetitionResult memory_pass;
-  nlohmann::json memory;  // the sidecar's memory section, as the memory process wrote it
-  std::vector<RepetitionRecord> repetitions;
-  CheckResult check;
-  double harness_overhead_ns_per_op = 0;
-  probes::MachineLoad machine_load;
-};
 
 // Compares one pass's outcomes with the stream's expectations.
 CheckResult check_repetition(const CellSetup& setup, const RepetitionResult& rep, const char* pass);

@@ -1,10 +1,47 @@
-#include "bench/pass_codec.h"
+#include "bench/codec/pass_codec.h"
 
-#include "bench/json_optional.h"
+#include "bench/codec/json_optional.h"
+
+// The memory record's structs, field by field, in the namespaces where
+// argument-dependent lookup finds them.
+namespace dstudy {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Footprint, bytes, capacity, max_load, tombstones, compactions, compaction_ns,
+                                   reclaim_pending_bytes, reclaim_pending_peak_bytes)
+}  // namespace dstudy
+
+namespace dstudy::probes {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemoryLayers, heap_bytes, rss_bytes, allocator_allocated_bytes,
+                                   allocator_resident_bytes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(HeapActivity, allocations, deallocations, bytes_requested)
+}  // namespace dstudy::probes
 
 namespace dstudy::bench {
 
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProbeLengths, counts)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LayerSnapshot, live_keys, payload_bytes, element_heap_bytes, footprint_bytes,
+                                   process)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemorySample, op, phase, layers)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IdleSnapshot, seconds, layers)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PhaseEnd, phase, role, begin_op, end_op, live_keys, peak_rss_bytes, at_begin, after,
+                                   after_idle, after_purge, after_compact, internals, heap_activity, probe_hit,
+                                   probe_miss)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemoryRecord, sample_every_ops, baseline, series, phase_end)
+
 using nlohmann::json;
+
+// A field added to one of the memory record's structs must be named in its
+// NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE above, or the parent would silently
+// write the sidecar without it; these fail to compile until someone looks.
+#if defined(__GLIBCXX__) && defined(__x86_64__)
+static_assert(sizeof(Footprint) == 120, "Footprint changed: hand the new field over above");
+static_assert(sizeof(probes::MemoryLayers) == 64, "MemoryLayers changed: hand the new field over above");
+static_assert(sizeof(probes::HeapActivity) == 24, "HeapActivity changed: hand the new field over above");
+static_assert(sizeof(LayerSnapshot) == 96, "LayerSnapshot changed: hand the new field over above");
+static_assert(sizeof(MemorySample) == 136, "MemorySample changed: hand the new field over above");
+static_assert(sizeof(IdleSnapshot) == 104, "IdleSnapshot changed: hand the new field over above");
+static_assert(sizeof(PhaseEnd) == 744, "PhaseEnd changed: hand the new field over above");
+static_assert(sizeof(MemoryRecord) == 120, "MemoryRecord changed: hand the new field over above");
+#endif
 
 json pass_to_json(const RepetitionResult& r) {
   json phases = json::array();
@@ -147,5 +184,9 @@ OpenLoopPass open_loop_from_json(const json& j) {
   for (const json& s : j.at("stalls")) p.stalls.push_back(stall_from_json(s));
   return p;
 }
+
+json memory_to_json(const MemoryRecord& m) { return m; }
+
+MemoryRecord memory_from_json(const json& j) { return j.get<MemoryRecord>(); }
 
 }  // namespace dstudy::bench

@@ -40,15 +40,15 @@
 #include <type_traits>
 #include <vector>
 
-#include "bench/cell_driver.h"
-#include "bench/memory_recorder.h"
-#include "bench/null_container.h"
-#include "bench/op_loop.h"
-#include "bench/paced_loop.h"
+#include "bench/cell/cell_driver.h"
+#include "bench/cell/null_container.h"
+#include "bench/memory/memory_recorder.h"
+#include "bench/open_loop/paced_loop.h"
+#include "bench/pass/op_loop.h"
+#include "bench/pass/stream_keys.h"
 #include "bench/probes/cycle_timer.h"
 #include "bench/probes/heap_counter.h"
 #include "bench/probes/memory_probe.h"
-#include "bench/stream_keys.h"
 #include "bench/workload/mapped_file.h"
 #include "impls/core/container.h"
 #include "impls/core/value_types.h"

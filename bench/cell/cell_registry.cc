@@ -1,4 +1,4 @@
-#include "bench/cell_registry.h"
+#include "bench/cell/cell_registry.h"
 
 #include <algorithm>
 #include <stdexcept>

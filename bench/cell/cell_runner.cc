@@ -1,4 +1,4 @@
-#include "bench/cell_runner.h"
+#include "bench/cell/cell_runner.h"
 
 #include <unistd.h>
 
