@@ -105,6 +105,17 @@ def apply_panel(cells, panel, allocator_patterns):
             if c.allocator in panel["base"] or cells_mod.matches(c.impl, panel["impls"])]
 
 
+def thread_safe_on_their_workloads(cells, listing, only_multi_threaded, filters):
+    """The profile's `thread_safe_multi_threaded_only` (profiles.py): the
+    thread-safe impls of the main matrix run only the multi-threaded
+    workloads, unless --workload names what to run."""
+    if not only_multi_threaded or filters.get("workload"):
+        return cells
+    safe = {i["name"] for i in listing["impls"] if i.get("thread_safe")}
+    multi = {w["name"] for w in listing["workloads"] if (w.get("threads") or 1) > 1}
+    return [c for c in cells if c.impl not in safe or c.workload in multi]
+
+
 def without_size(listing, size):
     """Workloads whose spec defines no `size` profile (when the listing says
     which sizes a spec defines; otherwise dstudy_bench is the judge). A sweep
@@ -158,6 +169,8 @@ def build_plan(listing, known_allocators, profile, settings, filters, shard=None
     skips = settings.get("main_skips_workloads")
     if skips and not filters.get("workload"):  # asked for by name: they run
         cells = [c for c in cells if not cells_mod.matches(c.workload, skips)]
+    cells = thread_safe_on_their_workloads(cells, listing, settings.get("thread_safe_multi_threaded_only"),
+                                           filters)
     # impls a section measures instead (profiles.py: instead_of_main)
     instead = [p for sec in settings.get("sections") or [] if sec.get("instead_of_main")
                for p in sec.get("impls") or []]

@@ -17,20 +17,29 @@ the run did not select). `--size NAME` replaces the whole plan's size and
 drops the sections; `--no-large` drops them too.
 """
 
+# The open-addressing hash maps the size questions compare: the study's
+# tombstone map (two policies) and the four libraries it is measured
+# against, plus std::unordered_map as the node-based baseline.
+HASH_MAPS = ["absl_flat_hash_map", "boost_unordered_flat_map", "std_unordered_map",
+             "tombstone_never", "tombstone_rehash", "tsl_robin_map", "ska_flat_hash_map"]
+
 # The same workload ranks differently in cache and beyond it, so the answer
 # for large tables must be measured, not extrapolated from the in-cache cells
-# of the main matrix (size quick: 20k live keys). This section runs the hash
-# maps on steady churn and miss-after-drain at size full and fill 0.85 (about
-# 1.5M live keys in 2M-slot tables: 35-60 MB, beyond the 32 MiB L3 of the
-# machine the study was developed on; the fill at which tombstones matter),
-# under one allocator (the system's). 7 impls x 2 workloads = 14 cells of
-# about 16 s each (3 repetitions, every op timed): ~4 minutes.
+# of the main matrix (size quick: 20k live keys). This section runs the flat
+# hash maps on steady churn and miss-after-drain at size full and fill 0.85
+# (about 1.5M live keys in 2M-slot tables: 35-60 MB, beyond a 32 MiB L3; the
+# fill at which tombstones matter), under one allocator (the system's): 5
+# impls x 2 workloads = 10 cells of about 8-20 s each (3 repetitions, every
+# op timed). The node-based baseline and the second tombstone policy, the
+# slowest cells at this size (std_unordered_map alone took 89 s of the
+# section), are left to the size sweep (--profile sweep) and the reference
+# study, so that the main command stays within 15 minutes on 2 cores.
 LARGE_TABLES = {
     "name": "large",
     "size": "full",
     "allocators": ["glibc"],
-    "impls": ["absl_flat_hash_map", "boost_unordered_flat_map", "std_unordered_map",
-              "tombstone_never", "tombstone_rehash", "tsl_robin_map", "ska_flat_hash_map"],
+    "impls": ["absl_flat_hash_map", "boost_unordered_flat_map", "tombstone_never", "tsl_robin_map",
+              "ska_flat_hash_map"],
     "workloads": ["steady_churn.fill85", "miss_after_drain.fill85"],
 }
 
@@ -69,7 +78,7 @@ LINEAR_ERASE = {
 SWEEP = {
     "points": [10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000],
     "allocators": ["glibc"],
-    "impls": LARGE_TABLES["impls"],
+    "impls": HASH_MAPS,
     "workloads": ["steady_churn.fill85", "miss_after_drain.fill85"],
 }
 
@@ -88,27 +97,35 @@ def sweep_sections(sweep, points=None):
 
 PROFILES = {
     # The whole matrix at quick size, each workload's first kv kind (--kv
-    # widens it), latency of every operation. Each cell runs 3 repetitions,
-    # each an independent process inside dstudy_bench, so a cell costs about
-    # three times what it did with one; to keep the run near 15 minutes on 2
-    # cores, only a panel of implementations runs under every allocator and
-    # the rest under the system allocator (glibc) alone. The panel: a few of
-    # each design (open addressing with and without tombstones, node-based,
-    # sorted array, concurrent). Plus the large-table section above.
+    # widens it), latency of every operation, 3 repetitions (each an
+    # independent process inside dstudy_bench), plus the large-table section
+    # above. To keep the main command within 15 minutes on 2 cores:
+    # - only a panel of implementations runs under every allocator, the rest
+    #   under the system allocator (glibc) alone. The panel: a few of each
+    #   design (open addressing with and without tombstones, node-based,
+    #   concurrent);
+    # - the thread-safe maps run only the multi-threaded workloads (their own
+    #   question: concurrent churn), not the single-threaded matrix, where they
+    #   pay for synchronisation no caller needs;
+    # - the drain workloads run at fill 0.85 only (the fill at which
+    #   tombstones matter; fill 0.55 keeps its steady churn, miss-after-delete
+    #   and reinsert cells).
     # Measured time: see the README.
     "quick": {"size": "quick", "kv_scope": "first", "repetitions": 3, "latency": True,
               "memory_sample_every": None, "allocators": "default",
               "allocator_panel": {"base": ["glibc"],
                                   "impls": ["absl_flat_hash_map", "boost_unordered_flat_map",
                                             "std_unordered_map", "tombstone_never",
-                                            "sorted_vector_lazy", "concurrent_map",
-                                            "tbb_concurrent_hash_map"]},
+                                            "concurrent_map", "tbb_concurrent_hash_map"]},
               "sections": [LARGE_TABLES],
+              "thread_safe_multi_threaded_only": True,
               # Left out of the main matrix unless --workload names them:
               # the pathological deletes (erase(begin()) + insert is
-              # quadratic: 10-30 s a cell) and the 50-turnover drift. They
-              # have their own steps in the reference study (scripts/study reference).
-              "main_skips_workloads": ["erase_*", "iterate_after_drain", "drift"],
+              # quadratic: 10-30 s a cell), the 50-turnover drift and the
+              # drains at fill 0.55. They have their own steps in the
+              # reference study (scripts/study reference).
+              "main_skips_workloads": ["erase_*", "iterate_after_drain", "drift", "drain.fill55",
+                                       "miss_after_drain.fill55"],
               "timeout_s": 300},
     # The study: full size, 5 repetitions (compare.py needs >= 2), every impl
     # under every allocator including the eager-return variants; the

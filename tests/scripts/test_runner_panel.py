@@ -72,3 +72,24 @@ def test_resume_keeps_the_panel_it_started_with(study, tmp_path, env, monkeypatc
     assert study("run", "--resume", run, results=False) == 0
     assert [i["argv"][i["argv"].index("--impl") + 1] for i in invocations(env)] == ["gamma_conc"]
     assert load_results(run)["manifest"]["cells_total"] == 6
+
+
+def test_quick_runs_the_thread_safe_impls_on_multi_threaded_workloads_only(study, capsys, gamma_panel):
+    assert PROFILES["quick"]["thread_safe_multi_threaded_only"] is True
+    assert study("run", "--list", "--allocator", "glibc", results=False) == 0
+    cells = capsys.readouterr().out.split()
+    assert [c for c in cells if c.startswith("gamma_conc/")] == ["gamma_conc/conc/u64/glibc/t2"]
+    assert {c.split("/")[1] for c in cells if not c.startswith("gamma_conc/")} == {"churn", "drain"}
+
+
+def test_a_workload_filter_runs_the_thread_safe_impls_on_what_it_names(study, capsys, gamma_panel):
+    assert study("run", "--list", "--allocator", "glibc", "--workload", "churn,drain", results=False) == 0
+    cells = capsys.readouterr().out.split()
+    assert {c for c in cells if c.startswith("gamma_conc/")} == {"gamma_conc/churn/u64/glibc",
+                                                                 "gamma_conc/drain/u64/glibc"}
+
+
+def test_full_runs_the_thread_safe_impls_on_every_workload(study, capsys, gamma_panel):
+    assert study("run", "--list", "--profile", "full", "--allocator", "glibc", results=False) == 0
+    cells = capsys.readouterr().out.split()
+    assert {c.split("/")[1] for c in cells if c.startswith("gamma_conc/")} == {"churn", "drain", "conc"}

@@ -6,7 +6,7 @@ import pytest
 
 from runner_helpers import REPO, invocations, latest, load_results, registered_impls, validate_results
 from dstudy_runner.contract import sweep_live
-from dstudy_runner.profiles import LARGE_TABLES, PROFILES, SWEEP, sweep_size
+from dstudy_runner.profiles import HASH_MAPS, LARGE_TABLES, PROFILES, SWEEP, sweep_size
 
 FAKE_SWEEP = {"points": [1000, 10000, 100000], "allocators": ["glibc"],
               "impls": ["alpha", "beta"], "workloads": ["churn", "drain"]}
@@ -19,7 +19,7 @@ def fake_sweep(monkeypatch):
 
 def test_the_sweep_names_real_hash_maps_workloads_and_a_log_scale():
     assert set(SWEEP["impls"]) <= registered_impls()
-    assert SWEEP["impls"] == LARGE_TABLES["impls"]
+    assert SWEEP["impls"] == HASH_MAPS and set(LARGE_TABLES["impls"]) < set(HASH_MAPS)
     assert sorted(SWEEP["workloads"]) == ["miss_after_drain.fill85", "steady_churn.fill85"]
     points = SWEEP["points"]
     assert points == sorted(points) and points[0] <= 10_000 and points[-1] >= 3_000_000
