@@ -130,7 +130,8 @@ def add_run_parser(sub):
                           "throughput, e.g. 0.5,0.7,0.9 (docs/harness.md, open loop)")
     run.add_argument("--arrivals", choices=["constant", "poisson"],
                      help="arrivals of the open-loop passes (default constant)")
-    run.add_argument("--pin", metavar="CPU", help="pin each cell to this CPU (list) with taskset -c")
+    run.add_argument("--pin", metavar="CPU", help="pin each cell to this CPU (list) with taskset -c; a cell "
+                                                  "with more threads than the list has CPUs runs unpinned")
     run.add_argument("--stream-cache", metavar="DIR",
                      help="folder where a cell stores the operation stream it generated and later cells "
                           "read it (default RESULTS/stream-cache; 'none': every cell generates its own)")
@@ -451,8 +452,10 @@ def cmd_run(args, argv):
             check_same_plan(fresh_plan(args, bench_path, listing), stored, run_dir)
         if p.pin:
             runner.pin_prefix(p.pin)  # taskset present?
-            if any(c.threads > 1 for c in p.cells) and "," not in p.pin and "-" not in p.pin:
-                err(f"warning: --pin {p.pin} puts multi-threaded cells on one CPU")
+            unpinned = sum(1 for c in p.cells if runner.cell_pin(p.pin, c.threads) is None)
+            if unpinned:
+                err(f"note: {unpinned} multi-threaded cells run more threads than --pin {p.pin} names CPUs: "
+                    f"they run unpinned")
         warn_plan(p)
         results_dir = run_dir.parent if run_dir else Path(args.results_dir)
 

@@ -82,12 +82,29 @@ def pin_prefix(pin):
     return ["taskset", "-c", str(pin)]
 
 
+def pin_cpus(pin):
+    """How many CPUs a taskset list names: '1' -> 1, '0,2' -> 2, '0-3,8' -> 5."""
+    n = 0
+    for part in str(pin).split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi) - int(lo) + 1 if hi else 1
+    return n
+
+
+def cell_pin(pin, threads):
+    """The CPUs a cell is pinned to: --pin's, unless the cell runs more
+    threads than they hold; then none, so that its threads run side by side
+    instead of taking turns on too few CPUs (which would measure the
+    scheduler, not the map)."""
+    return pin if pin and pin_cpus(pin) >= threads else None
+
+
 def cell_command(plan, cell, out_dir):
     allocator = plan.allocators[cell.allocator]
     argv = bench.cell_argv(plan.bench, cell, plan.settings, out_dir, allocator.family,
                            plan.workloads_dir, plan.seed, plan.pace, plan.open_loop_of(cell),
                            plan.stream_cache)
-    return pin_prefix(plan.pin) + argv
+    return pin_prefix(cell_pin(plan.pin, cell.threads)) + argv
 
 
 def printable(plan, cell, out_dir):

@@ -208,3 +208,17 @@ def test_cells_share_the_stream_cache(study, tmp_path, env):
     env.write_text("")
     assert study("run", "--impl", "beta", "--workload", "drain", "--stream-cache", "none") == 0
     assert caches() == [None]
+
+
+def test_pin_leaves_a_cell_with_more_threads_than_its_cpus_unpinned(study, capsys):
+    assert study("run", "--dry-run", "--pin", "1", "--impl", "gamma_conc", "--workload", "churn,conc",
+                 "--allocator", "glibc", results=False) == 0
+    out = capsys.readouterr()
+    lines = {line.split("--workload ")[1].split()[0]: line for line in out.out.splitlines() if "--workload " in line}
+    assert lines["churn"].startswith("taskset -c 1 ")  # one thread: pinned
+    assert "taskset" not in lines["conc"]  # two threads, one CPU named: unpinned
+    assert "1 multi-threaded cells run more threads than --pin 1 names CPUs" in out.err
+    assert study("run", "--dry-run", "--pin", "0-1", "--impl", "gamma_conc", "--workload", "conc",
+                 "--allocator", "glibc", results=False) == 0
+    out = capsys.readouterr()
+    assert "taskset -c 0-1 " in out.out and "unpinned" not in out.err

@@ -200,6 +200,8 @@ def test_a_section_size_a_workload_lacks_leaves_it_out(study, monkeypatch, capsy
 
 
 def test_a_section_at_the_main_size_adds_no_second_copy(study, monkeypatch, capsys):
+    # (a section runs the impls it names: keep the main matrix's thread-safe impl on every workload too)
+    monkeypatch.setitem(PROFILES["quick"], "thread_safe_multi_threaded_only", False)
     assert study("run", "--list", "--no-large") == 0
     plain = capsys.readouterr().out.split()
     monkeypatch.setitem(PROFILES["quick"], "sections", [dict(FAKE_LARGE, size="quick")])

@@ -31,7 +31,8 @@ def test_list_and_dry_run_show_the_size(study, tmp_path, capsys):
     assert "--size full" in out.out and "size full" in out.err
     assert study("list", "cells", "--size", "medium", "--allocator", "glibc", results=False) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "cells: 4 cells (quick profile, size medium)"
+    # churn and conc define medium: alpha and beta on churn, gamma_conc (thread-safe) on conc only
+    assert out.splitlines()[0] == "cells: 3 cells (quick profile, size medium)"
     assert not (tmp_path / "results").exists()
 
 
