@@ -58,9 +58,12 @@
 //                         load falls below a fraction, at that erase: memory
 //                         returns as the map drains (down to one group).
 //   TombstoneIncremental  the Shrink triggers, but every rehash (growth,
-//                         cleanup, shrink) moves into a new table a few groups
+//                         cleanup, shrink) moves into a new table a few keys
 //                         per insert/erase while lookups consult both, so no
-//                         single operation pays for the whole table. The price
+//                         single operation pays for the whole table, and the
+//                         map serves at close to its usual rate while it
+//                         migrates (a caller at a steady rate waits no
+//                         longer then than at other times). The price
 //                         is two tables held during a migration, and a
 //                         cleanup that cannot be done in place. No step does
 //                         O(capacity) work: the new table's control bytes are
@@ -117,15 +120,16 @@ struct Fraction {
 //               capacity that holds them at half the maximum load (7/16), so
 //               a shrink is followed by room to grow before the next growth
 //               (hysteresis: shrink at 1/8, land at 7/32..7/16, grow at 7/8).
-// kGroupsPerStep (incremental): groups of 16 slots migrated per insert/erase
-//               while a migration runs. The new table is sized so that the
-//               migration always finishes before it fills.
+// kKeysPerStep (incremental): keys moved to the new table per insert/erase
+//               while a migration runs, when the new table has room to
+//               spare; more when it has not (tombstone_migration.h), so the
+//               migration always finishes before the new table fills.
 
 struct TombstoneNever {
   static constexpr Fraction kRehashAbove{0, 1};
   static constexpr Fraction kShrinkBelow{0, 1};
   static constexpr bool kIncremental = false;
-  static constexpr std::size_t kGroupsPerStep = 0;
+  static constexpr std::size_t kKeysPerStep = 0;
 };
 
 // Default 1/8: with 7/8 the maximum load, tombstones never take more than
@@ -136,7 +140,7 @@ struct TombstoneRehash {
   static constexpr Fraction kRehashAbove = kTombstones;
   static constexpr Fraction kShrinkBelow{0, 1};
   static constexpr bool kIncremental = false;
-  static constexpr std::size_t kGroupsPerStep = 0;
+  static constexpr std::size_t kKeysPerStep = 0;
 };
 
 // Shrink default 1/8 of capacity (1/7 of the maximum load), in the spirit of
@@ -146,17 +150,19 @@ struct TombstoneShrink {
   static constexpr Fraction kRehashAbove = kTombstones;
   static constexpr Fraction kShrinkBelow = kLowLoad;
   static constexpr bool kIncremental = false;
-  static constexpr std::size_t kGroupsPerStep = 0;
+  static constexpr std::size_t kKeysPerStep = 0;
 };
 
-// One group (16 slots) per operation: bounded work of at most 16 moves.
-template <std::size_t kGroups = 1, Fraction kTombstones = Fraction{1, 8}, Fraction kLowLoad = Fraction{1, 8}>
+// Two keys per operation where the new table's room allows: a move costs
+// about what a lookup beyond the cache does, so an operation that also moves
+// two keys stays within a small multiple of one that does not, and the map
+// keeps serving at close to its usual rate for the whole migration.
+template <std::size_t kKeys = 2, Fraction kTombstones = Fraction{1, 8}, Fraction kLowLoad = Fraction{1, 8}>
 struct TombstoneIncremental {
-  static_assert(kGroups >= 1);
   static constexpr Fraction kRehashAbove = kTombstones;
   static constexpr Fraction kShrinkBelow = kLowLoad;
   static constexpr bool kIncremental = true;
-  static constexpr std::size_t kGroupsPerStep = kGroups;
+  static constexpr std::size_t kKeysPerStep = kKeys;
 };
 
 template <class K, class V, class Policy = TombstoneRehash<>, class GroupT = ctrl::Group>
@@ -237,6 +243,11 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
   template <class F>
   bool find(const K& key, F&& on_found) const {
     const std::size_t h = hasher{}(key);
+    if constexpr (Policy::kIncremental) {
+      // A key not yet moved is looked for in both tables: ask for the old
+      // one's group now, so that its miss overlaps the new one's.
+      if (old_.size != 0) __builtin_prefetch(old_.ctrl + probe(old_, h).offset() * kW);
+    }
     const bool found =
         lookup(t_, key, h, [&](std::size_t i, const GroupT&) { on_found(std::as_const(t_.slots[i].value)); });
     if (found) [[likely]]

@@ -1,5 +1,5 @@
 // The incremental policy's migration (TombstoneIncremental, tombstone_map.h):
-// how TombstoneMap moves to a new table a few groups at a time instead of
+// how TombstoneMap moves to a new table a few keys at a time instead of
 // rehashing the whole table inside one insert or erase.
 //
 // Why. A stop-the-world rehash of a 2M-slot table takes milliseconds, and it
@@ -8,6 +8,16 @@
 // operations, each doing one bounded step, at the price of two tables held
 // during a migration and a cleanup that cannot be done in place.
 //
+// Bounded is not enough. A caller that sends requests at a steady rate waits
+// for the map whenever the map serves slower than they arrive, and a
+// migration that moves a whole group (about 14 live keys, each a cache miss
+// in the new table) per insert or erase makes every such operation several
+// times slower for the whole migration: no single operation is slow, but
+// the map is, and the backlog lasts as long as the migration. So a step
+// moves few keys (kKeysPerStep, two by default), and only as many more as the
+// new table's room requires (below), with the cost of each move taken out
+// of the step's critical path by fetching ahead.
+//
 // How. Every rehash (growth, tombstone cleanup, shrink) starts a migration:
 // the current table becomes old_, a new table becomes t_, and every key lives
 // in exactly one of them; lookups consult t_ and then old_. Each insert/erase
@@ -15,21 +25,24 @@
 //   - writes the control bytes of a few more groups of t_ (t_ starts with
 //     none written: Table::ready), so t_ is complete when the move is;
 //   - first, until t_'s pages are all faulted in, faults in the next piece
-//     of them (2-32 pages, sized by the last call's time) and moves nothing.
-//     t_ is fresh memory (36 MB at 2M slots); moving keys into it at random
-//     would fault a page on ~1 in 9 steps, +1.5 us each, which at 2% of a
-//     churn's inserts migrating was the whole of the insert P99.9. Faulting
-//     32 pages in one call costs ~30 such faults, but in ~1 step of 500
-//     (under 0.2%);
-//   - then moves kGroupsPerStep groups of old_ into t_, prefetching each
-//     key's home group in t_ first, so the sixteen placements overlap their
-//     cache misses instead of paying them one after another;
+//     of them (sized by the last call's time, below) and moves nothing. t_ is
+//     fresh memory (36 MB at 2M slots); moving keys into it at random would
+//     fault a page on ~1 in 9 moves, +1.5 us each;
+//   - then moves the next keys of old_, in slot order, into t_. The pace is
+//     kKeysPerStep, raised only when t_'s room demands it: t_ must never
+//     fill before old_ is empty, and every step may insert one more key, so
+//     a step moves enough that kMaxKeysPerStep a step could still finish in
+//     time were every later step an insert (pace() has the rule; under churn
+//     the pace stays at kKeysPerStep). The new table is sized at the start
+//     so that kMaxKeysPerStep a step suffices from the first move.
+//     Moving a key costs a cache miss in t_ (its home group and slot), so
+//     the step that reaches a group of old_ hashes that group's keys and
+//     prefetches their home groups in t_, and the moves happen in later
+//     steps, when those lines have arrived;
 //   - gives the pages of old_ that hold no live slot back to the kernel
 //     (madvise), at most kReleaseBytes a step, so freeing old_ at the end
 //     unmaps almost nothing.
-// The new table is sized for old_'s keys plus one insert per step
-// (populating steps included), so the migration always finishes before t_
-// fills. No step does O(capacity) work.
+// No step does O(capacity) work.
 //
 // The two system calls a step may make are sized by what a page costs, and
 // that differs by 10x between machines and over a guest's life: on a warm
@@ -76,10 +89,16 @@ struct MigrationPacing {
   // field must stay bounded whatever the table's size).
   struct StepWork {
     std::size_t swept_groups = 0;     // control groups of the new table written
-    std::size_t moved_groups = 0;     // groups of the old table moved
+    std::size_t moved_keys = 0;       // keys moved from the old table
+    std::size_t entered_groups = 0;   // groups of the old table reached (hashed and fetched ahead)
     std::size_t released_bytes = 0;   // bytes of the old table given back
     std::size_t populated_bytes = 0;  // bytes of the new table pre-faulted
+    bool finished_at_once = false;    // the new table filled first: the rest moved in one step
   };
+  // The most keys a step moves, and groups of old_ it reaches: the bound on
+  // a step's work whatever the pace, and what the new table is sized for.
+  static constexpr std::size_t kMaxKeysPerStep = 16;
+  static constexpr std::size_t kMaxGroupsPerStep = 16;
   static constexpr std::size_t kReleaseBytes = std::size_t{256} << 10;
   static constexpr std::size_t kPopulateStartBytes = std::size_t{32} << 10;
   static constexpr std::size_t kPopulateMinBytes = std::size_t{8} << 10;
@@ -116,13 +135,17 @@ struct MigrationPacing {
 
 // Where a migration has got to; all zero outside one.
 struct MigrationProgress {
-  std::size_t cursor = 0;            // next group of old_ to move
-  std::size_t init_cursor = 0;       // next group of t_ whose control bytes the sweep writes
-  std::size_t init_per_step = 0;     // groups the sweep writes per step
-  std::uintptr_t released = 0;       // old_'s slot pages are given back up to here
-  std::uintptr_t ctrl_released = 0;  // and its control-byte pages up to here
-  std::uintptr_t populated = 0;      // t_'s pages are faulted in up to here
-  std::uintptr_t populate_end = 0;   // and are to be up to here
+  std::size_t cursor = 0;                      // the group of old_ being moved (those before it are empty)
+  bool entered = false;                        // whether group `cursor` was reached: hashed, fetched ahead
+  std::uint32_t pending = 0;                   // its slots still to move (a set bit per slot)
+  std::size_t moved_in_group = 0;              // its slots moved so far (they read kDeleted now)
+  std::size_t hashes[ctrl::kGroupWidth] = {};  // the hashes of its pending keys
+  std::size_t init_cursor = 0;                 // next group of t_ whose control bytes the sweep writes
+  std::size_t init_per_step = 0;               // groups the sweep writes per step
+  std::uintptr_t released = 0;                 // old_'s slot pages are given back up to here
+  std::uintptr_t ctrl_released = 0;            // and its control-byte pages up to here
+  std::uintptr_t populated = 0;                // t_'s pages are faulted in up to here
+  std::uintptr_t populate_end = 0;             // and are to be up to here
   std::size_t populate_bytes = MigrationPacing::kPopulateStartBytes;  // the next pre-fault piece
   MigrationPacing::StepWork max_step_work;
 
@@ -160,12 +183,17 @@ struct IncrementalMigration {
   using K = typename Map::key_type;
   using V = typename Map::mapped_type;
   static constexpr std::size_t kW = Map::kW;
-  static constexpr std::size_t kGroupsPerStep = Map::policy_type::kGroupsPerStep;
+  static constexpr std::size_t kKeysPerStep = Map::policy_type::kKeysPerStep;
+  static constexpr std::size_t kMaxKeysPerStep = MigrationPacing::kMaxKeysPerStep;
+  static constexpr std::size_t kMaxGroupsPerStep = MigrationPacing::kMaxGroupsPerStep;
+  static_assert(kKeysPerStep >= 1 && kKeysPerStep <= kMaxKeysPerStep);
 
   // Returns whether a migration is now running (false: done at once, or the
   // sized table would not be smaller than a shrink wanted).
   [[gnu::noinline]] static bool start(Map& m, std::size_t wanted) {
-    const std::size_t steps = (m.t_.capacity / kW + kGroupsPerStep - 1) / kGroupsPerStep;
+    // The most steps the move can take at the bounds: each may insert a key.
+    const std::size_t steps = (m.t_.size + kMaxKeysPerStep - 1) / kMaxKeysPerStep +
+                              (m.t_.capacity / kW + kMaxGroupsPerStep - 1) / kMaxGroupsPerStep;
     std::size_t cap = std::max(wanted, Map::kMinCapacity);
     while (Map::growth_budget(cap) < m.t_.size + steps + populate_steps(cap) + 1) cap *= 2;
     if (wanted < m.t_.capacity && cap >= m.t_.capacity) return false;
@@ -180,6 +208,9 @@ struct IncrementalMigration {
     m.old_ = m.t_;
     m.t_ = m.allocate(cap, /*lazy=*/true);
     p.cursor = 0;
+    p.entered = false;
+    p.pending = 0;
+    p.moved_in_group = 0;
     p.init_cursor = 0;
     p.init_per_step = (m.t_.groups + steps - 1) / steps;
     p.released = MigrationPacing::page_up(reinterpret_cast<std::uintptr_t>(m.old_.slots));
@@ -214,38 +245,99 @@ struct IncrementalMigration {
     if (p.populated < p.populate_end) {
       work.populated_bytes = p.populate_step();
     } else {
-      for (const std::size_t end = std::min(groups, p.cursor + kGroupsPerStep); p.cursor < end && m.old_.size != 0;
-           ++p.cursor) {
-        move_group(m, p.cursor);
-        ++work.moved_groups;
-      }
+      move_keys(m, pace(m), work);
     }
     if (m.old_.size == 0) p.cursor = groups;  // every slot of old_ is dead
     work.released_bytes = release_dead_pages(m);
-    p.max_step_work.swept_groups = std::max(p.max_step_work.swept_groups, work.swept_groups);
-    p.max_step_work.moved_groups = std::max(p.max_step_work.moved_groups, work.moved_groups);
-    p.max_step_work.released_bytes = std::max(p.max_step_work.released_bytes, work.released_bytes);
-    p.max_step_work.populated_bytes = std::max(p.max_step_work.populated_bytes, work.populated_bytes);
+    MigrationPacing::StepWork& most = p.max_step_work;
+    most.swept_groups = std::max(most.swept_groups, work.swept_groups);
+    most.moved_keys = std::max(most.moved_keys, work.moved_keys);
+    most.entered_groups = std::max(most.entered_groups, work.entered_groups);
+    most.released_bytes = std::max(most.released_bytes, work.released_bytes);
+    most.populated_bytes = std::max(most.populated_bytes, work.populated_bytes);
     if (m.old_.size == 0 && m.t_.ready == nullptr && work.released_bytes == 0) m.deallocate(m.old_);
   }
 
-  static void move_group(Map& m, std::size_t g) {
+  // Keys this step moves: kKeysPerStep, unless t_ is running short of room.
+  // After old_'s `left` keys land, t_ has room for `room` more. If every
+  // step from now on inserted a key, steps of kMaxKeysPerStep would still
+  // empty old_ before t_ fills as long as left <= kMaxKeysPerStep x room;
+  // the start sizes t_ so that it holds at first, and a step keeps it by
+  // moving at least left - kMaxKeysPerStep x (room - 1). Under churn,
+  // erases give room back as fast as inserts take it, so the pace stays at
+  // kKeysPerStep; only a run of inserts (growth) raises it, near the end.
+  static std::size_t pace(const Map& m) noexcept {
+    const std::size_t left = m.old_.size;
+    const std::size_t growth = m.t_.growth_left();
+    const std::size_t room = growth > left ? growth - left : 0;
+    if (room == 0) return kMaxKeysPerStep;
+    const std::size_t keep = kMaxKeysPerStep * (room - 1);
+    return std::clamp(left > keep ? left - keep : 0, kKeysPerStep, kMaxKeysPerStep);
+  }
+
+  // Moves up to `keys` keys of old_, in slot order, reaching at most
+  // kMaxGroupsPerStep new groups (a sparse table's empty groups cost a look
+  // each). A group's keys are hashed and their home groups in t_ prefetched
+  // when the group is reached, and the group after the last one emptied is
+  // reached before the step ends, so the next step's moves find their lines
+  // in cache rather than wait for them.
+  static void move_keys(Map& m, std::size_t keys, MigrationPacing::StepWork& work) {
+    MigrationProgress& p = m.progress_;
+    const std::size_t groups = m.old_.capacity / kW;
+    while (m.old_.size != 0 && p.cursor < groups) {
+      if (!p.entered) {
+        if (work.entered_groups == kMaxGroupsPerStep) return;
+        enter_group(m);
+        ++work.entered_groups;
+      }
+      if (p.pending == 0) {
+        leave_group(m);
+        continue;
+      }
+      if (work.moved_keys == keys) return;
+      const std::uint32_t i = static_cast<std::uint32_t>(std::countr_zero(p.pending));
+      p.pending &= p.pending - 1;
+      if (move_key(m, p.cursor * kW + i, p.hashes[i])) ++work.moved_keys;
+    }
+  }
+
+  // Reaches group `cursor` of old_: notes its keys, hashes them and asks
+  // for their home groups in t_.
+  static void enter_group(Map& m) {
+    MigrationProgress& p = m.progress_;
+    const Table& old = m.old_;
+    const GroupT group(old.ctrl + p.cursor * kW);
+    p.pending = group.match_full().bits();
+    for (std::uint32_t i : group.match_full()) {
+      p.hashes[i] = typename Map::hasher{}(old.slots[p.cursor * kW + i].key);
+      __builtin_prefetch(m.t_.ctrl + Map::probe(m.t_, p.hashes[i]).offset() * kW, 1);
+    }
+    p.moved_in_group = 0;
+    p.entered = true;
+  }
+
+  // Group `cursor` holds nothing live any more: its tombstones (not the
+  // slots moved out, which also read kDeleted) leave old_'s count.
+  static void leave_group(Map& m) {
+    MigrationProgress& p = m.progress_;
+    const auto dead = static_cast<std::size_t>(GroupT(m.old_.ctrl + p.cursor * kW).match(ctrl::kDeleted).count());
+    m.old_.tombstones() -= dead - p.moved_in_group;
+    ++p.cursor;
+    p.entered = false;
+  }
+
+  // Moves slot idx of old_ (hash h) into t_, unless an erase emptied it
+  // since its group was reached. Returns whether it moved a key.
+  static bool move_key(Map& m, std::size_t idx, std::size_t h) {
     Table& old = m.old_;
-    const GroupT group(old.ctrl + g * kW);
-    old.tombstones() -= static_cast<std::size_t>(group.match(ctrl::kDeleted).count());
-    std::size_t hashes[kW];
-    for (std::uint32_t i : group.match_full()) {
-      hashes[i] = typename Map::hasher{}(old.slots[g * kW + i].key);
-      __builtin_prefetch(m.t_.ctrl + Map::probe(m.t_, hashes[i]).offset() * kW, 1);
-    }
-    for (std::uint32_t i : group.match_full()) {
-      const std::size_t idx = g * kW + i;
-      Slot& s = old.slots[idx];
-      Map::place(m.t_, Map::find_first_non_full(m.t_, hashes[i]), hashes[i], std::move(s.key), std::move(s.value));
-      std::destroy_at(&s);
-      old.ctrl[idx] = ctrl::kDeleted;  // keeps later keys' probe paths intact
-      --old.size;
-    }
+    if (old.ctrl[idx] < 0) return false;  // erased since: kDeleted
+    Slot& s = old.slots[idx];
+    Map::place(m.t_, Map::find_first_non_full(m.t_, h), h, std::move(s.key), std::move(s.value));
+    std::destroy_at(&s);
+    old.ctrl[idx] = ctrl::kDeleted;  // keeps later keys' probe paths intact
+    --old.size;
+    ++m.progress_.moved_in_group;
+    return true;
   }
 
   // Returns to the kernel up to kReleaseBytes of whole pages of old_ that
@@ -297,7 +389,8 @@ struct IncrementalMigration {
     }
     const bool takes_empty = !Map::is_ready(m.t_, target / kW) || m.t_.ctrl[target] == ctrl::kEmpty;
     if (takes_empty && m.t_.growth_left() == 0) [[unlikely]] {
-      // Cannot happen with the sizing in start; stay correct anyway.
+      // Cannot happen with the sizing in start and the pace; stay correct anyway.
+      m.progress_.max_step_work.finished_at_once = true;
       finish(m);
       return m.insert(key, std::move(value));
     }

@@ -91,6 +91,7 @@ void run(std::uint64_t churn_ops, std::uint64_t live) {
     keys[k] = k;
     load.time(m, [&] { m.insert(k, std::uint64_t{k}); });
   }
+  std::printf("after the load: capacity %zu\n", *m.footprint().capacity);
   Samples ins, era;
   std::mt19937_64 rng(42);
   std::uint64_t next = live;
@@ -113,9 +114,10 @@ void run(std::uint64_t churn_ops, std::uint64_t live) {
   const dstudy::Footprint f = m.footprint();
   const auto w = m.max_step_work();
   std::printf(
-      "compactions %zu, capacity %zu; largest incremental step: %zu groups moved, %zu bytes pre-faulted, %zu "
-      "given back\n",
-      *f.compactions, *f.capacity, w.moved_groups, w.populated_bytes, w.released_bytes);
+      "compactions %zu, capacity %zu; largest incremental step: %zu keys moved, %zu groups reached, %zu bytes "
+      "pre-faulted, %zu given back%s\n",
+      *f.compactions, *f.capacity, w.moved_keys, w.entered_groups, w.populated_bytes, w.released_bytes,
+      w.finished_at_once ? "; a migration once finished in one step (its new table filled first)" : "");
 }
 
 }  // namespace

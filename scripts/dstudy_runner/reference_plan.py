@@ -79,6 +79,9 @@ def _step(path, i, d):
     ratio = d.get("ratio", {})
     if not isinstance(ratio, dict) or (ratio and ("quantity" not in ratio or not rounds)):
         _fail(path, f"{where} ({name}).ratio: expected {{quantity, reference}} on a step with rounds")
+    q = ratio.get("quantity")
+    if ratio and not (isinstance(q, str) or (isinstance(q, list) and q and all(isinstance(n, str) for n in q))):
+        _fail(path, f"{where} ({name}).ratio.quantity: expected a quantity name or a list of them")
     ref = ratio.get("reference")
     if ref is not None and not (isinstance(ref, str) or (isinstance(ref, list) and ref
                                                          and all(isinstance(r, str) for r in ref))):

@@ -83,8 +83,16 @@ def summary_lines(step_dir, quantity_name, reference):
     return runs_summary_lines(runs, quantity_name, reference)
 
 
-def runs_summary_lines(runs, quantity_name, reference):
-    """The same-round summary of {round: Run} as text lines."""
+def runs_summary_lines(runs, quantity_names, reference):
+    """The same-round summary of {round: Run} as text lines: a block per
+    quantity (a name, or a list of names)."""
+    if not isinstance(quantity_names, str):
+        blocks = [_summary_block(runs, name, reference) for name in quantity_names]
+        return [line for i, block in enumerate(blocks) for line in ([""] if i else []) + block]
+    return _summary_block(runs, quantity_names, reference)
+
+
+def _summary_block(runs, quantity_name, reference):
     metric = quantity(quantity_name)
     lines = [f"{quantity_name} ({metric.label}) over {len(runs)} rounds"]
     ratios = {}

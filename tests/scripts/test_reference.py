@@ -129,6 +129,7 @@ def test_resume_refuses_another_plan(tmp_path, env):
     (lambda d: d["steps"][3].pop("ratio") and d["steps"][3]["args"].extend(["--repetitions", "2"]),
      "a step with rounds runs one repetition per round"),
     (lambda d: d.update(remeasure_competing=-1), "remeasure_competing: expected a whole number"),
+    (lambda d: d["steps"][3]["ratio"].update(quantity=[]), "ratio.quantity: expected a quantity name or a list"),
 ])
 def test_a_bad_plan_is_refused_naming_the_file(tmp_path, change, message):
     doc = json.loads(PLAN.read_text())

@@ -5,10 +5,13 @@ response times with the knee where the harness put it, the worst stalls with
 their causes, and a clear error for a malformed open_loop section."""
 import json
 
+import pytest
 from report_helpers import BASE, fixture_cells, fixture_doc, html_tables, md_table, rendered_base, run_report
 
 from dstudy_report.load import load_run
 from dstudy_report.open_loop import REFERENCE_FRACTION, open_loop_cells
+from dstudy_report.quantities import QuantityError, quantity
+from dstudy_runner import rounds
 
 STD = ("std_unordered_map/steady_churn/u64/glibc@full", "full")
 NEVER = ("tombstone_never/steady_churn/u64/glibc@full", "full")
@@ -90,3 +93,26 @@ def test_a_malformed_stall_is_named(tmp_path):
     assert proc.returncode != 0
     assert str(path) in proc.stderr and "open_loop.rates[2].stalls[0]" in proc.stderr
     assert "service_ns" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_open_loop_quantity_reads_the_rate_it_names():
+    (cell,) = [c for c in load_run(BASE).cells if (c.id, c.size) == STD]
+    rates = {r["fraction"]: r["response"]["all"] for r in cell.section("open_loop")["rates"]}
+    assert quantity("open_loop.p999").value(cell) == rates[0.5]["p999_ns"], "the plain name: the first rate"
+    for f in (0.5, 0.7, 0.9):
+        assert quantity(f"open_loop.p999@{f}").value(cell) == rates[f]["p999_ns"]
+        assert quantity(f"open_loop.max@{f}").value(cell) == rates[f]["max_ns"]
+    assert quantity("open_loop.p999@0.8").value(cell) is None, "a rate the cell did not run"
+    for bad in ("open_loop.p999@fast", "open_loop.p999@-1", "throughput@0.7"):
+        with pytest.raises(QuantityError, match=bad):
+            quantity(bad)
+
+
+def test_a_same_round_summary_has_a_block_per_quantity():
+    run = load_run(BASE)
+    names = ["open_loop.p999@0.5", "open_loop.p999@0.9"]
+    lines = rounds.runs_summary_lines({1: run, 2: run}, names, None)
+    heads = [i for i, line in enumerate(lines) if line.startswith("open_loop.")]
+    assert [lines[i].split()[0] for i in heads] == names
+    assert lines[heads[1] - 1] == "", "blocks are apart"
+    assert "at 0.9 of throughput" in lines[heads[1]]

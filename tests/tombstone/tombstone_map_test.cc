@@ -130,9 +130,10 @@ TEST(TombstonePolicies, ShrinkReturnsMemoryOnDrainAndIncrementalFollows) {
 TEST(TombstonePolicies, IncrementalMigratesAcrossOperationsAndKeepsEveryKey) {
   // While a migration runs the map holds two tables (capacity is not a power
   // of two); every key must stay visible, and the migration must end within
-  // old capacity / 16 operations (one group per operation) plus the steps
-  // that pre-fault the new table (17 bytes a slot and a 4-byte overflow word
-  // a 16-slot group, at least kPopulateMinBytes a step).
+  // its keys / kKeysPerStep operations (a doubled table has room to spare,
+  // so the pace stays at kKeysPerStep) plus the steps that pre-fault the new
+  // table (17 bytes a slot and a 4-byte overflow word a 16-slot group, at
+  // least kPopulateMinBytes a step).
   using Map = TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
   Map m;
   std::size_t ops_in_migration = 0;
@@ -151,7 +152,8 @@ TEST(TombstonePolicies, IncrementalMigratesAcrossOperationsAndKeepsEveryKey) {
   }
   EXPECT_GT(longest, 0u) << "growth never migrated incrementally";
   constexpr std::size_t kPopulateSteps = (262144u * 17 + 262144u / 16 * 4) / Map::kPopulateMinBytes + 1;
-  EXPECT_LE(longest, 262144u / 2 / 16 + kPopulateSteps + 1);
+  constexpr std::size_t kKeysMoved = 131072u / 8 * 7;  // the growth point of the 128k-slot table
+  EXPECT_LE(longest, kKeysMoved / Map::policy_type::kKeysPerStep + kPopulateSteps + 1);
   for (std::uint64_t k = 0; k < 200000; ++k) ASSERT_TRUE(m.find(k, ValueProbe<std::uint64_t>{}));
   EXPECT_EQ(m.size(), 200000u);
 }
@@ -230,7 +232,8 @@ TEST(TombstoneMap, CompactFitsTheLiveKeysWithinOneGroupForEveryPolicy) {
 
 // No step of a migration does work that grows with the table: each writes a
 // bounded number of the new table's control groups (the rest are written as
-// keys land in them), moves kGroupsPerStep groups and gives back at most
+// keys land in them), moves at most kMaxKeysPerStep keys from at most
+// kMaxGroupsPerStep groups and gives back at most
 // kReleaseBytes of the old table, pre-faults at most kPopulateMaxBytes of the
 // new one. Counted, not timed. Growth from 16 slots to
 // 512k slots, then churn near the growth point (tombstone cleanups), then a drain
@@ -258,8 +261,11 @@ TEST(TombstonePolicies, IncrementalStepsDoBoundedWorkAtEverySize) {
   for (const auto k : keys) ASSERT_TRUE(m.find(k, [&](const std::uint64_t& v) { ASSERT_EQ(v, k); }));
   EXPECT_GT(compactions_after_churn, 16u) << "15 growths from 16 slots, then cleanups under churn";
   const Map::StepWork w = m.max_step_work();
-  EXPECT_GE(w.moved_groups, 1u);
-  EXPECT_LE(w.moved_groups, 1u) << "TombstoneIncremental<> moves one group per step";
+  EXPECT_GE(w.moved_keys, 1u);
+  EXPECT_LE(w.moved_keys, Map::kMaxKeysPerStep);
+  EXPECT_GE(w.entered_groups, 1u);
+  EXPECT_LE(w.entered_groups, Map::kMaxGroupsPerStep);
+  EXPECT_FALSE(w.finished_at_once) << "the new table filled before the move ended";
   EXPECT_GE(w.swept_groups, 1u);
   EXPECT_LE(w.swept_groups, 4u) << "control bytes written per step must not grow with the table";
   EXPECT_GT(w.released_bytes, 0u) << "a 7 MB table's emptied pages were never given back";
@@ -268,6 +274,34 @@ TEST(TombstonePolicies, IncrementalStepsDoBoundedWorkAtEverySize) {
     EXPECT_GT(w.populated_bytes, 0u) << "a 7 MB new table was never pre-faulted";
   }
   EXPECT_LE(w.populated_bytes, Map::kPopulateMaxBytes);
+}
+
+// Under churn (an erase for every insert) the new table's room stays as it
+// was, so a cleanup migration moves kKeysPerStep keys a step from start to
+// end: it never speeds up into steps that would make every operation slow
+// for a while. A pure insert run is what may raise the pace.
+TEST(TombstonePolicies, IncrementalCleanupUnderChurnKeepsItsPace) {
+  using Map = TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
+  Map m;
+  constexpr std::uint64_t kKeys = 440000;  // 0.84 of 512k slots: churn makes tombstones
+  m.reserve(kKeys);                        // no growth: every migration below is a cleanup
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
+  ASSERT_EQ(*m.footprint().compactions, 1u) << "reserve's one rehash, no migration";
+  std::mt19937_64 rng(11);
+  std::vector<std::uint64_t> keys(kKeys);
+  for (std::uint64_t k = 0; k < kKeys; ++k) keys[k] = k;
+  std::uint64_t next = kKeys;
+  for (int i = 0; i < 1500000; ++i) {
+    const std::size_t j = rng() % keys.size();
+    ASSERT_TRUE(m.erase(keys[j]));
+    keys[j] = next++;
+    ASSERT_TRUE(m.insert(keys[j], std::uint64_t{keys[j]}));
+  }
+  EXPECT_GE(*m.footprint().compactions, 2u) << "churn near the growth point never cleaned up";
+  const Map::StepWork w = m.max_step_work();
+  EXPECT_EQ(w.moved_keys, Map::policy_type::kKeysPerStep);
+  EXPECT_FALSE(w.finished_at_once);
+  for (const auto k : keys) ASSERT_TRUE(m.find(k, [&](const std::uint64_t& v) { ASSERT_EQ(v, k); }));
 }
 
 TEST(TombstoneMap, StringKeysAndMoveOnlyFriendlyValues) {
