@@ -5,6 +5,7 @@
 //   dstudy_bench --list [--workloads-dir DIR]
 //   dstudy_bench --impl NAME --workload NAME --kv KIND --size quick|full|n<N> --out-dir DIR
 //                [--workloads-dir DIR] [--repetitions N] [--latency | --no-latency]
+//                [--latency-repetitions N]
 //                [--memory-sample-every K]
 //                [--open-loop F,F,...] [--open-loop-rate R,R,...] [--arrivals constant|poisson]
 //                [--expect-allocator NAME] [--seed S] [--pace SCALE] [--trace-in-memory]
@@ -150,6 +151,7 @@ struct CommandLine {
   int repetitions = 1;
   double min_time = 0.05;  // seconds of headline phases per repetition
   bool latency_on = false, latency_off = false;
+  int latency_repetitions = 0;  // 0: the latency pass in every repetition
   std::size_t memory_every = 0;
   std::optional<std::uint64_t> seed;
   std::optional<double> pace;
@@ -187,6 +189,9 @@ std::optional<int> parse(int argc, char** argv, CommandLine& cl) {
                            "Run the latency pass, every op timed (default for single-threaded workloads)");
   auto* nolat = app.add_flag("--no-latency", cl.latency_off, "Skip the latency pass");
   lat->excludes(nolat);
+  app.add_option("--latency-repetitions", cl.latency_repetitions,
+                 "Run the latency pass in the first N repetitions only (default: every one)")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--memory-sample-every", cl.memory_every, "Sample memory every K ops (0 = about 256 samples)")
       ->capture_default_str();
   app.add_option("--expect-allocator", cl.expect_allocator,
@@ -282,6 +287,10 @@ std::optional<int> validate(const CommandLine& cl, Cell& cell) {
   if ((cl.pace || cl.trace_in_memory) && cell.spec.trace.empty())
     return fail(kExitUsage,
                 "--pace and --trace-in-memory apply to trace workloads; '" + cl.workload + "' is generated");
+  if (cl.latency_repetitions > 0 && (cl.pace || !cl.open_loop_fractions.empty() || !cl.open_loop_rates.empty()))
+    return fail(kExitUsage,
+                "--latency-repetitions does not combine with open-loop passes: each repetition's open-loop rate "
+                "is a fraction of its own latency pass's throughput");
   if ((!cl.open_loop_fractions.empty() || !cl.open_loop_rates.empty()) && cell.threads > 1)
     return fail(kExitUsage, "--open-loop paces one-thread workloads only; workload '" + cl.workload + "' runs " +
                                 std::to_string(cell.threads) + " threads at size " + cl.size);
@@ -331,6 +340,7 @@ dstudy::bench::CellOptions cell_options(const CommandLine& cl, const Cell& cell)
   o.repetitions = cl.repetitions;
   o.min_headline_seconds = cl.min_time;
   o.latency = cl.latency_on || (!cl.latency_off && cell.threads == 1);
+  o.latency_repetitions = cl.latency_repetitions;
   o.memory_sample_every = cl.memory_every;
   o.fill = cell.spec.fill;
   if (cell.spec.trace.empty()) o.nominal_live = cell.spec.size(cl.size).live;

@@ -80,8 +80,14 @@ std::pair<RepetitionResult, WarmDiagnostics> run_warm_passes(CellDriver& driver,
   return {passes[fastest_pass(d.pass_rates)], d};
 }
 
+// Does repetition `index` (from 0) run the latency pass?
+bool runs_latency_pass(const CellOptions& options, std::size_t index) {
+  return options.latency &&
+         (options.latency_repetitions <= 0 || index < static_cast<std::size_t>(options.latency_repetitions));
+}
+
 json repetition_process(CellDriver& driver, const CellOptions& options, const std::vector<Phase>& phases,
-                        std::uint64_t seed) {
+                        std::uint64_t seed, bool latency) {
   json j;
   j["process"] = static_cast<long>(getpid());
   const RepetitionResult cold = driver.run_timed_pass();
@@ -90,7 +96,7 @@ json repetition_process(CellDriver& driver, const CellOptions& options, const st
   j["warm"] = pass_to_json(warm);
   j["warm_diagnostics"] = warm_diagnostics_to_json(diagnostics);
   std::optional<RepetitionResult> latency_pass;
-  if (options.latency) {
+  if (latency) {
     LatencyRecord rec;
     rec.by_phase = options.latency_by_phase;
     latency_pass = driver.run_latency_pass(rec);
@@ -188,9 +194,10 @@ CellRun run_cell(CellDriver& driver, const CellOptions& options, const StreamFac
         RepetitionRecord rec;
         for (auto _ : state) {
           const std::string what = "repetition " + std::to_string(run.repetitions.size() + 1);
+          const bool latency = runs_latency_pass(options, run.repetitions.size());
           auto measure = [&] {
             return repetition_from_json(run_in_child_process(
-                what, [&] { return repetition_process(driver, options, run.phases, run.setup.seed); }));
+                what, [&] { return repetition_process(driver, options, run.phases, run.setup.seed, latency); }));
           };
           rec = measure();
           for (int again = 1; again <= kDisturbedRemeasures && rec.warm_diagnostics.disturbed; ++again) {

@@ -27,7 +27,11 @@ struct CellOptions {
   // lasted this long (at least one pass): a headline shorter than a host's
   // preemption would measure the host (docs/harness.md, "Long enough").
   double min_headline_seconds = 0;
-  bool latency = true;                  // run the latency pass (every op timed)
+  bool latency = true;  // run the latency pass (every op timed)
+  // The latency pass runs in the first this many repetitions only (each
+  // gives every op of the stream, far more samples than a percentile needs;
+  // docs/harness.md, "Latency pass"); 0: in every repetition.
+  int latency_repetitions = 0;
   std::size_t memory_sample_every = 0;  // 0: automatic (about 256 samples per stream)
   std::optional<double> fill;           // fraction of the growth point (spec)
   // The live size the stream has without a fill (the spec's, at this size):

@@ -273,7 +273,7 @@ json latency_by_phase_json(const CellRun& run) {
     for (int i = 0; i < kOpTypeCount; ++i) {
       probes::LatencyHistogram merged;
       for (const RepetitionRecord& r : run.repetitions)
-        if (p < r.latency_by_phase.size()) merged.merge(r.latency_by_phase[p][i]);
+        if (p < r.latency_by_phase.size()) merged.merge(r.latency_by_phase[p][i]);  // none without a latency pass
       if (merged.count() == 0) continue;
       json j = percentiles_json(merged);
       j["mean_ns"] = merged.mean();
@@ -300,11 +300,16 @@ json min_samples_json() {
 
 json latency_json(const CellRun& run, const probes::TimerCalibration& timer) {
   if (run.repetitions.empty() || !run.repetitions.front().latency) return nullptr;
+  // The repetitions that ran the latency pass: every one, or the first
+  // --latency-repetitions of them.
+  std::size_t timed = 0;
+  for (const RepetitionRecord& r : run.repetitions) timed += r.latency.has_value();
   json per_op = json::object();
   for (int i = 0; i < kOpTypeCount; ++i) {
     probes::LatencyHistogram merged;
     json per_rep = json::array();
     for (const RepetitionRecord& r : run.repetitions) {
+      if (!r.latency) continue;
       merged.merge((*r.latency)[i]);
       per_rep.push_back(percentiles_json((*r.latency)[i]));
     }
@@ -315,7 +320,7 @@ json latency_json(const CellRun& run, const probes::TimerCalibration& timer) {
   }
   return {{"kind", "service_time"},
           {"sampling", {{"mode", "every"}}},
-          {"repetitions", run.repetitions.size()},
+          {"repetitions", timed},
           {"timer_overhead_subtracted_ns", timer.overhead_ns},
           {"resolution_ns", timer.resolution_ns},
           {"min_samples", min_samples_json()},

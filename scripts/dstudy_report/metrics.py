@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from dstudy_runner.contract import LATENCY_TIE_RESOLUTIONS, MIN_SAMPLES, OP_TYPES, PERCENTILES
+from dstudy_runner.sidecar_figures import is_num
 
 # Memory is measured once per cell (the first pass of the first repetition,
 # docs/result-schema.md); heap_bytes counts exact allocation sizes, so it is
@@ -136,6 +137,9 @@ def latency_metric(op, short):
         if len(reps) >= 2:
             low, high = fmt_ns(min(reps)), fmt_ns(max(reps))
             text += f", per repetition {low}–{high}" if low != high else f", every repetition {low}"
+        timed, runs = c.section("latency").get("repetitions"), c.headline.samples if c.headline else None
+        if is_num(timed) and is_num(runs) and timed < runs:  # --latency-repetitions (the full profile)
+            text += f", latency pass in {timed:g} of {runs:g} repetitions"
         return text
     name = f"{op or 'tail'}.{short}"
     label = f"{PCT_NAMES[key]} {op or 'dominant op'} latency"

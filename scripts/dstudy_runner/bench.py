@@ -45,6 +45,11 @@ def cell_argv(bench, cell, settings, out_dir, family, workloads_dir=None, seed=N
         argv += ["--workloads-dir", str(workloads_dir)]
     # dstudy_bench times every operation in its latency pass (no sampling)
     argv += ["--latency" if settings["latency"] else "--no-latency"]
+    # ... in the first N repetitions only, where the profile says so; not
+    # with open-loop passes, whose rates are fractions of each repetition's
+    # own latency pass (dstudy_bench refuses the pair)
+    if settings["latency"] and settings.get("latency_repetitions") and not open_loop and pace is None:
+        argv += ["--latency-repetitions", str(settings["latency_repetitions"])]
     if settings.get("min_time_s") is not None:
         argv += ["--min-time", repr(float(settings["min_time_s"]))]
     if settings.get("memory_sample_every"):

@@ -4,15 +4,21 @@ A cell's wall time is its memory process, its repetitions (each a cold and a
 warm pass, plus the latency pass when on) and the idle probes of its
 workload's memory pass (sleeping, the same whatever runs):
 
-    wall = idle + W x shape(reps, latency),
-    shape(r, l) = (F + r x (1 + L x l)) / (F + 1 + L)
+    wall = idle + W x shape(reps, latency reps),
+    shape(r, l) = (F + r + L x l) / (F + 1 + L)
 
 W is the cell's work in the units of one repetition with the latency pass
-(shape(1, on) = 1), F the fixed part (memory process, stream generation,
-harness overhead) and L what the latency pass adds to a repetition, both in
-units of a repetition without it. F and L are fitted, per size, on cells
-measured at several repetition counts and latency settings in one session
-(within half an hour: the load of a shared machine drifts over hours).
+(shape(1, 1) = 1), F the fixed part (memory process, stream generation,
+harness overhead) and L what one latency pass adds to a repetition, both in
+units of a repetition without it; l is the number of repetitions that run
+the latency pass: every one (r) unless the run's settings name
+`latency_repetitions` (the first min(that, r) of them), none without the
+latency pass. A latency pass costs the same whichever repetition runs it, so
+the rule needs no new calibration: every observation says how many of its
+repetitions ran one (those of a run before the setting existed: all of
+them). F and L are fitted, per size, on cells measured at several repetition
+counts and latency settings in one session (within half an hour: the load of
+a shared machine drifts over hours).
 
 log W is modelled per size (a ranking in cache says little about one beyond
 it) as main effects, fitted by backfitting on every measured cell of that
@@ -87,12 +93,29 @@ class Observation:
     # machine_load: load average less the cell's threads, over the cores);
     # None when not known (a cell that failed without a sidecar)
     load: float | None = None
+    # repetitions that ran the latency pass; None: every one when latency is
+    # on (a run made before `latency_repetitions` existed)
+    latency_reps: int | None = None
 
     COLUMNS = ("impl", "workload", "kv", "allocator", "size", "reps", "latency", "wall_s",
-               "idle_s", "timed_out", "machine", "started", "load")
+               "idle_s", "timed_out", "machine", "started", "load", "latency_reps")
 
     def row(self):
         return [getattr(self, c) for c in self.COLUMNS]
+
+    @property
+    def timed_reps(self):
+        """How many of its repetitions ran the latency pass."""
+        return latency_repetitions(self.reps, self.latency, self.latency_reps)
+
+
+def latency_repetitions(reps, latency, limit=None):
+    """Repetitions that run the latency pass: none without it, else the first
+    `limit` of them (dstudy_bench --latency-repetitions), or every one when
+    there is no limit."""
+    if not latency:
+        return 0
+    return min(int(reps), int(limit)) if limit else int(reps)
 
 
 def idle_seconds(sidecar):
@@ -128,6 +151,8 @@ def observation(record, settings, manifest_machine=None):
     return Observation(impl=record["impl"], workload=record["workload"], kv=record["kv"],
                        allocator=record["allocator"], size=record["size"],
                        reps=int(settings["repetitions"]), latency=bool(settings["latency"]),
+                       latency_reps=latency_repetitions(settings["repetitions"], settings["latency"],
+                                                        settings.get("latency_repetitions")),
                        wall_s=float(record["duration_s"]),
                        idle_s=idle_seconds(sidecar) if sidecar else None, timed_out=timed_out,
                        machine=env.get("cpu_model") or manifest_machine,
@@ -264,7 +289,7 @@ def fit_shape(obs, beta=0.0):
     for o in obs:
         if not o.timed_out and o.idle_s is not None and o.started:
             cells.setdefault((o.impl, o.workload, o.kv, o.allocator, o.size, o.machine), []).append(o)
-    groups = [[(o.reps, o.latency, math.log(max(o.wall_s - o.idle_s, 1e-3)) - beta * load_term(o.load))
+    groups = [[(o.reps, o.timed_reps, math.log(max(o.wall_s - o.idle_s, 1e-3)) - beta * load_term(o.load))
                for o in session]
               for same in cells.values() for session in sessions(same)]
     groups = [g for g in groups if len({(r, lat) for r, lat, _ in g}) > 1]
@@ -277,7 +302,7 @@ def fit_shape(obs, beta=0.0):
         for lat in L_GRID:
             err = 0.0
             for g in groups:
-                logs = [y - math.log(f + r * (1 + lat * on)) for r, on, y in g]
+                logs = [y - math.log(f + r + lat * timed) for r, timed, y in g]
                 mean = sum(logs) / len(logs)
                 err += sum((x - mean) ** 2 for x in logs)
             if best is None or err < best[0]:
@@ -401,15 +426,17 @@ class CostModel:
         rows_by_size = {}
         for o in self.observations:
             idle = o.idle_s if o.idle_s is not None else self.idle.get((o.workload, o.size), 0.0)
-            work = max(o.wall_s - idle, 1e-3) / self.shape(o.reps, o.latency, o.size)
+            work = max(o.wall_s - idle, 1e-3) / self.shape(o.reps, o.timed_reps, o.size)
             levels = {"impl": o.impl, "workload": o.workload, "kv": o.kv, "allocator": o.allocator,
                       "machine": o.machine}
             rows_by_size.setdefault(o.size, []).append((levels, load_term(o.load), math.log(work)))
         return {s: SizeModel(rows) for s, rows in rows_by_size.items()}
 
-    def shape(self, reps, latency, size):
+    def shape(self, reps, timed_reps, size):
+        """shape(r, l) of the module docstring: reps repetitions, timed_reps
+        of them with the latency pass."""
         f, lat = self.shapes.get(size, (self.F, self.L))
-        return (f + reps * (1 + lat * bool(latency))) / (f + 1 + lat)
+        return (f + reps + lat * timed_reps) / (f + 1 + lat)
 
     def slowdown(self, size, load):
         """How much longer a cell's work takes beside `load` other runnable
@@ -427,7 +454,9 @@ class CostModel:
         levels = {"impl": cell.impl, "workload": cell.workload, "kv": cell.kv,
                   "allocator": cell.allocator, "machine": self.machine}
         log_w, measured, unknown = model.log_work(levels, load)
-        parts = self.parts(math.exp(log_w), settings["repetitions"], settings["latency"], size)
+        timed = latency_repetitions(settings["repetitions"], settings["latency"],
+                                    settings.get("latency_repetitions"))
+        parts = self.parts(math.exp(log_w), settings["repetitions"], timed, size)
         parts["idle"] = self.idle.get((cell.workload, size), 0.0)
         seconds = sum(parts.values())
         timeout = settings.get("timeout_s")
@@ -435,12 +464,12 @@ class CostModel:
             return Estimate(timeout + KILL_S, "timeout", unknown, {"timeout": timeout + KILL_S})
         return Estimate(seconds, "measured" if measured else "model", unknown, parts)
 
-    def parts(self, work, reps, latency, size):
-        """W x shape(reps, latency) split into its fixed part, its timed
+    def parts(self, work, reps, timed_reps, size):
+        """W x shape(reps, timed_reps) split into its fixed part, its timed
         passes and its latency passes (seconds)."""
         f, lat = self.shapes.get(size, (self.F, self.L))
         unit = work / (f + 1 + lat)  # one repetition's cold and warm passes
-        return {"fixed": f * unit, "passes": reps * unit, "latency": reps * lat * bool(latency) * unit}
+        return {"fixed": f * unit, "passes": reps * unit, "latency": timed_reps * lat * unit}
 
 
 def newest_machine(observations):

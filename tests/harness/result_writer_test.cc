@@ -301,6 +301,17 @@ TEST(ResultWriterLatency, HowItWasMeasured) {
   EXPECT_EQ(l["min_samples"], json::parse(R"({"p50_ns": 20, "p90_ns": 100, "p99_ns": 1000, "p999_ns": 10000})"));
 }
 
+// A repetition without a latency pass (--latency-repetitions) adds nothing
+// to the merged figures, is not in per_repetition and is not counted.
+TEST(ResultWriterLatency, RepetitionsWithoutALatencyPassAreLeftOut) {
+  CellRun run = drain_run_with_latency();
+  run.repetitions.back().latency.reset();
+  const json l = detail::latency_json(run, timer());
+  EXPECT_EQ(l["repetitions"], 2);
+  EXPECT_EQ(l["per_op"]["erase"]["count"], 80);
+  EXPECT_EQ(l["per_op"]["erase"]["per_repetition"].size(), 2u);
+}
+
 TEST(ResultWriterLatency, PercentilesAreNullBelowTheirMinimumSampleCount) {
   const json per_op = detail::latency_json(drain_run_with_latency(), timer())["per_op"];
   // op types without samples are left out

@@ -187,6 +187,27 @@ TEST(RunCell, PercentilesNeedEnoughSamples) {
   EXPECT_GT(lat["resolution_ns"].get<double>(), 0);
 }
 
+// --latency-repetitions 2 of 3: the latency pass runs in the first two
+// repetition processes only; every op of those two is timed (the counts are
+// two streams' worth), the throughput still has three repetitions.
+TEST(RunCell, LatencyPassRunsInTheFirstLatencyRepetitionsOnly) {
+  const auto s = harness_test::make_churn_stream({.live = 2000, .churn_steps = 900});
+  CellOptions o;
+  o.repetitions = 3;
+  o.latency = true;
+  o.latency_repetitions = 2;
+  const nlohmann::json j = sidecar<harness_test::PlainMap>(fixed(s), o);
+  ASSERT_TRUE(j["checks"]["ok"].get<bool>()) << j["checks"]["message"];
+  EXPECT_EQ(j["throughput"]["repetitions"].size(), 3u);
+  EXPECT_EQ(j["latency"]["repetitions"], 2);
+  const nlohmann::json erase = j["latency"]["per_op"]["erase"];
+  EXPECT_EQ(erase["count"], 2 * 900);
+  EXPECT_EQ(erase["per_repetition"].size(), 2u);
+  for (const nlohmann::json& r : erase["per_repetition"]) EXPECT_EQ(r["count"], 900);
+  o.latency_repetitions = 0;  // every repetition
+  EXPECT_EQ(sidecar<harness_test::PlainMap>(fixed(s), o)["latency"]["repetitions"], 3);
+}
+
 // The drift preset at quick size: latency per phase (load, then per turnover
 // its churn and its find_miss-only phase, each with its own find_miss
 // percentiles, counts summing to the pass's) and probe lengths at every phase

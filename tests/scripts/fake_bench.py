@@ -266,7 +266,7 @@ def sidecar(a, wl, threads):
                   "resolution_ticks": 10, "invariant_tsc": True, "calibration_ms": 50},
         "machine_load": machine_load(a.impl, threads),
         "throughput": throughput(phases, reps, base),
-        "latency": latency(phases, reps) if on else None,
+        "latency": latency(phases, min(reps, a.latency_repetitions or reps)) if on else None,
         "memory": memory(phases, glibc, a.memory_sample_every),
         "open_loop": open_loop(a, threads),
         "checks": {"expected": ops, "observed": ops, "checksum": {"expected": 7, "observed": 7},
@@ -298,6 +298,7 @@ def main():
         p.add_argument("--" + opt, type=int)
     p.add_argument("--latency", action="store_true")
     p.add_argument("--no-latency", action="store_true")
+    p.add_argument("--latency-repetitions", type=int)
     p.add_argument("--open-loop")
     p.add_argument("--arrivals", choices=["constant", "poisson"])
     p.add_argument("--stream-cache")
@@ -312,6 +313,9 @@ def main():
         return EXIT_USAGE
     if a.size not in wl["sizes"] and not (sweep_live(a.size) and "full" in wl["sizes"]):
         print(f"fake_bench: workload {a.workload} has no size profile '{a.size}'", file=sys.stderr)
+        return EXIT_USAGE
+    if a.open_loop and a.latency_repetitions:
+        print("fake_bench: --latency-repetitions does not combine with open-loop passes", file=sys.stderr)
         return EXIT_USAGE
     if a.open_loop and wl["threads"] > 1:
         print("fake_bench: --open-loop paces one-thread workloads only", file=sys.stderr)

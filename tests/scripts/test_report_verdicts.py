@@ -74,3 +74,24 @@ def test_the_verdicts_open_the_page():
     assert [(r["Workload"], r["KV"]) for r in rows] == [("steady_churn", "u64"), ("steady_churn", "string"),
                                                         ("drain", "u64")]
     assert md.index("### At a glance, size quick") < md.index("### Recommendations, size quick")
+
+
+def test_a_latency_from_fewer_repetitions_than_the_throughput_says_so():
+    """--latency-repetitions 2 of 5: the latency's spread names it."""
+    from dstudy_report.metrics import TAIL_P99
+
+    class Cell:
+        dominant_op = "erase"
+        headline = type("S", (), {"samples": 5})()
+
+        def count(self, op):
+            return 20000
+
+        def percentile_by_repetition(self, op, key):
+            return [180.0, 190.0]
+
+        def section(self, name):
+            return {"repetitions": 2} if name == "latency" else {}
+    assert "latency pass in 2 of 5 repetitions" in TAIL_P99.spread_text(Cell())
+    Cell.headline.samples = 2
+    assert "latency pass in" not in TAIL_P99.spread_text(Cell())

@@ -226,6 +226,45 @@ def test_an_estimate_says_where_its_time_goes():
     assert capped.parts == {"timeout": capped.seconds}
 
 
+def test_latency_passes_count_only_in_the_repetitions_that_run_them():
+    """latency_repetitions 2 of 5: two latency passes, five repetitions'
+    passes, the same fixed part; more than the repetitions counts as every
+    one."""
+    model = cost_model.CostModel(calibration())
+    cell = Cell("slow", "drain", "str", "jemalloc")
+    every = model.estimate(cell, "full", SETTINGS)
+    two = model.estimate(cell, "full", dict(SETTINGS, latency_repetitions=2))
+    assert two.parts["latency"] == pytest.approx(every.parts["latency"] * 2 / 5)
+    assert two.parts["passes"] == pytest.approx(every.parts["passes"])
+    assert two.parts["fixed"] == pytest.approx(every.parts["fixed"])
+    assert two.seconds < every.seconds
+    many = model.estimate(cell, "full", dict(SETTINGS, latency_repetitions=9))
+    assert many.seconds == pytest.approx(every.seconds)
+    assert cost_model.latency_repetitions(5, False, 2) == 0
+
+
+def test_observations_of_runs_with_fewer_latency_passes_fit_the_same_shape():
+    """Cells measured with the latency pass in some repetitions only are
+    read with that count (from the run's settings) and recover F and L."""
+    data = calibration()
+    for reps, timed in ((5, 1), (5, 2), (3, 2)):
+        wall = IDLE["churn"] + IMPL["fast"] * WORKLOAD["churn"] * (F + reps + L * timed) / (F + 1 + L)
+        data.append(Observation("fast", "churn", "u64", "glibc", "full", reps, True, wall, 0.0, False, "cpu A",
+                                "2026-01-01T00:00:00Z", latency_reps=timed))
+    f, lat = cost_model.fit_shape(data)
+    assert f == pytest.approx(F, abs=0.05) and lat == pytest.approx(L, abs=0.05)
+    assert data[-1].timed_reps == 2 and data[0].timed_reps == data[0].reps
+
+
+def test_a_run_with_latency_repetitions_gives_observations_that_say_so():
+    record = {"impl": "fast", "workload": "churn", "kv": "u64", "allocator": "glibc", "size": "full",
+              "status": "ok", "duration_s": 10.0, "started": "2026-01-01T00:00:00Z"}
+    o = cost_model.observation(record, {"repetitions": 5, "latency": True, "latency_repetitions": 2})
+    assert o.latency_reps == 2 and o.timed_reps == 2
+    o = cost_model.observation(record, {"repetitions": 5, "latency": True})
+    assert o.latency_reps == 5
+
+
 def test_the_time_plan_prints_its_breakdown():
     from types import SimpleNamespace
     from dstudy_runner import timeplan

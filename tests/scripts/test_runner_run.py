@@ -222,3 +222,19 @@ def test_pin_leaves_a_cell_with_more_threads_than_its_cpus_unpinned(study, capsy
                  "--allocator", "glibc", results=False) == 0
     out = capsys.readouterr()
     assert "taskset -c 0-1 " in out.out and "unpinned" not in out.err
+
+
+def test_the_full_profile_runs_the_latency_pass_in_two_repetitions():
+    """The profile's latency_repetitions reaches dstudy_bench; not with
+    open-loop passes (each repetition's rate is a fraction of its own
+    latency pass), nor without the latency pass."""
+    from dstudy_runner import bench as bench_mod, profiles
+    from dstudy_runner.cells import Cell
+    full = profiles.settings("full")
+    assert full["latency_repetitions"] == 2 and full["repetitions"] == 5
+    cell = Cell("absl_flat_hash_map", "steady_churn.fill85", "u64", "glibc")
+    argv = bench_mod.cell_argv("b", cell, full, "out", "glibc")
+    assert argv[argv.index("--latency-repetitions") + 1] == "2"
+    assert "--latency-repetitions" not in bench_mod.cell_argv("b", cell, full, "out", "glibc", open_loop=[0.5])
+    assert "--latency-repetitions" not in bench_mod.cell_argv("b", cell, dict(full, latency=False), "out", "glibc")
+    assert "--latency-repetitions" not in bench_mod.cell_argv("b", cell, profiles.settings("quick"), "out", "glibc")
