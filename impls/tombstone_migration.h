@@ -14,7 +14,7 @@
 // in the new table) per insert or erase makes every such operation several
 // times slower for the whole migration: no single operation is slow, but
 // the map is, and the backlog lasts as long as the migration. So a step
-// moves few keys (kKeysPerStep, two by default), and only as many more as the
+// moves few keys (kKeysPerStep, one by default), and only as many more as the
 // new table's room requires (below), with the cost of each move taken out
 // of the step's critical path by fetching ahead.
 //
@@ -53,11 +53,18 @@
 // ~130 us even on a fresh guest), and each call sets the next piece to what
 // would take kPopulateBudgetNs at the rate just measured, at most twice the
 // last and within [kPopulateMinBytes, kPopulateMaxBytes]. Warm, that is
-// 128 KiB (~280 pre-fault steps at 2M slots, against 131,072 moving ones:
-// few enough to stay out of the insert P99.9); on a fresh guest 8-16 KiB a
-// step, each near the budget. The new table is sized for the most steps
-// the smallest piece would take. Giving back is cheap and steady:
-// kReleaseBytes (64 pages, ~20 us) a step.
+// 128 KiB; on a fresh guest 8-16 KiB a step, each near the budget.
+// Pre-faulting 36 MB costs ~12 ms warm, and done on consecutive steps that
+// is 12 ms in which the map serves almost nothing: a caller at a steady rate
+// waits that long. So the pieces are spread out in time: each step earns
+// kPopulateCreditNs of pre-fault time, a piece spends what it measured, and
+// a step with no credit left does nothing (warm, a 42 us piece every ~420
+// steps: ~100 ns a step on average). Unless t_'s room runs short: a step
+// pre-faults anyway when t_ could otherwise fill before the move ends (as
+// pace() reasons: under churn that never happens; a run of inserts
+// brings the pieces back to every step). The new table is sized for the
+// most steps the smallest piece would take, every step pre-faulting.
+// Giving back is cheap and steady: kReleaseBytes (64 pages, ~20 us) a step.
 //
 // What lives here: MigrationPacing (the tunables above, which TombstoneMap
 // exposes as its own), MigrationProgress (where a migration has got to), and
@@ -104,6 +111,8 @@ struct MigrationPacing {
   static constexpr std::size_t kPopulateMinBytes = std::size_t{8} << 10;
   static constexpr std::size_t kPopulateMaxBytes = std::size_t{128} << 10;
   static constexpr std::int64_t kPopulateBudgetNs = 50'000;
+  static constexpr std::int64_t kPopulateCreditNs = 100;
+  static constexpr std::size_t kTimedStepEvery = 16;  // a power of two
   // The next pre-fault piece after `bytes` took `ns`: whole pages, within
   // the bounds above (a pure function, for tests).
   static std::size_t next_populate_bytes(std::size_t bytes, std::int64_t ns, std::size_t page) noexcept {
@@ -147,11 +156,13 @@ struct MigrationProgress {
   std::uintptr_t populated = 0;                // t_'s pages are faulted in up to here
   std::uintptr_t populate_end = 0;             // and are to be up to here
   std::size_t populate_bytes = MigrationPacing::kPopulateStartBytes;  // the next pre-fault piece
+  std::int64_t populate_credit_ns = 0;  // pre-fault time earned and not spent (negative: owed)
+  std::size_t steps = 0;                // steps taken, for sampling their time
   MigrationPacing::StepWork max_step_work;
 
   // Faults in the next populate_bytes of t_'s whole pages (writable,
   // contents kept: keys may already have landed there), timing the call to
-  // size the next piece. Returns the bytes done.
+  // size the next piece and charge it to the credit. Returns the bytes done.
   std::size_t populate_step() noexcept {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
     const std::uintptr_t stop = std::min(populate_end, populated + populate_bytes);
@@ -162,6 +173,7 @@ struct MigrationProgress {
       madvise(reinterpret_cast<void*>(populated), bytes, MADV_POPULATE_WRITE);
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
       populate_bytes = MigrationPacing::next_populate_bytes(bytes, ns.count(), MigrationPacing::page_size());
+      populate_credit_ns -= ns.count();
     }
     populated = stop;
     return bytes;
@@ -195,7 +207,7 @@ struct IncrementalMigration {
     const std::size_t steps = (m.t_.size + kMaxKeysPerStep - 1) / kMaxKeysPerStep +
                               (m.t_.capacity / kW + kMaxGroupsPerStep - 1) / kMaxGroupsPerStep;
     std::size_t cap = std::max(wanted, Map::kMinCapacity);
-    while (Map::growth_budget(cap) < m.t_.size + steps + populate_steps(cap) + 1) cap *= 2;
+    while (Map::growth_budget(cap) < m.t_.size + steps + populate_steps(cap) + release_steps(m.t_) + 1) cap *= 2;
     if (wanted < m.t_.capacity && cap >= m.t_.capacity) return false;
     CompactionTimer timer(m.compactions_);
     if (m.t_.size == 0) {  // nothing to carry over: start again small
@@ -215,6 +227,7 @@ struct IncrementalMigration {
     p.init_per_step = (m.t_.groups + steps - 1) / steps;
     p.released = MigrationPacing::page_up(reinterpret_cast<std::uintptr_t>(m.old_.slots));
     p.ctrl_released = MigrationPacing::page_up(reinterpret_cast<std::uintptr_t>(m.old_.ctrl));
+    p.populate_credit_ns = 0;
     p.populated = MigrationPacing::page_up(reinterpret_cast<std::uintptr_t>(m.t_.ctrl));
     p.populate_end =
         MigrationPacing::kCanPopulate
@@ -231,8 +244,36 @@ struct IncrementalMigration {
     return MigrationPacing::kCanPopulate ? Map::units_for(cap) * 16 / MigrationPacing::kPopulateMinBytes + 1 : 0;
   }
 
+  // Steps that give a table's pages back once it is empty (at most).
+  static std::size_t release_steps(const Table& t) noexcept {
+    return Map::units_for(t.capacity) * 16 / MigrationPacing::kReleaseBytes + 2;
+  }
+
+  // The keys t_ can still take beyond old_'s: its growth left less old_'s
+  // keys and the steps that follow the move (the rest of the control-byte
+  // sweep, giving old_'s pages back), each of which may insert one.
+  static std::size_t room(const Map& m) noexcept {
+    const MigrationProgress& p = m.progress_;
+    const std::size_t sweep =
+        m.t_.ready == nullptr ? 0 : (m.t_.groups - p.init_cursor + p.init_per_step - 1) / p.init_per_step;
+    const std::size_t reserved = m.old_.size + sweep + release_steps(m.old_);
+    const std::size_t growth = m.t_.growth_left();
+    return growth > reserved ? growth - reserved : 0;
+  }
+
+  // One step, its time added to the compaction time (the migration was
+  // counted at start). Two clock reads on every step would cost about a
+  // fifth of a step's own work, so one step in kTimedStepEvery is timed and
+  // stands for the others.
   [[gnu::noinline]] static void step(Map& m) {
-    CompactionTimer timer(m.compactions_, kContinues);  // counted at start
+    if ((++m.progress_.steps & (MigrationPacing::kTimedStepEvery - 1)) != 0) return step_untimed(m);
+    const auto t0 = std::chrono::steady_clock::now();
+    step_untimed(m);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+    m.compactions_.add(kContinues, static_cast<std::uint64_t>(ns.count()) * MigrationPacing::kTimedStepEvery);
+  }
+
+  static void step_untimed(Map& m) {
     MigrationProgress& p = m.progress_;
     MigrationPacing::StepWork work;
     for (const std::size_t end = std::min(m.t_.groups, p.init_cursor + p.init_per_step); p.init_cursor < end;
@@ -243,7 +284,11 @@ struct IncrementalMigration {
     if (m.t_.ready != nullptr && p.init_cursor == m.t_.groups) m.drop_ready(m.t_);
     const std::size_t groups = m.old_.capacity / kW;
     if (p.populated < p.populate_end) {
-      work.populated_bytes = p.populate_step();
+      if (p.populate_credit_ns >= 0 || populate_is_due(m)) {
+        work.populated_bytes = p.populate_step();
+      } else {
+        p.populate_credit_ns += MigrationPacing::kPopulateCreditNs;
+      }
     } else {
       move_keys(m, pace(m), work);
     }
@@ -259,20 +304,31 @@ struct IncrementalMigration {
   }
 
   // Keys this step moves: kKeysPerStep, unless t_ is running short of room.
-  // After old_'s `left` keys land, t_ has room for `room` more. If every
-  // step from now on inserted a key, steps of kMaxKeysPerStep would still
-  // empty old_ before t_ fills as long as left <= kMaxKeysPerStep x room;
-  // the start sizes t_ so that it holds at first, and a step keeps it by
-  // moving at least left - kMaxKeysPerStep x (room - 1). Under churn,
+  // After old_'s `left` keys land, t_ has room() for more (the steps after
+  // the move set aside). If every step from now on inserted a key, steps of
+  // kMaxKeysPerStep would still empty old_ before t_ fills as long as
+  // left <= kMaxKeysPerStep x room; the start sizes t_ so that it holds at
+  // first, and a step keeps it by moving at least
+  // left - kMaxKeysPerStep x (room - 1). Under churn,
   // erases give room back as fast as inserts take it, so the pace stays at
   // kKeysPerStep; only a run of inserts (growth) raises it, near the end.
   static std::size_t pace(const Map& m) noexcept {
     const std::size_t left = m.old_.size;
-    const std::size_t growth = m.t_.growth_left();
-    const std::size_t room = growth > left ? growth - left : 0;
-    if (room == 0) return kMaxKeysPerStep;
-    const std::size_t keep = kMaxKeysPerStep * (room - 1);
+    const std::size_t r = room(m);
+    if (r == 0) return kMaxKeysPerStep;
+    const std::size_t keep = kMaxKeysPerStep * (r - 1);
     return std::clamp(left > keep ? left - keep : 0, kKeysPerStep, kMaxKeysPerStep);
+  }
+
+  // Whether this step must pre-fault whatever its credit: t_ has room left
+  // for no more than the steps the rest of the pre-fault (in the smallest
+  // pieces) and the move (at kMaxKeysPerStep) would take if each inserted.
+  static bool populate_is_due(const Map& m) noexcept {
+    const MigrationProgress& p = m.progress_;
+    const std::size_t left = m.old_.size;
+    const std::size_t pieces =
+        (p.populate_end - p.populated + MigrationPacing::kPopulateMinBytes - 1) / MigrationPacing::kPopulateMinBytes;
+    return room(m) <= pieces + (left + kMaxKeysPerStep - 1) / kMaxKeysPerStep + 1;
   }
 
   // Moves up to `keys` keys of old_, in slot order, reaching at most
@@ -377,7 +433,11 @@ struct IncrementalMigration {
   }
 
   [[gnu::noinline]] static bool insert(Map& m, const K& key, V&& value, std::size_t h) {
-    __builtin_prefetch(m.t_.ctrl + Map::probe(m.t_, h).offset() * kW);
+    if (m.old_.size != 0) {
+      m.prefetch_both_tables(h);
+    } else {
+      __builtin_prefetch(m.t_.ctrl + Map::probe(m.t_, h).offset() * kW);
+    }
     if (m.old_.size != 0 && Map::find_index(m.old_, key, h) != Map::kNotFound) {
       step(m);
       return false;
@@ -401,7 +461,7 @@ struct IncrementalMigration {
 
   [[gnu::noinline]] static bool erase(Map& m, const K& key, std::size_t h) {
     Table& old = m.old_;
-    if (old.size != 0) __builtin_prefetch(old.ctrl + Map::probe(old, h).offset() * kW);
+    if (old.size != 0) m.prefetch_both_tables(h);
     std::size_t i = Map::find_index(m.t_, key, h);
     bool erased = false;
     if (i != Map::kNotFound) {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -40,7 +41,8 @@ std::uint64_t wall_ns() {
 }
 
 // Each op's CPU and wall time, and whether it did compaction work (the
-// map's compaction_ns moved: a rehash, or a step of a migration). Ops that did
+// map's compaction_ns moved: a rehash; or a migration was running, so the op
+// took one of its steps). Ops that did
 // none are O(1) probes; their maximum is this machine's noise floor, which is
 // what a compacting op's maximum must be read against.
 struct Samples {
@@ -49,12 +51,13 @@ struct Samples {
   template <class Map, class F>
   void time(const Map& m, F&& f) {
     const std::uint64_t before = *m.footprint().compaction_ns;
+    const bool migrating = m.migrating();
     const std::uint64_t w0 = wall_ns(), c0 = cpu_ns();
     f();
     const std::uint64_t c1 = cpu_ns(), w1 = wall_ns();
     cpu.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(c1 - c0, UINT32_MAX)));
     wall.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(w1 - w0, UINT32_MAX)));
-    compacting.push_back(*m.footprint().compaction_ns != before);
+    compacting.push_back(migrating || m.migrating() || *m.footprint().compaction_ns != before);
   }
   static double pct(std::vector<std::uint32_t> v, double q) {
     if (v.empty()) return 0;
@@ -73,9 +76,10 @@ struct Samples {
       if (c.empty()) continue;
       const auto over = std::count_if(c.begin(), c.end(), [](std::uint32_t ns) { return ns >= 200000; });
       std::printf(
-          "%-6s %-6s %-10s n=%-8zu cpu: P99 %.0f ns  P99.9 %.0f ns  max %.1f us  (>= 200 us: %ld)   "
+          "%-6s %-6s %-10s n=%-8zu cpu: mean %.0f ns  P99 %.0f ns  P99.9 %.0f ns  max %.1f us  (>= 200 us: %ld)   "
           "wall: P99.9 %.0f ns  max %.1f us\n",
-          phase, op, which ? "compacting" : "plain", c.size(), pct(c, 0.99), pct(c, 0.999),
+          phase, op, which ? "compacting" : "plain", c.size(),
+          std::accumulate(c.begin(), c.end(), 0.0) / static_cast<double>(c.size()), pct(c, 0.99), pct(c, 0.999),
           *std::max_element(c.begin(), c.end()) / 1e3, static_cast<long>(over), pct(w, 0.999),
           *std::max_element(w.begin(), w.end()) / 1e3);
     }
