@@ -14,7 +14,7 @@
 // in the new table) per insert or erase makes every such operation several
 // times slower for the whole migration: no single operation is slow, but
 // the map is, and the backlog lasts as long as the migration. So a step
-// moves few keys (kKeysPerStep, one by default), and only as many more as the
+// moves few keys (kKeysPerStep, two by default), and only as many more as the
 // new table's room requires (below), with the cost of each move taken out
 // of the step's critical path by fetching ahead.
 //
@@ -53,17 +53,13 @@
 // ~130 us even on a fresh guest), and each call sets the next piece to what
 // would take kPopulateBudgetNs at the rate just measured, at most twice the
 // last and within [kPopulateMinBytes, kPopulateMaxBytes]. Warm, that is
-// 128 KiB; on a fresh guest 8-16 KiB a step, each near the budget.
-// Pre-faulting 36 MB costs ~12 ms warm, and done on consecutive steps that
-// is 12 ms in which the map serves almost nothing: a caller at a steady rate
-// waits that long. So the pieces are spread out in time: each step earns
-// kPopulateCreditNs of pre-fault time, a piece spends what it measured, and
-// a step with no credit left does nothing (warm, a 42 us piece every ~420
-// steps: ~100 ns a step on average). Unless t_'s room runs short: a step
-// pre-faults anyway when t_ could otherwise fill before the move ends (as
-// pace() reasons: under churn that never happens; a run of inserts
-// brings the pieces back to every step). The new table is sized for the
-// most steps the smallest piece would take, every step pre-faulting.
+// 128 KiB (~280 pre-fault steps at 2M slots); on a fresh guest 8-16 KiB a
+// step, each near the budget. The new table is sized for the most steps the
+// smallest piece would take. Those steps come one after another: ~12 ms of
+// pre-fault at 2M slots, which a caller at a steady rate sees as one stall.
+// (Spread out in time, they keep both tables, and every lookup in both, for
+// that much longer; measured with one key a step, that variant gave no
+// better response tail and much less throughput.)
 // Giving back is cheap and steady: kReleaseBytes (64 pages, ~20 us) a step.
 //
 // What lives here: MigrationPacing (the tunables above, which TombstoneMap
@@ -111,7 +107,6 @@ struct MigrationPacing {
   static constexpr std::size_t kPopulateMinBytes = std::size_t{8} << 10;
   static constexpr std::size_t kPopulateMaxBytes = std::size_t{128} << 10;
   static constexpr std::int64_t kPopulateBudgetNs = 50'000;
-  static constexpr std::int64_t kPopulateCreditNs = 100;
   static constexpr std::size_t kTimedStepEvery = 16;  // a power of two
   // The next pre-fault piece after `bytes` took `ns`: whole pages, within
   // the bounds above (a pure function, for tests).
@@ -156,13 +151,12 @@ struct MigrationProgress {
   std::uintptr_t populated = 0;                // t_'s pages are faulted in up to here
   std::uintptr_t populate_end = 0;             // and are to be up to here
   std::size_t populate_bytes = MigrationPacing::kPopulateStartBytes;  // the next pre-fault piece
-  std::int64_t populate_credit_ns = 0;  // pre-fault time earned and not spent (negative: owed)
-  std::size_t steps = 0;                // steps taken, for sampling their time
+  std::size_t steps = 0;                                              // steps taken, for sampling their time
   MigrationPacing::StepWork max_step_work;
 
   // Faults in the next populate_bytes of t_'s whole pages (writable,
   // contents kept: keys may already have landed there), timing the call to
-  // size the next piece and charge it to the credit. Returns the bytes done.
+  // size the next piece. Returns the bytes done.
   std::size_t populate_step() noexcept {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
     const std::uintptr_t stop = std::min(populate_end, populated + populate_bytes);
@@ -173,7 +167,6 @@ struct MigrationProgress {
       madvise(reinterpret_cast<void*>(populated), bytes, MADV_POPULATE_WRITE);
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
       populate_bytes = MigrationPacing::next_populate_bytes(bytes, ns.count(), MigrationPacing::page_size());
-      populate_credit_ns -= ns.count();
     }
     populated = stop;
     return bytes;
@@ -227,7 +220,6 @@ struct IncrementalMigration {
     p.init_per_step = (m.t_.groups + steps - 1) / steps;
     p.released = MigrationPacing::page_up(reinterpret_cast<std::uintptr_t>(m.old_.slots));
     p.ctrl_released = MigrationPacing::page_up(reinterpret_cast<std::uintptr_t>(m.old_.ctrl));
-    p.populate_credit_ns = 0;
     p.populated = MigrationPacing::page_up(reinterpret_cast<std::uintptr_t>(m.t_.ctrl));
     p.populate_end =
         MigrationPacing::kCanPopulate
@@ -284,11 +276,7 @@ struct IncrementalMigration {
     if (m.t_.ready != nullptr && p.init_cursor == m.t_.groups) m.drop_ready(m.t_);
     const std::size_t groups = m.old_.capacity / kW;
     if (p.populated < p.populate_end) {
-      if (p.populate_credit_ns >= 0 || populate_is_due(m)) {
-        work.populated_bytes = p.populate_step();
-      } else {
-        p.populate_credit_ns += MigrationPacing::kPopulateCreditNs;
-      }
+      work.populated_bytes = p.populate_step();
     } else {
       move_keys(m, pace(m), work);
     }
@@ -318,17 +306,6 @@ struct IncrementalMigration {
     if (r == 0) return kMaxKeysPerStep;
     const std::size_t keep = kMaxKeysPerStep * (r - 1);
     return std::clamp(left > keep ? left - keep : 0, kKeysPerStep, kMaxKeysPerStep);
-  }
-
-  // Whether this step must pre-fault whatever its credit: t_ has room left
-  // for no more than the steps the rest of the pre-fault (in the smallest
-  // pieces) and the move (at kMaxKeysPerStep) would take if each inserted.
-  static bool populate_is_due(const Map& m) noexcept {
-    const MigrationProgress& p = m.progress_;
-    const std::size_t left = m.old_.size;
-    const std::size_t pieces =
-        (p.populate_end - p.populated + MigrationPacing::kPopulateMinBytes - 1) / MigrationPacing::kPopulateMinBytes;
-    return room(m) <= pieces + (left + kMaxKeysPerStep - 1) / kMaxKeysPerStep + 1;
   }
 
   // Moves up to `keys` keys of old_, in slot order, reaching at most
