@@ -75,20 +75,36 @@ TEST(TombstoneControlGroup, PortableAndSimdMatchEveryByteExactly) {
   }
 }
 
-// Fill near the growth point, then churn: returns the map for inspection.
+// Inserts keys 0..live-1 (value = key); `keys` becomes that live set.
 template <class Map>
-void churn_near_full(Map& m, std::uint64_t live, std::uint64_t ops) {
-  for (std::uint64_t k = 0; k < live; ++k) ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
-  std::mt19937_64 rng(7);
-  std::uint64_t next = live;
-  std::vector<std::uint64_t> keys(live);
-  for (std::uint64_t k = 0; k < live; ++k) keys[k] = k;
+void fill_keys(Map& m, std::uint64_t live, std::vector<std::uint64_t>& keys) {
+  keys.resize(live);
+  for (std::uint64_t k = 0; k < live; ++k) {
+    keys[k] = k;
+    ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
+  }
+}
+
+// `ops` times: erases a random live key and inserts a fresh one in its
+// place (value = key); `keys` (not empty) stays the live set.
+template <class Map>
+void churn(Map& m, std::vector<std::uint64_t>& keys, std::uint64_t ops, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uint64_t next = *std::max_element(keys.begin(), keys.end()) + 1;
   for (std::uint64_t i = 0; i < ops; ++i) {
-    const std::size_t j = rng() % live;
+    const std::size_t j = rng() % keys.size();
     ASSERT_TRUE(m.erase(keys[j]));
     keys[j] = next++;
     ASSERT_TRUE(m.insert(keys[j], std::uint64_t{keys[j]}));
   }
+}
+
+// Fill near the growth point, then churn: returns the map for inspection.
+template <class Map>
+void churn_near_full(Map& m, std::uint64_t live, std::uint64_t ops) {
+  std::vector<std::uint64_t> keys;
+  ASSERT_NO_FATAL_FAILURE(fill_keys(m, live, keys));
+  ASSERT_NO_FATAL_FAILURE(churn(m, keys, ops, 7));
   for (const auto k : keys) ASSERT_TRUE(m.find(k, [&](const std::uint64_t& v) { ASSERT_EQ(v, k); }));
 }
 
@@ -241,17 +257,9 @@ TEST(TombstonePolicies, IncrementalStepsDoBoundedWorkAtEverySize) {
   using Map = TombstoneMapIncremental<std::uint64_t, std::uint64_t>;
   Map m;
   constexpr std::uint64_t kKeys = 440000;  // 0.84 of 512k slots: churn makes tombstones
-  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
-  std::mt19937_64 rng(9);
-  std::vector<std::uint64_t> keys(kKeys);
-  for (std::uint64_t k = 0; k < kKeys; ++k) keys[k] = k;
-  std::uint64_t next = kKeys;
-  for (int i = 0; i < 400000; ++i) {
-    const std::size_t j = rng() % keys.size();
-    ASSERT_TRUE(m.erase(keys[j]));
-    keys[j] = next++;
-    ASSERT_TRUE(m.insert(keys[j], std::uint64_t{keys[j]}));
-  }
+  std::vector<std::uint64_t> keys;
+  ASSERT_NO_FATAL_FAILURE(fill_keys(m, kKeys, keys));
+  ASSERT_NO_FATAL_FAILURE(churn(m, keys, 400000, 9));
   const std::size_t compactions_after_churn = *m.footprint().compactions;
   while (keys.size() > 1000) {
     ASSERT_TRUE(m.erase(keys.back()));
@@ -284,18 +292,10 @@ TEST(TombstonePolicies, IncrementalCleanupUnderChurnKeepsItsPace) {
   Map m;
   constexpr std::uint64_t kKeys = 440000;  // 0.84 of 512k slots: churn makes tombstones
   m.reserve(kKeys);                        // no growth: every migration below is a cleanup
-  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(m.insert(k, std::uint64_t{k}));
+  std::vector<std::uint64_t> keys;
+  ASSERT_NO_FATAL_FAILURE(fill_keys(m, kKeys, keys));
   ASSERT_EQ(*m.footprint().compactions, 1u) << "reserve's one rehash, no migration";
-  std::mt19937_64 rng(11);
-  std::vector<std::uint64_t> keys(kKeys);
-  for (std::uint64_t k = 0; k < kKeys; ++k) keys[k] = k;
-  std::uint64_t next = kKeys;
-  for (int i = 0; i < 1500000; ++i) {
-    const std::size_t j = rng() % keys.size();
-    ASSERT_TRUE(m.erase(keys[j]));
-    keys[j] = next++;
-    ASSERT_TRUE(m.insert(keys[j], std::uint64_t{keys[j]}));
-  }
+  ASSERT_NO_FATAL_FAILURE(churn(m, keys, 1500000, 11));
   EXPECT_GE(*m.footprint().compactions, 2u) << "churn near the growth point never cleaned up";
   const Map::StepWork w = m.max_step_work();
   EXPECT_EQ(w.moved_keys, Map::policy_type::kKeysPerStep);
