@@ -626,10 +626,11 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
 
   // During a migration a key is looked for in both tables, one after the
   // other; asking for both home groups' control bytes at once makes the
-  // second table's miss overlap the first's.
+  // second table's miss overlap the first's. The old table's only while it
+  // holds keys.
   void prefetch_both_tables(std::size_t h) const noexcept {
     prefetch_for_read(t_.ctrl + probe(t_, h).offset() * kW);
-    prefetch_for_read(old_.ctrl + probe(old_, h).offset() * kW);
+    if (old_.size != 0) prefetch_for_read(old_.ctrl + probe(old_, h).offset() * kW);
   }
 
   // Whether `group` (group g) holds `key`, whose tag is `tag`.

@@ -410,11 +410,7 @@ struct IncrementalMigration {
   }
 
   [[gnu::noinline]] static bool insert(Map& m, const K& key, V&& value, std::size_t h) {
-    if (m.old_.size != 0) {
-      m.prefetch_both_tables(h);
-    } else {
-      __builtin_prefetch(m.t_.ctrl + Map::probe(m.t_, h).offset() * kW);
-    }
+    m.prefetch_both_tables(h);
     if (m.old_.size != 0 && Map::find_index(m.old_, key, h) != Map::kNotFound) {
       step(m);
       return false;
