@@ -55,8 +55,8 @@ def quantity(name):
         try:
             f = float(fraction)
         except ValueError:
-            f = None
-        if f is not None and 0 < f:
+            f = 0.0
+        if f > 0:
             return _one_measurement(name, f"{QUANTITIES[base].label} at {f:g} of throughput",
                                     _open_loop_response(AT_RATE[base], f))
         raise QuantityError(f"quantity '{name}': expected a positive fraction after '@' (e.g. {base}@0.7)")

@@ -57,6 +57,11 @@ def _fail(path, msg):
     raise ReferencePlanError(f"{path}: {msg}")
 
 
+def _name_or_names(v):
+    """Whether v is a name or a non-empty list of names."""
+    return isinstance(v, str) or (isinstance(v, list) and bool(v) and all(isinstance(n, str) for n in v))
+
+
 def _step(path, i, d):
     where = f"steps[{i}]"
     if not isinstance(d, dict):
@@ -79,12 +84,10 @@ def _step(path, i, d):
     ratio = d.get("ratio", {})
     if not isinstance(ratio, dict) or (ratio and ("quantity" not in ratio or not rounds)):
         _fail(path, f"{where} ({name}).ratio: expected {{quantity, reference}} on a step with rounds")
-    q = ratio.get("quantity")
-    if ratio and not (isinstance(q, str) or (isinstance(q, list) and q and all(isinstance(n, str) for n in q))):
+    if ratio and not _name_or_names(ratio.get("quantity")):
         _fail(path, f"{where} ({name}).ratio.quantity: expected a quantity name or a list of them")
     ref = ratio.get("reference")
-    if ref is not None and not (isinstance(ref, str) or (isinstance(ref, list) and ref
-                                                         and all(isinstance(r, str) for r in ref))):
+    if ref is not None and not _name_or_names(ref):
         _fail(path, f"{where} ({name}).ratio.reference: expected an impl name or a list of them")
     if rounds and "--repetitions" in args:
         _fail(path, f"{where} ({name}): a step with rounds runs one repetition per round; "
