@@ -735,3 +735,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         err("interrupted")
         return 128 + signal.SIGINT
+    except BrokenPipeError:
+        # The reader of our output went away (`study list | head`): stop quietly,
+        # as a tool killed by SIGPIPE would, without a traceback at exit's flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE

@@ -1,5 +1,8 @@
 """Running cells: results, failures of every kind, allocators, usage errors."""
 import json
+import os
+import signal
+import subprocess
 
 from runner_helpers import invocations, latest, load_results, validate_results
 
@@ -172,6 +175,20 @@ def test_list_subcommand(study, capsys):
     assert "gamma_conc/conc/u64/glibc/t2" in data["cells"]
     assert study("list", "allocators", bench=False) == 0
     assert "jemalloc_eager" in capsys.readouterr().out
+
+
+def test_a_reader_that_went_away_ends_the_listing_without_a_traceback():
+    from runner_helpers import STUDY
+    # `study list | head -1` once head has exited: the pipe has no reader left.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        p = subprocess.run([str(STUDY), "list"], stdout=write_end, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr
+    assert p.returncode == 128 + signal.SIGPIPE
 
 
 def test_wrapper_script_runs(tmp_path, fake_allocators, env):
