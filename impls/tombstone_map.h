@@ -216,16 +216,25 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
       if (old_.capacity != 0) [[unlikely]]
         return Migration::insert(*this, key, std::move(value), h);
     }
-    const std::size_t target = find_or_prepare(t_, key, h);
-    if (target == kFound) return false;
-    // growth_left() first: it is almost never 0, so the branch predicts,
-    // where near full load "the target is empty" is a coin flip.
-    if (t_.growth_left() == 0 && t_.ctrl[target] == ctrl::kEmpty) [[unlikely]] {
-      grow_and_insert(key, std::move(value), h);
-      return true;
+    // Nearly every insert is decided in the key's home group: it does not
+    // hold the key, no key with the key's overflow bit was placed beyond it,
+    // and it has a free slot, the first of which is where the probe would put
+    // the key. That case is done here, without the probe loop, whose state
+    // cost insert a stack frame of six saved registers on every call; any
+    // other case takes the whole probe, out of line (insert_probing, which
+    // looks at the home group again). Callgrind, pure_churn at 20k keys:
+    // 91 -> 81 instructions per op for tombstone_never.
+    const std::size_t g = probe(t_, h).offset();
+    if (is_ready(t_, g)) [[likely]] {
+      const GroupT group(t_.ctrl + g * kW);
+      if (holds(t_, group, g, h2(h), key)) return false;
+      const ctrl::BitMask free = group.match_empty_or_deleted();
+      if (free && !passed(t_, g, overflow_bit(h))) [[likely]] {
+        place_or_grow(g * kW + free.lowest(), key, std::move(value), h);
+        return true;
+      }
     }
-    place(t_, target, h, key, std::move(value));
-    return true;
+    return insert_probing(key, std::move(value), h);
   }
 
   bool erase(const K& key) {
@@ -768,9 +777,28 @@ class TombstoneMap : public PositionIteration<TombstoneMap<K, V, Policy, GroupT>
     return cap;
   }
 
-  // insert's slow path (out of line, so that insert inlines): no room for a
-  // key known to be absent. Grows (or cleans, or starts a migration), then
-  // places the key.
+  // insert's path past the home group: the whole probe.
+  [[gnu::noinline]] bool insert_probing(const K& key, V&& value, std::size_t h) {
+    const std::size_t target = find_or_prepare(t_, key, h);
+    if (target == kFound) return false;
+    place_or_grow(target, key, std::move(value), h);
+    return true;
+  }
+
+  // Puts the absent key at `target` (its probe path's first free slot), or
+  // grows first when that would take the last empty slot of the budget.
+  void place_or_grow(std::size_t target, const K& key, V&& value, std::size_t h) {
+    // growth_left() first: it is almost never 0, so the branch predicts,
+    // where near full load "the target is empty" is a coin flip.
+    if (t_.growth_left() == 0 && t_.ctrl[target] == ctrl::kEmpty) [[unlikely]] {
+      grow_and_insert(key, std::move(value), h);
+      return;
+    }
+    place(t_, target, h, key, std::move(value));
+  }
+
+  // insert's growth path (out of line): no room for a key known to be
+  // absent. Grows (or cleans, or starts a migration), then places the key.
   [[gnu::noinline]] void grow_and_insert(const K& key, V&& value, std::size_t h) {
     grow_for_insert();
     place(t_, find_first_non_full(t_, h), h, key, std::move(value));

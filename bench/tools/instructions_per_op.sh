@@ -8,7 +8,7 @@
 #
 # Defaults: steady_churn.fill85, quick, u64, the tombstone policies and the
 # four hash-map peers; IMPL null counts the op loop's own cost.
-# OP_LOOP=path/to/dstudy_op_loop (default build/release/dstudy_op_loop).
+# OP_LOOP=path/to/dstudy_op_loop (default build/release/bench/tools/dstudy_op_loop).
 # BRANCH_SIM=1 adds callgrind's simulated mispredicted conditional and
 # indirect branches per op (the indirect ones are the loop's dispatch on the
 # op type, the same for all containers).
@@ -19,7 +19,7 @@ shift $(($# < 4 ? $# : 4))
 impls=("$@")
 [ ${#impls[@]} -eq 0 ] && impls=(tombstone_never tombstone_rehash tombstone_shrink tombstone_incremental
   boost_unordered_flat_map absl_flat_hash_map ska_flat_hash_map tsl_robin_map)
-op_loop=${OP_LOOP:-$(dirname "$0")/../../build/release/dstudy_op_loop}
+op_loop=${OP_LOOP:-$(dirname "$0")/../../build/release/bench/tools/dstudy_op_loop}
 [ -x "$op_loop" ] || { echo "$0: $op_loop not built (cmake --build --preset release --target dstudy_op_loop)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "$0: valgrind not installed" >&2; exit 2; }
 mkdir -p "$out"

@@ -5,8 +5,8 @@
 // phases alone (exact and repeatable, where timings on a shared machine are
 // not):
 //
-//   valgrind --tool=callgrind --toggle-collect='*headline_loop*' \
-//     build/release/dstudy_op_loop IMPL [WORKLOAD [SIZE [KV [LIVE]]]]
+//   valgrind --tool=callgrind --toggle-collect='*headline_loop*'
+//     build/release/bench/tools/dstudy_op_loop IMPL [WORKLOAD [SIZE [KV [LIVE]]]]
 //
 // The container is a parameter: every registered container (the build
 // includes this file's registration before each impls/ header, as it does
