@@ -98,6 +98,14 @@ else
   echo "setup: all Debian packages present"
 fi
 
+# The browser test reaches chromedriver at "localhost" (Selenium's fixed
+# address): a root with no /etc/hosts (a bare debootstrap) cannot resolve
+# the name, and the test then fails to connect.
+if [ "$tests" = 1 ] && ! getent hosts localhost >/dev/null; then
+  echo "setup: the name localhost does not resolve; adding '127.0.0.1 localhost' to /etc/hosts"
+  echo "127.0.0.1 localhost" | as_root tee -a /etc/hosts >/dev/null
+fi
+
 boost_dir="$deps_dir/boost181"
 if [ ! -f "$boost_dir/usr/include/boost/unordered/unordered_flat_map.hpp" ]; then
   echo "setup: unpacking boost 1.81 headers into $boost_dir"
