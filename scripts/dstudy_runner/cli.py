@@ -708,25 +708,33 @@ def cmd_merge(args, argv):
     return EXIT_OK
 
 
+def dispatch(args, argv):
+    if args.command == "run":
+        return cmd_run(args, argv)
+    if args.command == "list":
+        return cmd_list(args)
+    if args.command == "plan":
+        return cmd_plan(args)
+    if args.command == "slurm":
+        return cmd_slurm(args)
+    if args.command == "reference":
+        return reference_mod.run(args, argv)
+    if args.command == "calibrate":
+        data = cost_model.write_calibration(args.out, args.run_dirs, args.about)
+        err(f"wrote {args.out}: {len(data['cells'])} cells of {len(args.run_dirs)} runs")
+        return EXIT_OK
+    return cmd_merge(args, argv)
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
     try:
-        if args.command == "run":
-            return cmd_run(args, argv)
-        if args.command == "list":
-            return cmd_list(args)
-        if args.command == "plan":
-            return cmd_plan(args)
-        if args.command == "slurm":
-            return cmd_slurm(args)
-        if args.command == "reference":
-            return reference_mod.run(args, argv)
-        if args.command == "calibrate":
-            data = cost_model.write_calibration(args.out, args.run_dirs, args.about)
-            err(f"wrote {args.out}: {len(data['cells'])} cells of {len(args.run_dirs)} runs")
-            return EXIT_OK
-        return cmd_merge(args, argv)
+        code = dispatch(args, argv)
+        # Output still buffered is written here, inside the try: a reader that
+        # left before it would otherwise raise at the interpreter's exit.
+        sys.stdout.flush()
+        return code
     except (UsageError, alloc_mod.AllocatorError, cells_mod.FilterError, plan_mod.PlanError,
             bench.BenchError, merge_mod.MergeError, cost_model.CalibrationError,
             RuntimeError) as e:

@@ -4,6 +4,8 @@ import os
 import signal
 import subprocess
 
+import pytest
+
 from runner_helpers import invocations, latest, load_results, validate_results
 
 from dstudy_report.load import load_run
@@ -177,14 +179,19 @@ def test_list_subcommand(study, capsys):
     assert "jemalloc_eager" in capsys.readouterr().out
 
 
-def test_a_reader_that_went_away_ends_the_listing_without_a_traceback():
+@pytest.mark.parametrize("what", [[], ["allocators"]], ids=["long listing", "listing within one buffer"])
+def test_a_reader_that_went_away_ends_the_listing_without_a_traceback(what):
     from runner_helpers import STUDY
     # `study list | head -1` once head has exited: the pipe has no reader left.
+    # A short listing is all still buffered when the command returns: it
+    # meets the closed pipe at the final flush, not at a print.
+    # Python's own buffering, as in a user's shell (not PYTHONUNBUFFERED).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        p = subprocess.run([str(STUDY), "list"], stdout=write_end, stderr=subprocess.PIPE, text=True,
-                           timeout=60)
+        p = subprocess.run([str(STUDY), "list", *what], stdout=write_end, stderr=subprocess.PIPE, text=True,
+                           env=env, timeout=60)
     finally:
         os.close(write_end)
     assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr
